@@ -1,0 +1,9 @@
+// Umbrella header: everything an embedder needs.
+#pragma once
+
+#include "caserepo/entry.h"
+#include "caserepo/error.h"
+#include "caserepo/options.h"
+#include "caserepo/query.h"
+#include "caserepo/repository.h"
+#include "caserepo/requests.h"

@@ -1,0 +1,67 @@
+// Inputs and output of search().
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "caserepo/entry.h"
+
+namespace caserepo {
+
+// [from, to): `from` inclusive, `to` exclusive; either side may be open.
+struct DateRange {
+  std::optional<Timestamp> from;
+  std::optional<Timestamp> to;
+
+  bool empty_filter() const noexcept { return !from && !to; }
+};
+
+// Different fields combine with AND; the values of one field with OR.
+// An empty vector means "any value". The empty Filter matches everything.
+struct Filter {
+  std::vector<std::string> caseId;
+  std::vector<std::string> businessKey;
+  std::vector<std::string> caseType;
+  std::vector<std::string> clientId;
+  std::vector<std::string> clientType;
+  std::vector<std::string> status;
+  std::vector<std::string> source;
+  DateRange creationDate;
+  DateRange updateDate;
+  bool currentOnly = false;  // only each case's newest entry
+};
+
+// Ties break by entry order, so every order is total. Stored in page tokens:
+// never renumber.
+enum class SortOrder : std::uint8_t {
+  kCreationDateDesc = 0,  // default: newest first
+  kCreationDateAsc = 1,
+  kUpdateDateDesc = 2,
+  kUpdateDateAsc = 3,
+};
+
+inline constexpr std::uint32_t kDefaultPageSize = 20;
+inline constexpr std::uint32_t kMaxPageSize = 1000;
+
+// Either an offset page (`page`, 0-based) or a continuation `token` from a
+// previous result (then `page` must stay 0). Tokens are keyset cursors: see
+// docs/architecture.md for what they promise under concurrent writes.
+struct PageRequest {
+  SortOrder sort = SortOrder::kCreationDateDesc;
+  std::uint64_t page = 0;
+  std::uint32_t size = kDefaultPageSize;  // 1..kMaxPageSize
+  std::string token;
+};
+
+struct SearchResult {
+  std::vector<Entry> content;
+  std::uint64_t page = 0;  // for a token page: matches before it / size
+  std::uint32_t size = 0;
+  std::uint64_t totalElements = 0;  // exact
+  std::uint64_t totalPages = 0;
+  std::optional<std::string> nextPageToken;  // absent when no match follows
+};
+
+}  // namespace caserepo

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages caserepo needs to build, test, benchmark and
+# fuzz. Idempotent: packages already present are left as they are.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  clang libclang-rt-14-dev          # libFuzzer + sanitizer runtimes
+  libboost-dev                      # Boost.MultiIndex (header-only)
+  libboost-serialization-dev        # snapshot payloads
+  libcereal-dev                     # log record payloads
+  libroaring-dev                    # per-value posting bitmaps
+  nlohmann-json3-dev                # JSON wire format (CLI)
+  libgtest-dev libgmock-dev         # unit tests
+  libbenchmark-dev                  # benchmarks
+  libsqlite3-dev                    # benchmark peer
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+$SUDO apt-get install -y --no-install-recommends "${packages[@]}"

@@ -1,0 +1,365 @@
+#include "engine/planner.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <optional>
+#include <vector>
+
+#include "engine/page_token.h"
+
+namespace caserepo::engine {
+namespace {
+
+
+// [lo, hi) of positions.
+struct PositionRange {
+  std::uint32_t lo = 0;
+  std::uint32_t hi = 0;
+  std::uint64_t size() const { return hi - lo; }
+};
+
+// [from, to) of milliseconds; inactive when the filter has no such range.
+struct MillisRange {
+  bool active = false;
+  std::int64_t from = std::numeric_limits<std::int64_t>::min();
+  std::int64_t to = std::numeric_limits<std::int64_t>::max();
+  bool contains(std::int64_t ms) const { return ms >= from && ms < to; }
+};
+
+// One filter field: the postings of its values that exist (OR'ed).
+struct Term {
+  Field field;
+  std::vector<const Posting*> postings;
+  std::vector<std::uint32_t> codes;  // sorted
+  std::uint64_t estimate = 0;        // exact: an entry has one value per field
+
+  bool accepts(std::uint32_t code) const {
+    return codes.size() == 1 ? codes[0] == code : std::binary_search(codes.begin(), codes.end(), code);
+  }
+};
+
+struct Query {
+  Space space = Space::kCreation;
+  bool descending = true;
+  bool nothing = false;  // provably no match
+  bool current_only = false;
+  std::vector<Term> terms;  // by increasing estimate
+  MillisRange creation, update;
+  PositionRange slots, touches;  // positions allowed by the date ranges
+};
+
+std::int64_t millis(Timestamp t) { return t.time_since_epoch().count(); }
+
+// First index in [0, n) whose key is >= `value` (keys ascending).
+template <class KeyAt>
+std::uint32_t first_at_least(std::uint32_t n, std::int64_t value, KeyAt key_at) {
+  std::uint32_t lo = 0, hi = n;
+  while (lo < hi) {
+    const std::uint32_t mid = lo + (hi - lo) / 2;
+    if (key_at(mid) < value) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+template <class KeyAt>
+PositionRange positions_of(const MillisRange& r, std::uint32_t n, KeyAt key_at) {
+  PositionRange p{0, n};
+  if (r.from != std::numeric_limits<std::int64_t>::min()) p.lo = first_at_least(n, r.from, key_at);
+  if (r.to != std::numeric_limits<std::int64_t>::max()) p.hi = first_at_least(n, r.to, key_at);
+  if (p.hi < p.lo) p.hi = p.lo;
+  return p;
+}
+
+MillisRange millis_of(const DateRange& d) {
+  MillisRange r;
+  r.active = !d.empty_filter();
+  if (d.from) r.from = millis(*d.from);
+  if (d.to) r.to = millis(*d.to);
+  return r;
+}
+
+Query resolve(const Store& store, const Filter& filter, SortOrder sort) {
+  Query q;
+  q.space = (sort == SortOrder::kUpdateDateDesc || sort == SortOrder::kUpdateDateAsc) ? Space::kUpdate
+                                                                                     : Space::kCreation;
+  q.descending = (sort == SortOrder::kCreationDateDesc || sort == SortOrder::kUpdateDateDesc);
+  q.current_only = filter.currentOnly;
+
+  const std::pair<Field, const std::vector<std::string>*> fields[] = {
+      {Field::kCaseId, &filter.caseId},         {Field::kBusinessKey, &filter.businessKey},
+      {Field::kCaseType, &filter.caseType},     {Field::kClientId, &filter.clientId},
+      {Field::kClientType, &filter.clientType}, {Field::kStatus, &filter.status},
+      {Field::kSource, &filter.source}};
+  for (const auto& [field, values] : fields) {
+    if (values->empty()) continue;
+    Term t{field, {}, {}, 0};
+    const auto& dict = store.dictionary(field);
+    for (const std::string& text : *values) {
+      const auto* v = dict.find(text);
+      if (v == nullptr || std::find(t.codes.begin(), t.codes.end(), v->code) != t.codes.end()) continue;
+      t.postings.push_back(&v->payload);
+      t.codes.push_back(v->code);
+      t.estimate += v->payload.size();
+    }
+    if (t.postings.empty()) q.nothing = true;
+    std::sort(t.codes.begin(), t.codes.end());
+    q.terms.push_back(std::move(t));
+  }
+  std::sort(q.terms.begin(), q.terms.end(), [](const Term& a, const Term& b) { return a.estimate < b.estimate; });
+
+  q.creation = millis_of(filter.creationDate);
+  q.update = millis_of(filter.updateDate);
+  q.slots = positions_of(q.creation, store.slot_count(),
+                         [&](std::uint32_t s) { return store.record(s).creation_ms; });
+  q.touches = positions_of(q.update, store.touch_count(), [&](std::uint32_t t) { return store.touch_ms_at(t); });
+  if (q.slots.size() == 0 || q.touches.size() == 0) q.nothing = true;
+  return q;
+}
+
+// The matches of a query: positions in the query's space, sorted, exact.
+class MatchSet {
+ public:
+  MatchSet() = default;
+  static MatchSet borrowing(const Bitmap& b) {
+    MatchSet m;
+    m.bitmap_ = &b;
+    return m;
+  }
+  static MatchSet owning(Bitmap b) {
+    MatchSet m;
+    m.owned_ = std::make_unique<Bitmap>(std::move(b));
+    m.bitmap_ = m.owned_.get();
+    return m;
+  }
+  static MatchSet of_sorted(std::vector<std::uint32_t> v) {
+    MatchSet m;
+    m.sorted_ = std::move(v);
+    return m;
+  }
+
+  std::uint64_t count() const { return bitmap_ ? bitmap_->cardinality() : sorted_.size(); }
+
+  // Number of members < pos.
+  std::uint64_t count_below(std::uint32_t pos) const {
+    if (bitmap_) return pos == 0 ? 0 : bitmap_->rank(pos - 1);
+    return std::lower_bound(sorted_.begin(), sorted_.end(), pos) - sorted_.begin();
+  }
+
+  // Members [offset, offset + n) of the ascending or descending order.
+  std::vector<std::uint32_t> slice(std::uint64_t offset, std::uint32_t n, bool descending) const {
+    std::vector<std::uint32_t> out;
+    const std::uint64_t total = count();
+    if (offset >= total) return out;
+    const std::uint64_t take = std::min<std::uint64_t>(n, total - offset);
+    out.reserve(take);
+    if (!bitmap_) {
+      for (std::uint64_t i = 0; i < take; ++i) {
+        out.push_back(descending ? sorted_[total - 1 - offset - i] : sorted_[offset + i]);
+      }
+      return out;
+    }
+    const std::uint64_t first_rank = descending ? total - 1 - offset : offset;
+    std::uint32_t first = 0;
+    bitmap_->select(static_cast<std::uint32_t>(first_rank), &first);
+    roaring_uint32_iterator_t it;
+    roaring_init_iterator(&bitmap_->roaring, &it);
+    roaring_move_uint32_iterator_equalorlarger(&it, first);
+    while (it.has_value && out.size() < take) {
+      out.push_back(it.current_value);
+      if (descending) roaring_previous_uint32_iterator(&it); else roaring_advance_uint32_iterator(&it);
+    }
+    return out;
+  }
+
+ private:
+  std::unique_ptr<Bitmap> owned_;
+  const Bitmap* bitmap_ = nullptr;
+  std::vector<std::uint32_t> sorted_;
+};
+
+std::uint32_t position_of(const Store& store, std::uint32_t slot, Space space) {
+  return space == Space::kCreation ? slot : store.record(slot).touch;
+}
+std::uint32_t slot_of(const Store& store, std::uint32_t pos, Space space) {
+  return space == Space::kCreation ? pos : store.slot_at_touch(pos);
+}
+
+// Probe plan: walk the driver's entries, test the rest on each entry.
+MatchSet probe(const Store& store, const Query& q, int driver) {
+  std::vector<std::uint32_t> out;
+  auto visit = [&](std::uint32_t slot) {
+    const EntryRecord& r = store.record(slot);
+    if (!r.live()) return;
+    for (const Term& t : q.terms) {
+      if (!t.accepts(r.code(t.field))) return;
+    }
+    if (!q.creation.contains(r.creation_ms) || !q.update.contains(r.update_ms)) return;
+    if (q.current_only && !store.is_current(slot)) return;
+    out.push_back(position_of(store, slot, q.space));
+  };
+  if (driver == 0) {
+    for (const Posting* p : q.terms[0].postings) p->for_each_slot(visit);
+  } else if (driver == 1) {
+    for (std::uint32_t s = q.slots.lo; s < q.slots.hi; ++s) visit(s);
+  } else {
+    for (std::uint32_t t = q.touches.lo; t < q.touches.hi; ++t) {
+      const std::uint32_t slot = store.slot_at_touch(t);
+      if (slot != kTombstone) visit(slot);
+    }
+  }
+  if (!std::is_sorted(out.begin(), out.end())) std::sort(out.begin(), out.end());
+  return MatchSet::of_sorted(std::move(out));
+}
+
+// Bitmap plan: AND the terms (smallest first), the current set and the ranges.
+MatchSet intersect(const Store& store, const Query& q) {
+  std::deque<Bitmap> scratch;  // bitmaps built here; stable addresses
+  const Bitmap* acc = nullptr;
+  bool owned = false;
+  Bitmap result;
+  auto and_with = [&](const Bitmap& b) {
+    if (acc == nullptr) {
+      acc = &b;
+    } else if (!owned) {
+      result = *acc & b;
+      acc = &result;
+      owned = true;
+    } else {
+      result &= b;
+    }
+  };
+  auto term_bitmap = [&](const Term& t) -> const Bitmap& {
+    if (t.postings.size() == 1 && t.postings[0]->is_big()) return t.postings[0]->bitmap(q.space);
+    std::vector<const Bitmap*> bigs;
+    std::vector<std::uint32_t> smalls;
+    for (const Posting* p : t.postings) {
+      if (p->is_big()) {
+        bigs.push_back(&p->bitmap(q.space));
+      } else {
+        for (const auto& m : p->small()) smalls.push_back(q.space == Space::kCreation ? m.slot : m.touch);
+      }
+    }
+    Bitmap& u = scratch.emplace_back(bigs.empty() ? Bitmap() : Bitmap::fastunion(bigs.size(), bigs.data()));
+    std::sort(smalls.begin(), smalls.end());
+    u.addMany(smalls.size(), smalls.data());
+    return u;
+  };
+  auto range_bitmap = [&](PositionRange r) -> const Bitmap& {
+    Bitmap& b = scratch.emplace_back();
+    b.addRange(r.lo, r.hi);
+    return b;
+  };
+
+  for (const Term& t : q.terms) and_with(term_bitmap(t));
+  if (q.current_only) and_with(store.current().in(q.space));
+  if (acc == nullptr) acc = &store.live().in(q.space);
+  // The range of the query's own space is a position interval.
+  const bool own_creation = q.space == Space::kCreation;
+  if (own_creation && q.creation.active) and_with(range_bitmap(q.slots));
+  if (!own_creation && q.update.active) and_with(range_bitmap(q.touches));
+
+  // The other space's range is not an interval here: test each match, or
+  // map the range's entries over, whichever is fewer.
+  const MillisRange& cross = own_creation ? q.update : q.creation;
+  if (cross.active) {
+    const PositionRange other = own_creation ? q.touches : q.slots;
+    const std::uint64_t matches = acc->cardinality();
+    std::vector<std::uint32_t> kept;
+    if (matches <= other.size()) {
+      for_each_position(*acc, [&](std::uint32_t pos) {
+        const EntryRecord& r = store.record(slot_of(store, pos, q.space));
+        if (cross.contains(own_creation ? r.update_ms : r.creation_ms)) kept.push_back(pos);
+      });
+      return MatchSet::of_sorted(std::move(kept));
+    }
+    for (std::uint32_t p = other.lo; p < other.hi; ++p) {
+      const std::uint32_t slot = own_creation ? store.slot_at_touch(p) : p;
+      if (slot == kTombstone || !store.record(slot).live()) continue;
+      kept.push_back(position_of(store, slot, q.space));
+    }
+    std::sort(kept.begin(), kept.end());
+    and_with(scratch.emplace_back(kept.size(), kept.data()));
+  }
+  return owned ? MatchSet::owning(std::move(result)) : MatchSet::borrowing(*acc);
+}
+
+MatchSet find_matches(const Store& store, const Query& q) {
+  if (q.nothing) return MatchSet::of_sorted({});
+  // Driver: 0 = smallest term, 1 = creation slot range, 2 = update touch range.
+  int driver = -1;
+  std::uint64_t best = std::numeric_limits<std::uint64_t>::max();
+  if (!q.terms.empty()) {
+    driver = 0;
+    best = q.terms[0].estimate;
+  }
+  if (q.creation.active && q.slots.size() < best) {
+    driver = 1;
+    best = q.slots.size();
+  }
+  if (q.update.active && q.touches.size() < best) {
+    driver = 2;
+    best = q.touches.size();
+  }
+  if (driver >= 0 && best <= kProbeLimit) return probe(store, q, driver);
+  return intersect(store, q);
+}
+
+// The sort key a token records: persistent across compactions.
+std::uint64_t key_of(const Store& store, std::uint32_t slot, Space space) {
+  const EntryRecord& r = store.record(slot);
+  return space == Space::kCreation ? r.seq : r.touch_seq;
+}
+
+// Offset of the first match after the token's key.
+std::uint64_t offset_after(const Store& store, const Query& q, const MatchSet& m, std::uint64_t key) {
+  // Keys ascend with positions in both spaces (holes/tombstones keep theirs).
+  auto first_above = [&](bool inclusive) {
+    const std::uint32_t n = q.space == Space::kCreation ? store.slot_count() : store.touch_count();
+    std::uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+      const std::uint32_t mid = lo + (hi - lo) / 2;
+      const std::uint64_t k = q.space == Space::kCreation ? store.record(mid).seq : store.touch_seq_at(mid);
+      if (inclusive ? k < key : k <= key) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+  };
+  if (q.descending) return m.count() - m.count_below(first_above(/*inclusive=*/true));
+  return m.count_below(first_above(/*inclusive=*/false));
+}
+
+}  // namespace
+
+Result<SearchResult> run_search(const Store& store, const Filter& filter, const PageRequest& page) {
+  const Query q = resolve(store, filter, page.sort);
+  const MatchSet matches = find_matches(store, q);
+
+  SearchResult result;
+  result.size = page.size;
+  result.totalElements = matches.count();
+  result.totalPages = (result.totalElements + page.size - 1) / page.size;
+
+  std::optional<std::uint64_t> digest;
+  std::uint64_t offset = page.page * page.size;
+  if (!page.token.empty()) {
+    digest = filter_digest(filter);
+    auto key = decode_page_token(page.token, page.sort, *digest);
+    if (!key.ok()) return key.error();
+    offset = offset_after(store, q, matches, *key);
+  }
+  result.page = offset / page.size;
+
+  const std::vector<std::uint32_t> positions = matches.slice(offset, page.size, q.descending);
+  result.content.reserve(positions.size());
+  for (std::uint32_t pos : positions) result.content.push_back(store.materialize(slot_of(store, pos, q.space)));
+
+  if (!positions.empty() && offset + positions.size() < result.totalElements) {
+    if (!digest) digest = filter_digest(filter);
+    const std::uint32_t last_slot = slot_of(store, positions.back(), q.space);
+    result.nextPageToken = encode_page_token(page.sort, *digest, key_of(store, last_slot, q.space));
+  }
+  return result;
+}
+
+}  // namespace caserepo::engine

@@ -1,0 +1,49 @@
+#include "engine/posting.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace caserepo::engine {
+
+void Posting::add(std::uint32_t slot, std::uint32_t touch) {
+  ++count_;
+  if (big_) {
+    big_->add(slot, touch);
+    return;
+  }
+  // New entries take the highest slot, so this is nearly always a push_back.
+  auto at = std::lower_bound(small_.begin(), small_.end(), slot,
+                             [](const Member& m, std::uint32_t s) { return m.slot < s; });
+  small_.insert(at, Member{slot, touch});
+  if (small_.size() > kPromoteAt) {
+    big_ = std::make_unique<DualBitmap>();
+    for (const Member& m : small_) big_->add(m.slot, m.touch);
+    big_->by_space[0].runOptimize();
+    std::vector<Member>().swap(small_);
+  }
+}
+
+void Posting::remove(std::uint32_t slot, std::uint32_t touch) {
+  assert(count_ > 0);
+  --count_;
+  if (big_) {
+    big_->remove(slot, touch);
+    return;
+  }
+  auto at = std::lower_bound(small_.begin(), small_.end(), slot,
+                             [](const Member& m, std::uint32_t s) { return m.slot < s; });
+  assert(at != small_.end() && at->slot == slot);
+  small_.erase(at);
+}
+
+std::uint32_t Posting::last_slot() const {
+  assert(count_ > 0);
+  if (big_) return big_->in(Space::kCreation).maximum();
+  return small_.back().slot;
+}
+
+std::size_t Posting::bytes() const {
+  return sizeof(*this) + small_.capacity() * sizeof(Member) + (big_ ? sizeof(DualBitmap) + big_->bytes() : 0);
+}
+
+}  // namespace caserepo::engine

@@ -1,0 +1,97 @@
+// Posting: the set of entries that hold one value of one field, kept in both
+// orders the engine sorts by.
+//
+// Every entry has two positions: its slot (creation order, fixed for its
+// life) and its touch position (update order, renewed by every write that
+// sets its updateDate). A small posting is a sorted vector of both; past
+// kPromoteAt members it becomes two Roaring bitmaps, one per order, so that
+// AND/OR, exact counts and rank/select run on compressed bitmaps.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include <roaring/roaring.hh>
+
+namespace caserepo::engine {
+
+// CRoaring's C++ bitmap (a global class in the packaged 0.2.x).
+using Bitmap = ::Roaring;
+
+// The two position spaces. kCreation positions are slots; kUpdate positions
+// are touch positions.
+enum class Space : std::uint8_t { kCreation = 0, kUpdate = 1 };
+
+// Calls f(position) for each member of `bitmap`, in increasing order.
+template <class F>
+void for_each_position(const Bitmap& bitmap, F&& f) {
+  roaring_uint32_iterator_t it;
+  roaring_init_iterator(&bitmap.roaring, &it);
+  while (it.has_value) {
+    f(it.current_value);
+    roaring_advance_uint32_iterator(&it);
+  }
+}
+
+// A set of entries as one bitmap per space.
+struct DualBitmap {
+  Bitmap by_space[2];
+
+  const Bitmap& in(Space s) const { return by_space[static_cast<int>(s)]; }
+  void add(std::uint32_t slot, std::uint32_t touch) {
+    by_space[0].add(slot);
+    by_space[1].add(touch);
+  }
+  void remove(std::uint32_t slot, std::uint32_t touch) {
+    by_space[0].remove(slot);
+    by_space[1].remove(touch);
+  }
+  std::size_t bytes() const { return by_space[0].getSizeInBytes(false) + by_space[1].getSizeInBytes(false); }
+};
+
+class Posting {
+ public:
+  static constexpr std::size_t kPromoteAt = 64;
+
+  struct Member {
+    std::uint32_t slot;
+    std::uint32_t touch;
+  };
+
+  std::size_t size() const noexcept { return count_; }
+  bool empty() const noexcept { return count_ == 0; }
+  bool is_big() const noexcept { return big_ != nullptr; }
+
+  void add(std::uint32_t slot, std::uint32_t touch);
+  void remove(std::uint32_t slot, std::uint32_t touch);
+
+  // REQUIRES: !empty(). The newest member (highest slot).
+  std::uint32_t last_slot() const;
+
+  // REQUIRES: is_big()
+  const Bitmap& bitmap(Space s) const { return big_->in(s); }
+  // REQUIRES: !is_big(). Sorted by slot.
+  std::span<const Member> small() const noexcept { return small_; }
+
+  // Calls f(slot) in increasing slot order.
+  template <class F>
+  void for_each_slot(F&& f) const {
+    if (big_) {
+      for_each_position(big_->in(Space::kCreation), f);
+    } else {
+      for (const Member& m : small_) f(m.slot);
+    }
+  }
+
+  std::size_t bytes() const;
+
+ private:
+  std::vector<Member> small_;
+  std::unique_ptr<DualBitmap> big_;
+  std::uint32_t count_ = 0;
+};
+
+}  // namespace caserepo::engine

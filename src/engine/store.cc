@@ -1,0 +1,268 @@
+#include "engine/store.h"
+
+#include <algorithm>
+#include <cassert>
+#include <numeric>
+
+namespace caserepo::engine {
+namespace {
+
+// Compaction: rebuild positions once holes/tombstones outnumber live entries
+// (and there are at least this many), keeping both spaces O(live).
+constexpr std::uint64_t kMinWasteForRebuild = 1u << 16;
+// Rebuild well before 32-bit positions run out.
+constexpr std::uint64_t kPositionLimit = (std::uint64_t{1} << 32) - (std::uint64_t{1} << 24);
+
+Timestamp to_timestamp(std::int64_t ms) { return Timestamp(std::chrono::milliseconds(ms)); }
+
+}  // namespace
+
+std::optional<std::string> Store::joined_case(const CreateRequest& request) const {
+  if (request.caseId) return request.caseId;
+  if (request.businessKey) {
+    if (const auto* v = dicts_[index_of(Field::kBusinessKey)].find(*request.businessKey)) {
+      const EntryRecord& newest = slots_[v->payload.last_slot()];
+      return dicts_[index_of(Field::kCaseId)].at(newest.code(Field::kCaseId)).text;
+    }
+  }
+  return std::nullopt;
+}
+
+bool Store::conflicts(std::string_view caseId, std::string_view clientId, std::string_view caseType) const {
+  const Posting* entries = case_entries(caseId);
+  if (entries == nullptr) return false;
+  const EntryRecord& r = slots_[entries->last_slot()];
+  return dicts_[index_of(Field::kClientId)].at(r.code(Field::kClientId)).text != clientId ||
+         dicts_[index_of(Field::kCaseType)].at(r.code(Field::kCaseType)).text != caseType;
+}
+
+const Posting* Store::case_entries(std::string_view caseId) const {
+  const auto* v = dicts_[index_of(Field::kCaseId)].find(caseId);
+  return v ? &v->payload : nullptr;
+}
+
+std::uint32_t Store::new_touch(std::uint32_t slot, std::uint64_t touch_seq, std::int64_t ms) {
+  touch_slot_.push_back(slot);
+  touch_seq_.push_back(touch_seq);
+  touch_ms_.push_back(ms);
+  return static_cast<std::uint32_t>(touch_slot_.size() - 1);
+}
+
+std::uint32_t Store::intern(Field f, const std::optional<std::string>& text) {
+  return text ? dicts_[index_of(f)].intern(*text).code : kNoValue;
+}
+
+std::uint32_t Store::intern_description(const std::optional<std::string>& text) {
+  if (!text) return kNoValue;
+  const auto& v = descriptions_.intern(*text);
+  ++v.payload;
+  return v.code;
+}
+
+void Store::release_description(std::uint32_t code) {
+  if (code == kNoValue) return;
+  const auto& v = descriptions_.at(code);
+  if (--v.payload == 0) descriptions_.erase(code);
+}
+
+void Store::index(std::uint32_t slot, bool current) {
+  const EntryRecord& r = slots_[slot];
+  for (Field f : kAllFields) {
+    if (r.code(f) == kNoValue) continue;
+    dicts_[index_of(f)].at(r.code(f)).payload.add(slot, r.touch);
+  }
+  live_.add(slot, r.touch);
+  if (current) current_.add(slot, r.touch);
+}
+
+void Store::unindex(std::uint32_t slot) {
+  const EntryRecord& r = slots_[slot];
+  for (Field f : kAllFields) {
+    if (r.code(f) == kNoValue) continue;
+    dicts_[index_of(f)].at(r.code(f)).payload.remove(slot, r.touch);
+  }
+  live_.remove(slot, r.touch);
+  current_.remove(slot, r.touch);
+}
+
+std::uint32_t Store::insert(const CreateRequest& request, std::int64_t stamp_ms) {
+  assert(request.caseId && request.caseType);
+  assert(stamp_ms >= last_stamp_);
+  last_stamp_ = stamp_ms;
+  maybe_rebuild();
+
+  // The case's previous current entry steps down.
+  if (const Posting* entries = case_entries(*request.caseId)) {
+    const std::uint32_t previous = entries->last_slot();
+    current_.remove(previous, slots_[previous].touch);
+  }
+
+  const auto slot = static_cast<std::uint32_t>(slots_.size());
+  EntryRecord r;
+  r.seq = next_seq_++;
+  r.touch_seq = next_touch_seq_++;
+  r.creation_ms = stamp_ms;
+  r.update_ms = stamp_ms;
+  r.touch = new_touch(slot, r.touch_seq, stamp_ms);
+  r.codes[index_of(Field::kCaseId)] = intern(Field::kCaseId, request.caseId);
+  r.codes[index_of(Field::kBusinessKey)] = intern(Field::kBusinessKey, request.businessKey);
+  r.codes[index_of(Field::kCaseType)] = intern(Field::kCaseType, request.caseType);
+  r.codes[index_of(Field::kClientId)] = intern(Field::kClientId, request.clientId);
+  r.codes[index_of(Field::kClientType)] = intern(Field::kClientType, request.clientType);
+  r.codes[index_of(Field::kStatus)] = intern(Field::kStatus, request.status);
+  r.codes[index_of(Field::kSource)] = intern(Field::kSource, request.source);
+  r.description = intern_description(request.statusDescription);
+  slots_.push_back(r);
+  index(slot, /*current=*/true);
+  ++live_count_;
+  return slot;
+}
+
+void Store::update(std::string_view caseId, const Patch& patch, std::int64_t stamp_ms) {
+  assert(stamp_ms >= last_stamp_);
+  last_stamp_ = stamp_ms;
+  maybe_rebuild();
+
+  std::vector<std::uint32_t> members;
+  case_entries(caseId)->for_each_slot([&](std::uint32_t s) { members.push_back(s); });
+  const std::uint32_t newest = members.back();
+  // Values are interned before any entry is unindexed, so a value the case
+  // is leaving cannot be erased and re-coded half way through.
+  std::optional<std::uint32_t> set[kFieldCount];
+  auto change = [&](Field f, const std::optional<std::string>& text) {
+    set[index_of(f)] = intern(f, text);
+  };
+  if (patch.caseType) change(Field::kCaseType, patch.caseType);
+  if (patch.clientId) change(Field::kClientId, patch.clientId);
+  if (patch.clientType) change(Field::kClientType, patch.clientType);
+  if (patch.status) change(Field::kStatus, patch.status);
+  if (patch.businessKey) change(Field::kBusinessKey, *patch.businessKey);
+  if (patch.source) change(Field::kSource, *patch.source);
+
+  // Empty postings are erased at the end, once no entry refers to them.
+  std::vector<std::pair<Field, std::uint32_t>> left;
+  for (std::uint32_t slot : members) {
+    unindex(slot);
+    EntryRecord& r = slots_[slot];
+    for (Field f : kAllFields) {
+      const auto& code = set[index_of(f)];
+      if (!code || *code == r.code(f)) continue;
+      if (r.code(f) != kNoValue) left.emplace_back(f, r.code(f));
+      r.codes[index_of(f)] = *code;
+    }
+    if (patch.statusDescription) {
+      release_description(r.description);
+      r.description = intern_description(*patch.statusDescription);
+    }
+    touch_slot_[r.touch] = kTombstone;
+    r.touch_seq = next_touch_seq_++;
+    r.update_ms = stamp_ms;
+    r.touch = new_touch(slot, r.touch_seq, stamp_ms);
+    index(slot, slot == newest);
+  }
+  for (auto [f, code] : left) {
+    auto& dict = dicts_[index_of(f)];
+    if (const auto* v = dict.find(code); v != nullptr && v->payload.empty()) dict.erase(code);
+  }
+}
+
+std::uint64_t Store::remove(std::string_view caseId) {
+  std::vector<std::uint32_t> members;
+  case_entries(caseId)->for_each_slot([&](std::uint32_t s) { members.push_back(s); });
+  for (std::uint32_t slot : members) {
+    unindex(slot);
+    EntryRecord& r = slots_[slot];
+    for (Field f : kAllFields) {
+      const std::uint32_t code = r.code(f);
+      if (code == kNoValue) continue;
+      auto& dict = dicts_[index_of(f)];
+      if (dict.at(code).payload.empty()) dict.erase(code);
+    }
+    release_description(r.description);
+    touch_slot_[r.touch] = kTombstone;
+    r.codes.fill(kNoValue);  // a hole: seq and creation_ms stay for binary search
+    r.description = kNoValue;
+    --live_count_;
+  }
+  return members.size();
+}
+
+Entry Store::materialize(std::uint32_t slot) const {
+  const EntryRecord& r = slots_[slot];
+  auto text = [&](Field f) -> const std::string& { return dicts_[index_of(f)].at(r.code(f)).text; };
+  auto nullable = [&](Field f) -> std::optional<std::string> {
+    if (r.code(f) == kNoValue) return std::nullopt;
+    return text(f);
+  };
+  Entry e;
+  e.caseId = text(Field::kCaseId);
+  e.businessKey = nullable(Field::kBusinessKey);
+  e.caseType = text(Field::kCaseType);
+  e.clientId = text(Field::kClientId);
+  e.clientType = text(Field::kClientType);
+  e.status = text(Field::kStatus);
+  if (r.description != kNoValue) e.statusDescription = descriptions_.at(r.description).text;
+  e.source = nullable(Field::kSource);
+  e.creationDate = to_timestamp(r.creation_ms);
+  e.updateDate = to_timestamp(r.update_ms);
+  return e;
+}
+
+std::size_t Store::posting_bytes() const {
+  std::size_t total = live_.bytes() + current_.bytes();
+  for (const auto& dict : dicts_) dict.for_each([&](const auto& v) { total += v.payload.bytes(); });
+  return total;
+}
+
+void Store::maybe_rebuild() {
+  const std::uint64_t live = live_count_;
+  const std::uint64_t slot_waste = slots_.size() - live;
+  const std::uint64_t touch_waste = touch_slot_.size() - live;
+  const std::uint64_t allowed = std::max(live, kMinWasteForRebuild);
+  if (slot_waste > allowed || touch_waste > allowed || slots_.size() >= kPositionLimit ||
+      touch_slot_.size() >= kPositionLimit) {
+    rebuild();
+  }
+}
+
+// Renumbers slots and touch positions densely (keeping seq and touch_seq,
+// which tokens and ties refer to) and rebuilds every posting. O(n log n).
+void Store::rebuild() {
+  ++rebuilds_;
+  std::vector<EntryRecord> live_records;
+  live_records.reserve(live_count_);
+  for (const EntryRecord& r : slots_) {
+    if (r.live()) live_records.push_back(r);
+  }
+  // Update order: live entries by touch_seq.
+  std::vector<std::uint32_t> by_touch(live_records.size());
+  std::iota(by_touch.begin(), by_touch.end(), 0u);
+  std::sort(by_touch.begin(), by_touch.end(),
+            [&](std::uint32_t a, std::uint32_t b) { return live_records[a].touch_seq < live_records[b].touch_seq; });
+  touch_slot_.assign(by_touch.begin(), by_touch.end());
+  touch_seq_.resize(by_touch.size());
+  touch_ms_.resize(by_touch.size());
+  for (std::uint32_t t = 0; t < by_touch.size(); ++t) {
+    EntryRecord& r = live_records[by_touch[t]];
+    r.touch = t;
+    touch_seq_[t] = r.touch_seq;
+    touch_ms_[t] = r.update_ms;
+  }
+  slots_ = std::move(live_records);
+
+  for (auto& dict : dicts_) dict.for_each([](const auto& v) { v.payload = Posting{}; });
+  live_ = DualBitmap{};
+  current_ = DualBitmap{};
+  for (std::uint32_t slot = 0; slot < slots_.size(); ++slot) index(slot, false);
+  const auto& cases = dicts_[index_of(Field::kCaseId)];
+  cases.for_each([&](const auto& v) {
+    const std::uint32_t newest = v.payload.last_slot();
+    current_.add(newest, slots_[newest].touch);
+  });
+  for (auto* d : {&live_, &current_}) {
+    d->by_space[0].runOptimize();
+    d->by_space[1].runOptimize();
+  }
+}
+
+}  // namespace caserepo::engine

@@ -1,0 +1,115 @@
+// Store: the in-memory state of a repository, with no locking and no input
+// validation. Repository validates and locks; Store applies fully resolved
+// writes deterministically (so replaying a log gives the same state) and
+// keeps every index in step.
+//
+// Layout (see docs/architecture.md):
+//   slots_      EntryRecord per slot, in creation order (holes after removes)
+//   touch_*     per touch position, in update order (tombstones after updates)
+//   dicts_      per field: value text <-> code, and the value's Posting
+//   live_, current_  all entries / each case's newest entry, in both spaces
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "caserepo/entry.h"
+#include "caserepo/requests.h"
+#include "engine/dictionary.h"
+#include "engine/fields.h"
+#include "engine/posting.h"
+
+namespace caserepo::engine {
+
+struct EntryRecord {
+  std::uint64_t seq = 0;        // creation order; persistent; ties of creationDate break by it
+  std::uint64_t touch_seq = 0;  // order of the write that set update_ms; ties of updateDate break by it
+  std::int64_t creation_ms = 0;  // kept in holes, so slots_ stays sorted by it
+  std::int64_t update_ms = 0;
+  std::uint32_t touch = 0;  // touch position
+  std::uint32_t description = kNoValue;
+  FieldCodes codes{};  // codes[kCaseId] == kNoValue marks a hole
+
+  bool live() const noexcept { return codes[index_of(Field::kCaseId)] != kNoValue; }
+  std::uint32_t code(Field f) const noexcept { return codes[index_of(f)]; }
+};
+
+inline constexpr std::uint32_t kTombstone = kNoValue;
+
+class Store {
+ public:
+  using FieldDictionary = Dictionary<Posting>;
+
+  // --- writes (REQUIRES: arguments validated and resolved) -----------------
+
+  // The stamp for a write at wall time `now_ms`: never below the previous one.
+  std::int64_t next_stamp(std::int64_t now_ms) const noexcept { return now_ms > last_stamp_ ? now_ms : last_stamp_; }
+
+  // The caseId a create joins: its own caseId if given, else the case of the
+  // newest entry with its businessKey, else nullopt (a new case).
+  std::optional<std::string> joined_case(const CreateRequest& request) const;
+
+  // The case's current entry when `clientId`/`caseType` differ from it.
+  bool conflicts(std::string_view caseId, std::string_view clientId, std::string_view caseType) const;
+
+  // REQUIRES: request.caseId and request.caseType set; no conflict.
+  // Returns the new entry's slot.
+  std::uint32_t insert(const CreateRequest& request, std::int64_t stamp_ms);
+  // REQUIRES: the case exists.
+  void update(std::string_view caseId, const Patch& patch, std::int64_t stamp_ms);
+  // REQUIRES: the case exists. Returns the number of entries removed.
+  std::uint64_t remove(std::string_view caseId);
+
+  // --- reads ---------------------------------------------------------------
+
+  const Posting* case_entries(std::string_view caseId) const;
+  Entry materialize(std::uint32_t slot) const;
+
+  const EntryRecord& record(std::uint32_t slot) const { return slots_[slot]; }
+  std::uint32_t slot_count() const noexcept { return static_cast<std::uint32_t>(slots_.size()); }
+  std::uint32_t touch_count() const noexcept { return static_cast<std::uint32_t>(touch_slot_.size()); }
+  std::uint32_t slot_at_touch(std::uint32_t touch) const { return touch_slot_[touch]; }
+  std::uint64_t touch_seq_at(std::uint32_t touch) const { return touch_seq_[touch]; }
+  std::int64_t touch_ms_at(std::uint32_t touch) const { return touch_ms_[touch]; }
+
+  const FieldDictionary& dictionary(Field f) const { return dicts_[index_of(f)]; }
+  const DualBitmap& live() const noexcept { return live_; }
+  const DualBitmap& current() const noexcept { return current_; }
+  bool is_current(std::uint32_t slot) const { return current_.in(Space::kCreation).contains(slot); }
+
+  std::uint64_t entry_count() const noexcept { return live_count_; }
+  std::uint64_t case_count() const noexcept { return dicts_[index_of(Field::kCaseId)].size(); }
+  std::uint64_t rebuild_count() const noexcept { return rebuilds_; }
+  std::size_t posting_bytes() const;
+
+ private:
+  std::uint32_t new_touch(std::uint32_t slot, std::uint64_t touch_seq, std::int64_t ms);
+  std::uint32_t intern(Field f, const std::optional<std::string>& text);
+  std::uint32_t intern_description(const std::optional<std::string>& text);
+  void release_description(std::uint32_t code);
+  void index(std::uint32_t slot, bool current);
+  void unindex(std::uint32_t slot);
+  void maybe_rebuild();
+  void rebuild();
+
+  std::vector<EntryRecord> slots_;
+  std::vector<std::uint32_t> touch_slot_;  // slot, or kTombstone
+  std::vector<std::uint64_t> touch_seq_;   // kept for tombstones: stays sorted
+  std::vector<std::int64_t> touch_ms_;     // kept for tombstones: stays sorted
+  std::array<FieldDictionary, kFieldCount> dicts_;
+  Dictionary<std::uint32_t> descriptions_;  // payload: reference count
+  DualBitmap live_;
+  DualBitmap current_;
+  std::uint64_t live_count_ = 0;
+  std::uint64_t next_seq_ = 1;
+  std::uint64_t next_touch_seq_ = 1;
+  std::int64_t last_stamp_ = std::numeric_limits<std::int64_t>::min();
+  std::uint64_t rebuilds_ = 0;
+};
+
+}  // namespace caserepo::engine
