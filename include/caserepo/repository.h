@@ -64,6 +64,7 @@ class Repository {
   Stats stats() const;
 
  private:
+  friend class RepositoryInternal;  // white-box door for tests (src/engine/repository_internal.h)
   class Impl;
   std::unique_ptr<Impl> impl_;
 };

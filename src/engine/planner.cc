@@ -282,7 +282,12 @@ MatchSet intersect(const Store& store, const Query& q) {
     std::sort(kept.begin(), kept.end());
     and_with(scratch.emplace_back(kept.size(), kept.data()));
   }
-  return owned ? MatchSet::owning(std::move(result)) : MatchSet::borrowing(*acc);
+  if (owned) return MatchSet::owning(std::move(result));
+  // A single bitmap built here must outlive `scratch`; a store bitmap is borrowed.
+  for (Bitmap& b : scratch) {
+    if (&b == acc) return MatchSet::owning(std::move(b));
+  }
+  return MatchSet::borrowing(*acc);
 }
 
 MatchSet find_matches(const Store& store, const Query& q) {
@@ -302,7 +307,7 @@ MatchSet find_matches(const Store& store, const Query& q) {
     driver = 2;
     best = q.touches.size();
   }
-  if (driver >= 0 && best <= kProbeLimit) return probe(store, q, driver);
+  if (driver >= 0 && best <= store.tuning().probe_limit) return probe(store, q, driver);
   return intersect(store, q);
 }
 

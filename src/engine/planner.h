@@ -8,7 +8,7 @@
 // 2. Choose the space: creationDate sorts work on slots, updateDate sorts on
 //    touch positions; every Posting holds both.
 // 3. Choose the driver: the smallest of the terms and the date ranges.
-//    - Probe plan (driver <= kProbeLimit): walk the driver's few entries and
+//    - Probe plan (driver <= Tuning::probe_limit): walk the driver's few entries and
 //      test every other condition on the entry itself.
 //    - Bitmap plan: intersect the terms' bitmaps (smallest first) with the
 //      current set and the date ranges.
@@ -22,9 +22,6 @@
 #include "engine/store.h"
 
 namespace caserepo::engine {
-
-// Largest driver that the probe plan walks entry by entry.
-inline constexpr std::uint64_t kProbeLimit = 2048;
 
 // REQUIRES: filter and page passed check_filter/check_page.
 Result<SearchResult> run_search(const Store& store, const Filter& filter, const PageRequest& page);

@@ -1,6 +1,8 @@
 // Repository: validation, defaults, stamping and locking around the Store.
 #include "caserepo/repository.h"
 
+#include "engine/repository_internal.h"
+
 #include <atomic>
 #include <mutex>
 #include <random>
@@ -105,6 +107,8 @@ class Repository::Impl {
     return engine::run_search(store_, filter, page);
   }
 
+  engine::Store& store() { return store_; }
+
   Stats stats() const {
     std::shared_lock lock(mutex_);
     Stats s;
@@ -144,5 +148,7 @@ Result<SearchResult> Repository::search(const Filter& filter, const PageRequest&
   return impl_->search(filter, page);
 }
 Stats Repository::stats() const { return impl_->stats(); }
+
+engine::Store& RepositoryInternal::store(Repository& repo) { return repo.impl_->store(); }
 
 }  // namespace caserepo

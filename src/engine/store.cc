@@ -7,9 +7,6 @@
 namespace caserepo::engine {
 namespace {
 
-// Compaction: rebuild positions once holes/tombstones outnumber live entries
-// (and there are at least this many), keeping both spaces O(live).
-constexpr std::uint64_t kMinWasteForRebuild = 1u << 16;
 // Rebuild well before 32-bit positions run out.
 constexpr std::uint64_t kPositionLimit = (std::uint64_t{1} << 32) - (std::uint64_t{1} << 24);
 
@@ -218,7 +215,9 @@ void Store::maybe_rebuild() {
   const std::uint64_t live = live_count_;
   const std::uint64_t slot_waste = slots_.size() - live;
   const std::uint64_t touch_waste = touch_slot_.size() - live;
-  const std::uint64_t allowed = std::max(live, kMinWasteForRebuild);
+  // Compaction: once holes/tombstones outnumber live entries (and the
+  // tuning minimum), so both spaces stay O(live).
+  const std::uint64_t allowed = std::max(live, tuning_.min_waste_for_rebuild);
   if (slot_waste > allowed || touch_waste > allowed || slots_.size() >= kPositionLimit ||
       touch_slot_.size() >= kPositionLimit) {
     rebuild();

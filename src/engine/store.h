@@ -41,9 +41,19 @@ struct EntryRecord {
 
 inline constexpr std::uint32_t kTombstone = kNoValue;
 
+// Knobs with production defaults; tests lower them to reach every code path
+// (both plans, compaction) on small data.
+struct Tuning {
+  std::uint64_t probe_limit = 2048;              // largest driver the probe plan walks
+  std::uint64_t min_waste_for_rebuild = 1u << 16;  // holes/tombstones before compaction
+};
+
 class Store {
  public:
   using FieldDictionary = Dictionary<Posting>;
+
+  Tuning& tuning() noexcept { return tuning_; }
+  const Tuning& tuning() const noexcept { return tuning_; }
 
   // --- writes (REQUIRES: arguments validated and resolved) -----------------
 
@@ -87,6 +97,10 @@ class Store {
   std::uint64_t rebuild_count() const noexcept { return rebuilds_; }
   std::size_t posting_bytes() const;
 
+  // Compaction: renumbers slots and touch positions densely and rebuilds
+  // every posting. Runs by itself when waste outgrows live entries.
+  void rebuild();
+
  private:
   std::uint32_t new_touch(std::uint32_t slot, std::uint64_t touch_seq, std::int64_t ms);
   std::uint32_t intern(Field f, const std::optional<std::string>& text);
@@ -95,7 +109,6 @@ class Store {
   void index(std::uint32_t slot, bool current);
   void unindex(std::uint32_t slot);
   void maybe_rebuild();
-  void rebuild();
 
   std::vector<EntryRecord> slots_;
   std::vector<std::uint32_t> touch_slot_;  // slot, or kTombstone
@@ -110,6 +123,7 @@ class Store {
   std::uint64_t next_touch_seq_ = 1;
   std::int64_t last_stamp_ = std::numeric_limits<std::int64_t>::min();
   std::uint64_t rebuilds_ = 0;
+  Tuning tuning_;
 };
 
 }  // namespace caserepo::engine

@@ -1,0 +1,93 @@
+// The engine against the brute-force ReferenceModel: random operations,
+// every combination of filter dimensions, token walks with writes between
+// pages. Each runs with three tunings so that the probe plan, the bitmap
+// plan and index compaction are all exercised on small data.
+#include <gtest/gtest.h>
+
+#include <limits>
+
+#include "support/differential_harness.h"
+#include "support/op_generator.h"
+
+namespace caserepo::testing {
+namespace {
+
+struct Config {
+  const char* name;
+  engine::Tuning tuning;
+};
+
+const Config kConfigs[] = {
+    {"DefaultTuning", engine::Tuning{}},
+    {"BitmapPlanOnly", engine::Tuning{0, 16}},
+    {"ProbePlanOnly", engine::Tuning{std::numeric_limits<std::uint64_t>::max(), 16}},
+};
+
+void PrintTo(const Config& c, std::ostream* os) { *os << c.name; }
+
+class DifferentialTest : public ::testing::TestWithParam<Config> {};
+
+TEST_P(DifferentialTest, RandomOperationsMatchTheModel) {
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+    DifferentialHarness harness({}, GetParam().tuning);
+    RandomChoices choices(seed);
+    OpGenerator ops(choices, harness);
+    for (int i = 0; i < 2500; ++i) {
+      ASSERT_EQ(ops.step(), "") << "seed " << seed << ", operation " << i;
+      if (i % 700 == 699) {
+        harness.compact();
+        ASSERT_EQ(harness.compare_everything(), "") << "after compaction, seed " << seed;
+      }
+    }
+    ASSERT_EQ(harness.compare_everything(), "") << "seed " << seed;
+  }
+}
+
+TEST_P(DifferentialTest, EveryCombinationOfFilterFieldsMatchesTheModel) {
+  DifferentialHarness harness({}, GetParam().tuning);
+  RandomChoices choices(99);
+  OpGenerator ops(choices, harness);
+  for (int i = 0; i < 1500; ++i) ASSERT_EQ(ops.step(), "");
+  ASSERT_GT(harness.model().size(), 300u);
+
+  // 7 value fields + 2 date ranges: all 512 subsets, currentOnly on and off,
+  // all four sorts; the first page, a later page and a token walk each.
+  for (std::uint32_t mask = 0; mask < 512; ++mask) {
+    for (bool current_only : {false, true}) {
+      for (int sort = 0; sort < 4; ++sort) {
+        Filter f = ops.filter(mask);
+        f.currentOnly = current_only;
+        PageRequest page;
+        page.sort = static_cast<SortOrder>(sort);
+        page.size = 1 + choices.below(12);
+        ASSERT_EQ(harness.search(f, page, 3), "") << "mask " << mask << " currentOnly " << current_only;
+        page.page = 1 + choices.below(4);
+        ASSERT_EQ(harness.search(f, page, 0), "") << "mask " << mask << " currentOnly " << current_only;
+      }
+    }
+  }
+}
+
+TEST_P(DifferentialTest, TokenWalksWithWritesBetweenPagesMatchTheModel) {
+  DifferentialHarness harness({}, GetParam().tuning);
+  RandomChoices choices(7);
+  OpGenerator ops(choices, harness);
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(ops.step(), "");
+  for (int walk_no = 0; walk_no < 60; ++walk_no) {
+    DifferentialHarness::Walk walk;
+    walk.filter = ops.filter(choices.below(512) & choices.below(512));  // fewer dimensions: longer walks
+    walk.page.sort = static_cast<SortOrder>(choices.below(4));
+    walk.page.size = 1 + choices.below(25);
+    ASSERT_EQ(harness.start(walk), "");
+    while (!walk.done) {
+      for (int w = choices.below(3); w > 0; --w) ASSERT_EQ(ops.step(), "");
+      ASSERT_EQ(harness.next(walk), "") << "walk " << walk_no;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Tunings, DifferentialTest, ::testing::ValuesIn(kConfigs),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace caserepo::testing

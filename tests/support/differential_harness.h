@@ -1,0 +1,65 @@
+// DifferentialHarness: runs every operation on a Repository and on the
+// ReferenceModel and reports the first difference. Shared by the
+// differential tests and the ops_differential fuzzer.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "caserepo/caserepo.h"
+#include "engine/store.h"
+#include "support/reference_model.h"
+
+namespace caserepo::testing {
+
+class DifferentialHarness {
+ public:
+  explicit DifferentialHarness(std::string applicationName = {}, engine::Tuning tuning = {});
+
+  // Moves the shared clock; negative steps test the engine's clamp.
+  void advance_clock(std::int64_t ms);
+
+  // Each returns "" when engine and model agree, else what differs.
+  std::string create(const CreateRequest& request);
+  std::string update(const std::string& caseId, const Patch& patch);
+  std::string remove(const std::string& caseId);
+  std::string get(const std::string& caseId);
+  std::string history(const std::string& caseId);
+
+  // A search walk: the first page by number, then pages by token.
+  struct Walk {
+    Filter filter;
+    PageRequest page;  // token must be empty at the start
+    std::optional<std::uint64_t> model_key;
+    bool done = false;
+    std::uint64_t pages = 0;
+  };
+  std::string start(Walk& walk);
+  std::string next(Walk& walk);  // REQUIRES: !walk.done
+  // start + up to `pages` token pages.
+  std::string search(const Filter& filter, const PageRequest& page, int pages);
+
+  // Every case's history and the whole repository in all four orders.
+  std::string compare_everything();
+
+  void compact();  // the engine's index compaction, at a time of our choosing
+
+  Repository& repo() { return *repo_; }
+  ReferenceModel& model() { return model_; }
+
+ private:
+  std::string compare_page(const char* what, const Walk& walk, const Result<SearchResult>& engine,
+                           const Result<ReferenceModel::Page>& model);
+
+  std::shared_ptr<std::int64_t> now_ms_;
+  std::unique_ptr<Repository> repo_;
+  ReferenceModel model_;
+  std::uint64_t generated_ = 0;
+};
+
+// Describes an entry in one line, for failure messages.
+std::string describe(const Entry& e);
+
+}  // namespace caserepo::testing
