@@ -69,9 +69,12 @@ class [[nodiscard]] Result {
 
   T& value() & { check(); return std::get<0>(state_); }
   const T& value() const& { check(); return std::get<0>(state_); }
-  T&& value() && { check(); return std::get<0>(std::move(state_)); }
+  // On a temporary Result the value is moved out, so that
+  // `for (auto& e : *repo.history(id))` does not dangle.
+  T value() && { check(); return std::get<0>(std::move(state_)); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
+  T operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 

@@ -11,6 +11,7 @@
 #include "engine/planner.h"
 #include "engine/store.h"
 #include "engine/validation.h"
+#include "util/rw_lock.h"
 
 namespace caserepo {
 namespace {
@@ -129,7 +130,7 @@ class Repository::Impl {
   std::int64_t stamp() const { return store_.next_stamp(options_.clock().time_since_epoch().count()); }
 
   Options options_;
-  mutable std::shared_mutex mutex_;
+  mutable util::RwLock mutex_;
   engine::Store store_;
   std::mt19937_64 rng_;
   std::uint64_t creates_ = 0, updates_ = 0, removes_ = 0;

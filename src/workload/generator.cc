@@ -30,7 +30,7 @@ std::uint64_t Zipf::operator()(std::mt19937_64& rng) const {
 }
 
 Generator::Generator(std::uint64_t entries, std::uint64_t seed)
-    : rng_(seed), clients_(std::max<std::uint64_t>(entries / 3, 1), 1.0), case_types_(kCaseTypes.size(), 1.0) {}
+    : rng_(seed), seed_(seed), clients_(std::max<std::uint64_t>(entries / 3, 1), 1.0), case_types_(kCaseTypes.size(), 1.0) {}
 
 template <std::size_t N>
 std::string_view Generator::weighted(const std::array<std::pair<std::string_view, double>, N>& table) {
@@ -89,7 +89,7 @@ CreateRequest Generator::next() {
     u -= share;
   }
   c.caseType = std::string(random_case_type());
-  if (unit(rng_) < 0.5) c.businessKey = "BK-" + std::to_string(10000000 + next_business_key_++);
+  if (unit(rng_) < 0.5) c.businessKey = "BK-" + std::to_string(seed_) + "-" + std::to_string(next_business_key_++);
   c.remaining = static_cast<int>(rng_() % 4);  // 0-3 follow-ups
   r.clientId = c.clientId;
   r.clientType = c.clientType;

@@ -98,6 +98,7 @@ class Generator {
   std::string_view weighted(const std::array<std::pair<std::string_view, double>, N>& table);
 
   std::mt19937_64 rng_;
+  std::uint64_t seed_;  // in business keys, so generators of other seeds never collide
   Zipf clients_;
   Zipf case_types_;
   std::uint64_t next_business_key_ = 1;

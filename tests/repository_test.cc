@@ -1,0 +1,271 @@
+// The SPEC's rules for the five operations, one behaviour per test.
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "engine/repository_internal.h"
+#include "support/fixtures.h"
+
+namespace caserepo::testing {
+namespace {
+
+class RepositoryTest : public ::testing::Test {
+ protected:
+  RepositoryTest() : repo_(make_options()) {}
+  Options make_options() {
+    Options o;
+    o.clock = clock_.function();
+    return o;
+  }
+  Entry create(const CreateRequest& r) {
+    auto e = repo_.create(r);
+    EXPECT_TRUE(e.ok()) << (e.ok() ? "" : e.error().to_string());
+    clock_.advance(1000);
+    return e.ok() ? *e : Entry{};
+  }
+
+  ManualClock clock_;
+  Repository repo_;
+};
+
+TEST_F(RepositoryTest, CreateWithoutCaseIdMakesANewCaseWithAGeneratedUuid) {
+  const Entry a = create(request("c1", "LOAN", "NEW"));
+  const Entry b = create(request("c1", "LOAN", "NEW"));
+  EXPECT_TRUE(std::regex_match(a.caseId, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")))
+      << a.caseId;
+  EXPECT_NE(a.caseId, b.caseId);
+  EXPECT_EQ(repo_.stats().cases, 2u);
+}
+
+TEST_F(RepositoryTest, CreateStampsBothDatesWithTheClock) {
+  const Entry e = create(request("c1", "LOAN", "NEW"));
+  EXPECT_EQ(e.creationDate.time_since_epoch().count(), 1735689600000LL);
+  EXPECT_EQ(e.updateDate, e.creationDate);
+}
+
+TEST_F(RepositoryTest, CreateWithCaseIdOfAnExistingCaseAddsItsNewCurrentStatus) {
+  const Entry first = create(request("c1", "LOAN", "NEW"));
+  CreateRequest next = request("c1", "LOAN", "OPEN");
+  next.caseId = first.caseId;
+  create(next);
+  auto current = repo_.get(first.caseId);
+  ASSERT_TRUE(current.ok());
+  EXPECT_EQ(current->status, "OPEN");
+  auto history = repo_.history(first.caseId);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[0].status, "NEW");
+  EXPECT_EQ((*history)[1].status, "OPEN");
+}
+
+TEST_F(RepositoryTest, CreateWithAnUnknownCaseIdMakesACaseWithThatId) {
+  CreateRequest r = request("c1", "LOAN", "NEW");
+  r.caseId = "my-own-id";
+  EXPECT_EQ(create(r).caseId, "my-own-id");
+}
+
+TEST_F(RepositoryTest, CreateWithTheBusinessKeyOfACaseJoinsIt) {
+  CreateRequest r = request("c1", "LOAN", "NEW");
+  r.businessKey = "BK-1";
+  const Entry first = create(r);
+  r.status = "OPEN";
+  const Entry second = create(r);
+  EXPECT_EQ(second.caseId, first.caseId);
+  EXPECT_EQ(repo_.history(first.caseId)->size(), 2u);
+}
+
+TEST_F(RepositoryTest, CaseIdWinsOverBusinessKey) {
+  CreateRequest a = request("c1", "LOAN", "NEW");
+  a.businessKey = "BK-1";
+  const Entry first = create(a);
+  CreateRequest b = request("c1", "LOAN", "NEW");
+  b.caseId = "other";
+  b.businessKey = "BK-1";
+  EXPECT_EQ(create(b).caseId, "other");
+  EXPECT_EQ(repo_.history(first.caseId)->size(), 1u);
+}
+
+TEST_F(RepositoryTest, JoiningACaseOfAnotherClientOrTypeIsAConflictAndChangesNothing) {
+  const Entry first = create(request("c1", "LOAN", "NEW"));
+  for (auto [client, type] : {std::pair{"c2", "LOAN"}, std::pair{"c1", "CARD"}}) {
+    CreateRequest r = request(client, type, "OPEN");
+    r.caseId = first.caseId;
+    auto e = repo_.create(r);
+    ASSERT_FALSE(e.ok());
+    EXPECT_EQ(e.error().code(), ErrorCode::kConflict);
+  }
+  EXPECT_EQ(all_entries(repo_), std::vector<Entry>{first});
+}
+
+TEST_F(RepositoryTest, ApplicationNameFillsCaseTypeAndSource) {
+  Options o = make_options();
+  o.applicationName = "mortgage-app";
+  Repository lowcode(o);
+  CreateRequest r;
+  r.clientId = "c1";
+  r.clientType = "PESEL";
+  r.status = "NEW";
+  auto e = lowcode.create(r);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->caseType, "mortgage-app");
+  EXPECT_EQ(e->source, "eximee");
+  r.caseType = "LOAN";
+  r.source = "PORTAL";
+  e = lowcode.create(r);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->caseType, "LOAN");
+  EXPECT_EQ(e->source, "PORTAL");
+}
+
+TEST_F(RepositoryTest, WithoutApplicationNameCaseTypeIsRequiredAndSourceStaysNull) {
+  CreateRequest r = request("c1", "LOAN", "NEW");
+  EXPECT_EQ(create(r).source, std::nullopt);
+  r.caseType.reset();
+  auto e = repo_.create(r);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(RepositoryTest, UpdateChangesEveryEntryOfTheCaseAndItsUpdateDate) {
+  const Entry first = create(request("c1", "LOAN", "NEW"));
+  CreateRequest next = request("c1", "LOAN", "OPEN");
+  next.caseId = first.caseId;
+  create(next);
+  Patch p;
+  p.status = "CLOSED";
+  p.statusDescription = "done";
+  auto updated = repo_.update(first.caseId, p);
+  ASSERT_TRUE(updated.ok());
+  EXPECT_EQ(updated->status, "CLOSED");
+  for (const Entry& e : *repo_.history(first.caseId)) {
+    EXPECT_EQ(e.status, "CLOSED");
+    EXPECT_EQ(e.statusDescription, "done");
+    EXPECT_EQ(e.updateDate.time_since_epoch().count(), 1735689600000LL + 2000);
+    EXPECT_LT(e.creationDate, e.updateDate);
+  }
+}
+
+TEST_F(RepositoryTest, UpdateCanSetNullableFieldsToNull) {
+  CreateRequest r = request("c1", "LOAN", "NEW");
+  r.businessKey = "BK";
+  r.source = "PORTAL";
+  r.statusDescription = "x";
+  const Entry e = create(r);
+  Patch p;
+  p.businessKey.emplace();
+  p.source.emplace();
+  p.statusDescription.emplace();
+  auto u = repo_.update(e.caseId, p);
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->businessKey, std::nullopt);
+  EXPECT_EQ(u->source, std::nullopt);
+  EXPECT_EQ(u->statusDescription, std::nullopt);
+  Filter f;
+  f.businessKey = {"BK"};
+  EXPECT_EQ(repo_.search(f)->totalElements, 0u);
+}
+
+TEST_F(RepositoryTest, UpdateOfAnUnknownCaseIsNotFound) {
+  Patch p;
+  p.status = "X";
+  EXPECT_EQ(repo_.update("nope", p).error().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(RepositoryTest, RemoveDeletesEveryEntryOfTheCase) {
+  const Entry first = create(request("c1", "LOAN", "NEW"));
+  CreateRequest next = request("c1", "LOAN", "OPEN");
+  next.caseId = first.caseId;
+  create(next);
+  const Entry other = create(request("c2", "CARD", "NEW"));
+  auto removed = repo_.remove(first.caseId);
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 2u);
+  EXPECT_EQ(repo_.get(first.caseId).error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(repo_.history(first.caseId).error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(repo_.remove(first.caseId).error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(all_entries(repo_), std::vector<Entry>{other});
+}
+
+TEST_F(RepositoryTest, AClockThatStepsBackNeverReordersEntries) {
+  const Entry a = create(request("c1", "LOAN", "NEW"));
+  clock_.advance(-60000);
+  const Entry b = create(request("c1", "LOAN", "NEW"));
+  EXPECT_EQ(b.creationDate, a.creationDate);
+  auto newest = repo_.search({});
+  ASSERT_TRUE(newest.ok());
+  EXPECT_EQ(newest->content.front().caseId, b.caseId);  // ties break by entry order
+}
+
+TEST_F(RepositoryTest, CurrentOnlyReturnsEachCasesNewestEntry) {
+  const Entry first = create(request("c1", "LOAN", "NEW"));
+  CreateRequest next = request("c1", "LOAN", "OPEN");
+  next.caseId = first.caseId;
+  create(next);
+  create(request("c2", "LOAN", "NEW"));
+  Filter f;
+  f.currentOnly = true;
+  f.status = {"NEW"};
+  auto r = repo_.search(f);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->totalElements, 1u);
+  EXPECT_EQ(r->content[0].clientId, "c2");
+}
+
+TEST_F(RepositoryTest, UpdateDateSortPutsTheLastUpdatedCaseFirst) {
+  const Entry a = create(request("c1", "LOAN", "NEW"));
+  const Entry b = create(request("c2", "LOAN", "NEW"));
+  Patch p;
+  p.status = "OPEN";
+  ASSERT_TRUE(repo_.update(a.caseId, p).ok());
+  PageRequest page;
+  page.sort = SortOrder::kUpdateDateDesc;
+  auto r = repo_.search({}, page);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->content.size(), 2u);
+  EXPECT_EQ(r->content[0].caseId, a.caseId);
+  EXPECT_EQ(r->content[1].caseId, b.caseId);
+}
+
+TEST_F(RepositoryTest, CompactionRunsByItselfAndKeepsResultsAndTokens) {
+  RepositoryInternal::store(repo_).tuning().min_waste_for_rebuild = 4;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 50; ++i) ids.push_back(create(request("c" + std::to_string(i % 3), "LOAN", "NEW")).caseId);
+  PageRequest page;
+  page.size = 7;
+  auto first = repo_.search({}, page);
+  ASSERT_TRUE(first.ok());
+  const std::vector<Entry> before = all_entries(repo_);
+  for (int i = 0; i < 60; ++i) {  // 60 tombstones outnumber 50 live entries
+    Patch p;
+    p.status = "OPEN";
+    ASSERT_TRUE(repo_.update(ids[i % 30], p).ok());
+  }
+  EXPECT_GT(repo_.stats().rebuilds, 0u);
+  page.token = *first->nextPageToken;
+  auto second = repo_.search({}, page);
+  ASSERT_TRUE(second.ok());
+  const std::vector<Entry> after = all_entries(repo_);
+  ASSERT_EQ(after.size(), 50u);
+  // Newest first: entries 43..37 of creation order.
+  for (std::size_t i = 0; i < second->content.size(); ++i) {
+    EXPECT_EQ(second->content[i].caseId, after[after.size() - 8 - i].caseId);
+  }
+}
+
+TEST_F(RepositoryTest, StatsCountEntriesCasesAndOperations) {
+  const Entry a = create(request("c1", "LOAN", "NEW"));
+  CreateRequest next = request("c1", "LOAN", "OPEN");
+  next.caseId = a.caseId;
+  create(next);
+  create(request("c2", "LOAN", "NEW"));
+  ASSERT_TRUE(repo_.remove(a.caseId).ok());
+  const Stats s = repo_.stats();
+  EXPECT_EQ(s.entries, 1u);
+  EXPECT_EQ(s.cases, 1u);
+  EXPECT_EQ(s.distinctClients, 1u);
+  EXPECT_EQ(s.creates, 3u);
+  EXPECT_EQ(s.removes, 1u);
+}
+
+}  // namespace
+}  // namespace caserepo::testing
