@@ -1,9 +1,11 @@
 // Dictionary: a field's distinct values, each with a 32-bit code and a
 // payload (its Posting, or a reference count), on Boost.MultiIndex.
 //
-// Two hashed indices over one node: by text (resolve a filter value or a
-// write's value to its code) and by code (turn a stored entry back into
-// strings). Codes of erased values are reused, so codes stay dense.
+// A Boost.MultiIndex hashed index by text resolves a filter value or a
+// write's value to its node (heterogeneous lookup: no std::string is built
+// for a string_view). Codes of erased values are reused, so codes stay dense
+// and a plain vector maps code -> node: turning a stored entry back into
+// strings is one indexed load per field, the hot path of get and search.
 #pragma once
 
 #include <cstdint>
@@ -34,11 +36,7 @@ class Dictionary {
     auto it = by_text.find(text, TextHash{}, TextEqual{});
     return it == by_text.end() ? nullptr : &*it;
   }
-  const Value* find(std::uint32_t code) const {
-    const auto& by_code = values_.template get<ByCode>();
-    auto it = by_code.find(code);
-    return it == by_code.end() ? nullptr : &*it;
-  }
+  const Value* find(std::uint32_t code) const { return code < by_code_.size() ? by_code_[code] : nullptr; }
   // REQUIRES: the code exists.
   const Value& at(std::uint32_t code) const { return *find(code); }
 
@@ -52,12 +50,18 @@ class Dictionary {
     } else {
       code = next_code_++;
     }
-    return *values_.insert(Value{std::string(text), code, Payload{}}).first;
+    const Value& v = *values_.insert(Value{std::string(text), code, Payload{}}).first;
+    if (code >= by_code_.size()) by_code_.resize(code + 1, nullptr);
+    by_code_[code] = &v;
+    return v;
   }
 
   void erase(std::uint32_t code) {
-    auto& by_code = values_.template get<ByCode>();
-    if (by_code.erase(code) > 0) free_codes_.push_back(code);
+    const Value* v = find(code);
+    if (v == nullptr) return;
+    values_.erase(values_.iterator_to(*v));
+    by_code_[code] = nullptr;
+    free_codes_.push_back(code);
   }
 
   std::size_t size() const noexcept { return values_.size(); }
@@ -69,7 +73,6 @@ class Dictionary {
 
  private:
   struct ByText {};
-  struct ByCode {};
   struct TextHash {
     std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
@@ -82,11 +85,10 @@ class Dictionary {
       boost::multi_index::indexed_by<
           boost::multi_index::hashed_unique<boost::multi_index::tag<ByText>,
                                             boost::multi_index::member<Value, std::string, &Value::text>, TextHash,
-                                            TextEqual>,
-          boost::multi_index::hashed_unique<boost::multi_index::tag<ByCode>,
-                                            boost::multi_index::member<Value, std::uint32_t, &Value::code>>>>;
+                                            TextEqual>>>;
 
-  Container values_;
+  Container values_;                 // nodes never move: by_code_ points into it
+  std::vector<const Value*> by_code_;  // code -> node; nullptr for a free code
   std::vector<std::uint32_t> free_codes_;
   std::uint32_t next_code_ = 0;
 };

@@ -122,9 +122,11 @@ Query resolve(const Store& store, const Filter& filter, SortOrder sort) {
 class MatchSet {
  public:
   MatchSet() = default;
-  static MatchSet borrowing(const Bitmap& b) {
+  // `count`: the bitmap's cardinality when the caller knows it.
+  static MatchSet borrowing(const Bitmap& b, std::optional<std::uint64_t> count = std::nullopt) {
     MatchSet m;
     m.bitmap_ = &b;
+    m.count_ = count;
     return m;
   }
   static MatchSet owning(Bitmap b) {
@@ -139,7 +141,10 @@ class MatchSet {
     return m;
   }
 
-  std::uint64_t count() const { return bitmap_ ? bitmap_->cardinality() : sorted_.size(); }
+  std::uint64_t count() const {
+    if (!count_) count_ = bitmap_ ? bitmap_->cardinality() : sorted_.size();
+    return *count_;
+  }
 
   // Number of members < pos.
   std::uint64_t count_below(std::uint32_t pos) const {
@@ -177,6 +182,7 @@ class MatchSet {
   std::unique_ptr<Bitmap> owned_;
   const Bitmap* bitmap_ = nullptr;
   std::vector<std::uint32_t> sorted_;
+  mutable std::optional<std::uint64_t> count_;  // cardinality is O(containers): once
 };
 
 std::uint32_t position_of(const Store& store, std::uint32_t slot, Space space) {
@@ -287,6 +293,12 @@ MatchSet intersect(const Store& store, const Query& q) {
   for (Bitmap& b : scratch) {
     if (&b == acc) return MatchSet::owning(std::move(b));
   }
+  // One term of one value, or the live/current set: counts are known.
+  if (q.terms.size() == 1 && q.terms[0].postings.size() == 1 && !q.current_only) {
+    return MatchSet::borrowing(*acc, q.terms[0].estimate);
+  }
+  if (q.terms.empty() && !q.current_only) return MatchSet::borrowing(*acc, store.entry_count());
+  if (q.terms.empty()) return MatchSet::borrowing(*acc, store.case_count());
   return MatchSet::borrowing(*acc);
 }
 

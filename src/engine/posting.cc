@@ -18,8 +18,9 @@ void Posting::add(std::uint32_t slot, std::uint32_t touch) {
   if (small_.size() > kPromoteAt) {
     big_ = std::make_unique<DualBitmap>();
     for (const Member& m : small_) big_->add(m.slot, m.touch);
-    big_->by_space[0].runOptimize();
-    std::vector<Member>().swap(small_);
+    // No runOptimize: values interleave, so runs would be short and many,
+    // and cardinality/select on run containers cost O(runs).
+    decltype(small_)().swap(small_);
   }
 }
 
@@ -43,7 +44,8 @@ std::uint32_t Posting::last_slot() const {
 }
 
 std::size_t Posting::bytes() const {
-  return sizeof(*this) + small_.capacity() * sizeof(Member) + (big_ ? sizeof(DualBitmap) + big_->bytes() : 0);
+  const std::size_t heap = small_.capacity() > 2 ? small_.capacity() * sizeof(Member) + 16 : 0;
+  return sizeof(*this) + heap + (big_ ? sizeof(DualBitmap) + big_->bytes() : 0);
 }
 
 }  // namespace caserepo::engine

@@ -211,6 +211,32 @@ std::size_t Store::posting_bytes() const {
   return total;
 }
 
+namespace {
+
+std::size_t text_bytes(const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 + 16 : 0; }
+
+// Boost.MultiIndex node with one hashed index: the value, two links, one
+// allocation; plus a bucket pointer and the code table's pointer.
+template <class Value>
+constexpr std::size_t kDictionaryNodeBytes = sizeof(Value) + 2 * sizeof(void*) + 16 + 2 * sizeof(void*);
+
+}  // namespace
+
+std::size_t Store::memory_bytes() const {
+  std::size_t total = slots_.capacity() * sizeof(EntryRecord) + touch_slot_.capacity() * sizeof(std::uint32_t) +
+                      touch_seq_.capacity() * sizeof(std::uint64_t) + touch_ms_.capacity() * sizeof(std::int64_t);
+  total += posting_bytes();
+  for (const auto& dict : dicts_) {
+    dict.for_each([&](const auto& v) {
+      total += kDictionaryNodeBytes<FieldDictionary::Value> + text_bytes(v.text);
+    });
+  }
+  descriptions_.for_each([&](const auto& v) {
+    total += kDictionaryNodeBytes<Dictionary<std::uint32_t>::Value> + text_bytes(v.text);
+  });
+  return total;
+}
+
 void Store::maybe_rebuild() {
   const std::uint64_t live = live_count_;
   const std::uint64_t slot_waste = slots_.size() - live;

@@ -44,7 +44,7 @@ inline constexpr std::uint32_t kTombstone = kNoValue;
 // Knobs with production defaults; tests lower them to reach every code path
 // (both plans, compaction) on small data.
 struct Tuning {
-  std::uint64_t probe_limit = 2048;              // largest driver the probe plan walks
+  std::uint64_t probe_limit = 256;               // largest driver the probe plan walks
   std::uint64_t min_waste_for_rebuild = 1u << 16;  // holes/tombstones before compaction
 };
 
@@ -96,6 +96,9 @@ class Store {
   std::uint64_t case_count() const noexcept { return dicts_[index_of(Field::kCaseId)].size(); }
   std::uint64_t rebuild_count() const noexcept { return rebuilds_; }
   std::size_t posting_bytes() const;
+  // Heap bytes of the whole store, counted per structure (allocator
+  // overhead estimated at 16 bytes per allocation).
+  std::size_t memory_bytes() const;
 
   // Compaction: renumbers slots and touch positions densely and rebuilds
   // every posting. Runs by itself when waste outgrows live entries.

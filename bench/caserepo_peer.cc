@@ -1,0 +1,47 @@
+#include "engine/repository_internal.h"
+#include "peer.h"
+
+namespace caserepo::bench {
+namespace {
+
+class CaserepoPeer final : public Peer {
+ public:
+  explicit CaserepoPeer(std::unique_ptr<Repository> repo) : repo_(std::move(repo)) {}
+  std::string name() const override { return "caserepo"; }
+
+  std::optional<Entry> get(const std::string& caseId) override {
+    auto e = repo_->get(caseId);
+    return e.ok() ? std::optional<Entry>(std::move(*e)) : std::nullopt;
+  }
+  std::size_t history(const std::string& caseId) override {
+    auto h = repo_->history(caseId);
+    return h.ok() ? h->size() : 0;
+  }
+  PeerPage search(const Filter& filter, const PageRequest& page) override {
+    auto r = repo_->search(filter, page);
+    if (!r.ok()) throw std::runtime_error(r.error().to_string());
+    return PeerPage{r->totalElements, std::move(r->content), r->nextPageToken.value_or("")};
+  }
+  void create(const CreateRequest& request, Timestamp) override {
+    if (!repo_->create(request).ok()) throw std::runtime_error("create failed");
+  }
+  void update(const std::string& caseId, const Patch& patch, Timestamp) override {
+    if (!repo_->update(caseId, patch).ok()) throw std::runtime_error("update failed");
+  }
+  std::uint64_t remove(const std::string& caseId) override {
+    auto r = repo_->remove(caseId);
+    return r.ok() ? *r : 0;
+  }
+  std::uint64_t counted_bytes() const override { return RepositoryInternal::store(*repo_).memory_bytes(); }
+
+ private:
+  std::unique_ptr<Repository> repo_;
+};
+
+}  // namespace
+
+std::unique_ptr<Peer> make_caserepo_peer(std::unique_ptr<Repository> filled) {
+  return std::make_unique<CaserepoPeer>(std::move(filled));
+}
+
+}  // namespace caserepo::bench

@@ -1,0 +1,356 @@
+// caserepo-bench: every operation on caserepo, SQLite :memory: and a plain
+// scan, on the same generated data, in one run.
+//
+//   caserepo-bench [--sizes=100000,1000000] [google-benchmark flags]
+//
+// Names are <Workload>/N=<entries>/<system>; counters p50_us and p99_us come
+// from a per-operation latency histogram. bench/run.sh runs the documented
+// configuration and regenerates docs/benchmarks.md.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <random>
+
+#include "peer.h"
+#include "workload/generator.h"
+
+namespace caserepo::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::uint64_t rss_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::uint64_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * 4096;
+}
+
+// The five low/medium-cardinality filter fields and how to set them.
+struct FieldSpec {
+  const char* name;
+  std::vector<std::string> Filter::*member;
+  std::string Entry::*value;
+};
+const FieldSpec kFields[] = {{"status", &Filter::status, &Entry::status},
+                             {"caseType", &Filter::caseType, &Entry::caseType},
+                             {"clientId", &Filter::clientId, &Entry::clientId},
+                             {"clientType", &Filter::clientType, &Entry::clientType},
+                             {"source", &Filter::source, &Entry::clientType}};
+const char* kSelectivities[] = {"high", "median", "rare"};
+
+struct Dataset {
+  std::uint64_t n = 0;
+  std::vector<std::string> cases;
+  std::vector<std::unique_ptr<Peer>> peers;
+  std::map<std::string, double> rss_per_entry;
+  // values[field][selectivity]: most common, median-ranked, least common.
+  std::map<std::string, std::array<std::string, 3>> values;
+  workload::SimulatedClock clock{workload::kDefaultStart};
+  Timestamp end{};
+
+  Peer& peer(const std::string& name) {
+    for (auto& p : peers) {
+      if (p->name() == name) return *p;
+    }
+    throw std::runtime_error("no peer " + name);
+  }
+};
+
+std::unique_ptr<Dataset> g_data;
+
+Dataset& dataset(std::uint64_t n) {
+  if (g_data && g_data->n == n) return *g_data;
+  g_data.reset();
+  auto d = std::make_unique<Dataset>();
+  d->n = n;
+  const auto t0 = Clock::now();
+  Options options;
+  options.clock = d->clock.function();
+  std::uint64_t rss = rss_bytes();
+  auto repo = std::make_unique<Repository>(options);
+  d->cases = workload::fill(*repo, d->clock, n);
+  std::uint64_t cases_bytes = d->cases.capacity() * sizeof(std::string);
+  for (const auto& c : d->cases) cases_bytes += c.capacity() + 1;
+  d->rss_per_entry["caserepo"] = static_cast<double>(rss_bytes() - rss - cases_bytes) / n;
+  d->end = d->clock.now();
+
+  // Export in creation order for the other peers.
+  std::vector<Entry> entries;
+  entries.reserve(n);
+  PageRequest page{SortOrder::kCreationDateAsc, 0, kMaxPageSize, ""};
+  while (true) {
+    auto r = repo->search({}, page);
+    for (auto& e : r->content) entries.push_back(std::move(e));
+    if (!r->nextPageToken) break;
+    page.token = *r->nextPageToken;
+  }
+  d->peers.push_back(make_caserepo_peer(std::move(repo)));
+  for (bool analyze : {true, false}) {
+    rss = rss_bytes();
+    d->peers.push_back(make_sqlite_peer(entries, analyze));
+    d->rss_per_entry[d->peers.back()->name()] = static_cast<double>(rss_bytes() - rss) / n;
+  }
+  rss = rss_bytes();
+  d->peers.push_back(make_scan_peer(entries));
+  d->rss_per_entry["scan"] = static_cast<double>(rss_bytes() - rss) / n;
+
+  for (const FieldSpec& f : kFields) {
+    std::map<std::string, std::uint64_t> counts;
+    for (const Entry& e : entries) {
+      if (std::string(f.name) == "source") {
+        if (e.source) ++counts[*e.source];
+      } else {
+        ++counts[e.*(f.value)];
+      }
+    }
+    std::vector<std::pair<std::uint64_t, std::string>> ranked;
+    for (auto& [v, c] : counts) ranked.emplace_back(c, v);
+    std::sort(ranked.rbegin(), ranked.rend());
+    d->values[f.name] = {ranked.front().second, ranked[ranked.size() / 2].second, ranked.back().second};
+  }
+  std::fprintf(stderr, "dataset N=%llu ready in %.1f s\n", static_cast<unsigned long long>(n),
+               std::chrono::duration<double>(Clock::now() - t0).count());
+  g_data = std::move(d);
+  return *g_data;
+}
+
+// Latency histogram of one benchmark: per-operation nanoseconds.
+class Latencies {
+ public:
+  template <class F>
+  void time(F&& f) {
+    const auto t = Clock::now();
+    f();
+    ns_.push_back(std::chrono::duration<double, std::nano>(Clock::now() - t).count());
+  }
+  void report(benchmark::State& state) {
+    if (ns_.empty()) return;
+    std::sort(ns_.begin(), ns_.end());
+    state.counters["p50_us"] = ns_[ns_.size() / 2] / 1000;
+    state.counters["p99_us"] = ns_[std::min(ns_.size() - 1, ns_.size() * 99 / 100)] / 1000;
+  }
+
+ private:
+  std::vector<double> ns_;
+};
+
+std::string label(std::uint64_t n, const std::string& workload, const std::string& system) {
+  return workload + "/N=" + std::to_string(n) + "/" + system;
+}
+
+const std::vector<std::string> kReadPeers = {"caserepo", "sqlite", "sqlite-noanalyze", "scan"};
+
+void register_search(std::uint64_t n, const std::string& workload, std::function<Filter(Dataset&)> make_filter,
+                     std::function<PageRequest(Dataset&)> make_page, const std::vector<std::string>& peers = kReadPeers) {
+  for (const std::string& system : peers) {
+    benchmark::RegisterBenchmark(label(n, workload, system).c_str(), [=](benchmark::State& state) {
+      Dataset& d = dataset(n);
+      Peer& peer = d.peer(system);
+      const Filter filter = make_filter(d);
+      const PageRequest page = make_page(d);
+      Latencies lat;
+      std::uint64_t total = 0;
+      for (auto _ : state) {
+        lat.time([&] {
+          PeerPage p = peer.search(filter, page);
+          total = p.total;
+          benchmark::DoNotOptimize(p);
+        });
+      }
+      state.counters["matches"] = static_cast<double>(total);
+      lat.report(state);
+    })->Unit(benchmark::kMicrosecond);
+  }
+}
+
+void register_all(std::uint64_t n) {
+  const std::uint64_t write_ops = std::clamp<std::uint64_t>(n / 10, 100, 20000);
+
+  // Point reads.
+  for (const char* keys : {"hot", "uniform"}) {
+    for (const std::string& system : kReadPeers) {
+      for (const char* op : {"Get", "History"}) {
+        const bool get = std::strcmp(op, "Get") == 0;
+        const bool hot = std::strcmp(keys, "hot") == 0;
+        benchmark::RegisterBenchmark(label(n, std::string(op) + "/" + keys, system).c_str(), [=](benchmark::State& state) {
+          Dataset& d = dataset(n);
+          Peer& peer = d.peer(system);
+          std::mt19937_64 rng(1);
+          workload::Zipf zipf(d.cases.size(), 1.0);
+          Latencies lat;
+          for (auto _ : state) {
+            const std::string& id = d.cases[hot ? zipf(rng) : rng() % d.cases.size()];
+            lat.time([&] {
+              if (get) benchmark::DoNotOptimize(peer.get(id)); else benchmark::DoNotOptimize(peer.history(id));
+            });
+          }
+          lat.report(state);
+        })->Unit(benchmark::kMicrosecond);
+      }
+    }
+  }
+
+  // Every combination of up to four of the five fields, at three selectivities.
+  for (int mask = 1; mask < 32; ++mask) {
+    if (__builtin_popcount(mask) > 4) continue;
+    std::string fields;
+    for (int i = 0; i < 5; ++i) {
+      if (mask & (1 << i)) fields += (fields.empty() ? "" : "+") + std::string(kFields[i].name);
+    }
+    for (int sel = 0; sel < 3; ++sel) {
+      register_search(
+          n, "Search/" + fields + "/" + kSelectivities[sel],
+          [mask, sel](Dataset& d) {
+            Filter f;
+            for (int i = 0; i < 5; ++i) {
+              if (mask & (1 << i)) (f.*(kFields[i].member)) = {d.values[kFields[i].name][sel]};
+            }
+            return f;
+          },
+          [](Dataset&) { return PageRequest{}; });
+    }
+  }
+
+  const std::uint64_t deep = std::min<std::uint64_t>(5000, n / 20 / 2);
+  register_search(n, "FirstPage/all", [](Dataset&) { return Filter{}; }, [](Dataset&) { return PageRequest{}; });
+  register_search(n, "DeepPage/all/page=" + std::to_string(deep), [](Dataset&) { return Filter{}; },
+                  [deep](Dataset&) { return PageRequest{SortOrder::kCreationDateDesc, deep, 20, ""}; });
+  register_search(n, "DeepPage/status=high/page=" + std::to_string(deep / 4),
+                  [](Dataset& d) { Filter f; f.status = {d.values["status"][0]}; return f; },
+                  [deep](Dataset&) { return PageRequest{SortOrder::kCreationDateDesc, deep / 4, 20, ""}; });
+  register_search(n, "CurrentOnly/status=high", [](Dataset& d) { Filter f; f.status = {d.values["status"][0]}; f.currentOnly = true; return f; },
+                  [](Dataset&) { return PageRequest{}; });
+  register_search(n, "CurrentOnly/clientId=high", [](Dataset& d) { Filter f; f.clientId = {d.values["clientId"][0]}; f.currentOnly = true; return f; },
+                  [](Dataset&) { return PageRequest{}; });
+  register_search(n, "DateRange/creation-30d+status=high",
+                  [](Dataset& d) {
+                    Filter f;
+                    f.status = {d.values["status"][0]};
+                    f.creationDate.from = workload::kDefaultStart + std::chrono::days(150);
+                    f.creationDate.to = workload::kDefaultStart + std::chrono::days(180);
+                    return f;
+                  },
+                  [](Dataset&) { return PageRequest{}; });
+  register_search(n, "DateRange/update-7d",
+                  [](Dataset& d) { Filter f; f.updateDate.from = d.end - std::chrono::days(7); return f; },
+                  [](Dataset&) { return PageRequest{}; });
+  register_search(n, "UpdateDateSort/status=high", [](Dataset& d) { Filter f; f.status = {d.values["status"][0]}; return f; },
+                  [](Dataset&) { return PageRequest{SortOrder::kUpdateDateDesc, 0, 20, ""}; });
+  register_search(n, "UpdateDateSort/status=high+caseType=high",
+                  [](Dataset& d) { Filter f; f.status = {d.values["status"][0]}; f.caseType = {d.values["caseType"][0]}; return f; },
+                  [](Dataset&) { return PageRequest{SortOrder::kUpdateDateAsc, 0, 20, ""}; });
+
+  // A continuation-token walk: one page per iteration, restarting at the end.
+  for (const std::string& system : kReadPeers) {
+    benchmark::RegisterBenchmark(label(n, "TokenWalk/status=high", system).c_str(), [=](benchmark::State& state) {
+      Dataset& d = dataset(n);
+      Peer& peer = d.peer(system);
+      Filter f;
+      f.status = {d.values["status"][0]};
+      PageRequest page;
+      Latencies lat;
+      for (auto _ : state) {
+        lat.time([&] {
+          PeerPage p = peer.search(f, page);
+          page.token = p.next;
+        });
+      }
+      lat.report(state);
+    })->Unit(benchmark::kMicrosecond);
+  }
+
+  // Memory per entry: RSS growth while loading, and each system's own count.
+  for (std::string system : {"caserepo", "sqlite", "scan"}) {
+    benchmark::RegisterBenchmark(label(n, "Memory", system).c_str(), [=](benchmark::State& state) {
+      Dataset& d = dataset(n);
+      for (auto _ : state) benchmark::DoNotOptimize(d.peer(system).counted_bytes());
+      state.counters["bytes_per_entry_rss"] = d.rss_per_entry[system];
+      state.counters["bytes_per_entry_counted"] = static_cast<double>(d.peer(system).counted_bytes()) / n;
+    })->Iterations(1)->Unit(benchmark::kMicrosecond);
+  }
+
+  // Writes last: they change the data set. Fixed iteration counts.
+  for (std::string system : {"caserepo", "sqlite", "scan"}) {
+    const std::uint64_t ops = system == "scan" ? std::max<std::uint64_t>(write_ops / 100, 10) : write_ops;
+    benchmark::RegisterBenchmark(label(n, "Create", system).c_str(), [=](benchmark::State& state) {
+      Dataset& d = dataset(n);
+      Peer& peer = d.peer(system);
+      workload::Generator gen(n, 1000 + std::hash<std::string>{}(system));
+      Latencies lat;
+      for (auto _ : state) {
+        state.PauseTiming();
+        CreateRequest r = gen.next();
+        r.caseId.reset();  // new cases: every peer can make them
+        Entry made;
+        made.caseId = "x";  // follow-ups would name it; they are dropped above
+        gen.created(made);
+        d.clock.advance(std::chrono::milliseconds(1));
+        state.ResumeTiming();
+        lat.time([&] { peer.create(r, d.clock.now()); });
+      }
+      lat.report(state);
+    })->Iterations(static_cast<benchmark::IterationCount>(ops))->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(label(n, "Update", system).c_str(), [=](benchmark::State& state) {
+      Dataset& d = dataset(n);
+      Peer& peer = d.peer(system);
+      std::mt19937_64 rng(2);
+      Latencies lat;
+      Patch p;
+      p.status = "IN_PROGRESS";
+      for (auto _ : state) {
+        const std::string& id = d.cases[rng() % d.cases.size()];
+        lat.time([&] { peer.update(id, p, d.clock.now()); });
+      }
+      lat.report(state);
+    })->Iterations(static_cast<benchmark::IterationCount>(ops))->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(label(n, "Remove", system).c_str(), [=](benchmark::State& state) {
+      Dataset& d = dataset(n);
+      Peer& peer = d.peer(system);
+      Latencies lat;
+      std::size_t next = 0;
+      for (auto _ : state) {
+        const std::string& id = d.cases[next++ * 7 % d.cases.size()];
+        lat.time([&] { benchmark::DoNotOptimize(peer.remove(id)); });
+      }
+      lat.report(state);
+    })->Iterations(static_cast<benchmark::IterationCount>(ops))->Unit(benchmark::kMicrosecond);
+  }
+}
+
+}  // namespace
+}  // namespace caserepo::bench
+
+int main(int argc, char** argv) {
+  std::vector<std::uint64_t> sizes = {100000, 1000000};
+  std::vector<char*> rest;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--sizes=", 8) == 0) {
+      sizes.clear();
+      for (const char* p = argv[i] + 8; *p;) {
+        char* end = nullptr;
+        sizes.push_back(std::strtoull(p, &end, 10));
+        p = *end == ',' ? end + 1 : end;
+      }
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  int rest_argc = static_cast<int>(rest.size());
+  benchmark::Initialize(&rest_argc, rest.data());
+  if (benchmark::ReportUnrecognizedArguments(rest_argc, rest.data())) return 1;
+  benchmark::AddCustomContext("sizes", [&] {
+    std::string s;
+    for (auto n : sizes) s += (s.empty() ? "" : ",") + std::to_string(n);
+    return s;
+  }());
+  benchmark::AddCustomContext("caserepo_build", CASEREPO_BUILD_TYPE);
+  for (std::uint64_t n : sizes) caserepo::bench::register_all(n);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,45 @@
+// Peer: one system under benchmark. caserepo, SQLite :memory: (with the
+// equivalent indexes, prepared statements) and a plain vector scan all
+// answer the same operations on the same generated data.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "caserepo/caserepo.h"
+
+namespace caserepo::bench {
+
+struct PeerPage {
+  std::uint64_t total = 0;
+  std::vector<Entry> content;
+  std::string next;  // continuation token; empty when none
+};
+
+class Peer {
+ public:
+  virtual ~Peer() = default;
+  virtual std::string name() const = 0;
+
+  virtual std::optional<Entry> get(const std::string& caseId) = 0;
+  virtual std::size_t history(const std::string& caseId) = 0;
+  // page.token is this peer's own token from a previous page.
+  virtual PeerPage search(const Filter& filter, const PageRequest& page) = 0;
+  virtual void create(const CreateRequest& request, Timestamp now) = 0;
+  virtual void update(const std::string& caseId, const Patch& patch, Timestamp now) = 0;
+  virtual std::uint64_t remove(const std::string& caseId) = 0;
+
+  // Bytes this peer's data structures hold, by its own count.
+  virtual std::uint64_t counted_bytes() const = 0;
+};
+
+// The peers are loaded with `entries` (creation order, as exported from a
+// caserepo filled by the workload generator).
+std::unique_ptr<Peer> make_caserepo_peer(std::unique_ptr<Repository> filled);
+std::unique_ptr<Peer> make_sqlite_peer(const std::vector<Entry>& entries, bool analyze);
+std::unique_ptr<Peer> make_scan_peer(const std::vector<Entry>& entries);
+
+}  // namespace caserepo::bench
