@@ -79,9 +79,13 @@ TEST(ConcurrencyTest, ReadersSeeConsistentResultsWhileWritersWrite) {
         ASSERT_LE(page->content.size(), page->totalElements);
         ASSERT_TRUE(ordered(page->content, sort));
         for (const Entry& e : page->content) {
-          if (!f.status.empty()) ASSERT_EQ(e.status, f.status[0]);
+          if (!f.status.empty()) {
+            ASSERT_EQ(e.status, f.status[0]);
+          }
           auto current = repo.get(e.caseId);  // may have been removed since
-          if (current.ok()) ASSERT_EQ(current->caseId, e.caseId);
+          if (current.ok()) {
+            ASSERT_EQ(current->caseId, e.caseId);
+          }
         }
         ++reads;
       }

@@ -149,7 +149,9 @@ TEST_F(PaginationTest, TokenWalkUnderWritesReturnsEverySurvivingEntryExactlyOnce
     for (const auto& id : walked) ++seen[id];
     for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id << " returned twice";
     for (const auto& id : before) {
-      if (!removed.count(id)) EXPECT_EQ(seen.count(id), 1u) << id << " was skipped";
+      if (!removed.count(id)) {
+        EXPECT_EQ(seen.count(id), 1u) << id << " was skipped";
+      }
     }
     // In order: the walk is a subsequence of the final full order.
     const auto after = walk_by_pages(f, sort, 1000);

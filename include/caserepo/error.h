@@ -88,4 +88,8 @@ class [[nodiscard]] Result {
   std::variant<T, Error> state_;
 };
 
+// The result of an operation that returns nothing but may fail.
+using Status = Result<std::monostate>;
+inline Status ok_status() { return std::monostate{}; }
+
 }  // namespace caserepo

@@ -1,12 +1,25 @@
 // How a Repository is configured.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 
 #include "caserepo/entry.h"
 
 namespace caserepo {
+
+class Env;
+
+// When an acknowledged write is durable against power loss (a process kill
+// loses nothing under any policy: records reach the OS before the ack).
+// Stored nowhere: may be renumbered.
+enum class FsyncPolicy : std::uint8_t {
+  kAlways,    // every write is fsynced before it is acknowledged; concurrent writers share one fsync
+  kInterval,  // fsync every fsyncInterval; writers wait if syncing falls two intervals behind
+  kNone,      // the OS decides (and close/checkpoint sync)
+};
 
 struct Options {
   // The low-code facade's application name. When not empty, a create that
@@ -17,6 +30,15 @@ struct Options {
   // The engine never lets stamps go backwards: a write is stamped
   // max(clock(), previous stamp), so creation order and date order agree.
   std::function<Timestamp()> clock;
+
+  // --- persistence: used by Repository::open ---------------------------------
+  FsyncPolicy fsync = FsyncPolicy::kInterval;
+  std::chrono::milliseconds fsyncInterval{1000};
+  // A checkpoint starts by itself once the log holds this many bytes since
+  // the last one (0: only on demand).
+  std::uint64_t checkpointLogBytes = std::uint64_t{256} << 20;
+  // The file system; nullptr = Env::posix(). Tests inject faults here.
+  Env* env = nullptr;
 };
 
 inline constexpr const char* kLowCodeDefaultSource = "eximee";

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -20,6 +21,13 @@
 
 namespace caserepo {
 
+struct CheckpointInfo {
+  std::uint64_t seq = 0;      // the snapshot covers the log up to here
+  std::uint64_t entries = 0;
+  std::uint64_t bytes = 0;    // snapshot file size (0 when nothing was new)
+  double seconds = 0;
+};
+
 struct Stats {
   std::uint64_t entries = 0;          // live status entries
   std::uint64_t cases = 0;            // live cases
@@ -28,12 +36,38 @@ struct Stats {
   std::uint64_t searches = 0;
   std::uint64_t rebuilds = 0;        // index compactions (see architecture.md)
   std::uint64_t postingBytes = 0;    // bytes held by posting lists and bitmaps
+
+  // Persistence (all zero for an in-memory repository).
+  bool persistent = false;
+  bool readOnly = false;             // a write or fsync failed: writes are refused
+  std::uint64_t lastSeq = 0;         // of the last record in the log
+  std::uint64_t syncedSeq = 0;       // records up to here are fsynced
+  std::uint64_t syncs = 0;
+  std::uint64_t logBytesSinceCheckpoint = 0;
+  std::uint64_t checkpoints = 0;
+  std::uint64_t recoveredSnapshotEntries = 0;  // at open
+  std::uint64_t replayedRecords = 0;           // at open
+  std::uint64_t tailBytesDropped = 0;          // torn tail cut off the last segment at open
+  std::string tailRepair;                      // where and why, when it happened
 };
 
 class Repository {
  public:
+  // An in-memory repository: nothing survives the process.
   explicit Repository(Options options = {});
   ~Repository();
+
+  // Opens (creating it if needed) the data directory `dir`: takes its lock,
+  // loads the snapshot, replays the log (cutting a torn tail off the last
+  // segment) and logs every write from then on, durable per options.fsync.
+  // Errors: IOError (cannot read or write, or locked by another process),
+  // Corruption (a damaged file, named with the byte offset).
+  static Result<std::unique_ptr<Repository>> open(const std::string& dir, Options options = {});
+
+  // Writes a snapshot of the current state and drops the log it covers.
+  // Readers are not blocked; writers wait only while the state is copied.
+  // Errors: InvalidArgument (in-memory repository), IOError, ReadOnly.
+  Result<CheckpointInfo> checkpoint();
   Repository(const Repository&) = delete;
   Repository& operator=(const Repository&) = delete;
 

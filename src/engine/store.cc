@@ -45,8 +45,8 @@ std::uint32_t Store::new_touch(std::uint32_t slot, std::uint64_t touch_seq, std:
   return static_cast<std::uint32_t>(touch_slot_.size() - 1);
 }
 
-std::uint32_t Store::intern(Field f, const std::optional<std::string>& text) {
-  return text ? dicts_[index_of(f)].intern(*text).code : kNoValue;
+std::uint32_t Store::intern_nullable(Field f, const std::optional<std::string>& text) {
+  return text ? intern(f, std::string_view(*text)) : kNoValue;
 }
 
 std::uint32_t Store::intern_description(const std::optional<std::string>& text) {
@@ -101,13 +101,13 @@ std::uint32_t Store::insert(const CreateRequest& request, std::int64_t stamp_ms)
   r.creation_ms = stamp_ms;
   r.update_ms = stamp_ms;
   r.touch = new_touch(slot, r.touch_seq, stamp_ms);
-  r.codes[index_of(Field::kCaseId)] = intern(Field::kCaseId, request.caseId);
-  r.codes[index_of(Field::kBusinessKey)] = intern(Field::kBusinessKey, request.businessKey);
-  r.codes[index_of(Field::kCaseType)] = intern(Field::kCaseType, request.caseType);
+  r.codes[index_of(Field::kCaseId)] = intern_nullable(Field::kCaseId, request.caseId);
+  r.codes[index_of(Field::kBusinessKey)] = intern_nullable(Field::kBusinessKey, request.businessKey);
+  r.codes[index_of(Field::kCaseType)] = intern_nullable(Field::kCaseType, request.caseType);
   r.codes[index_of(Field::kClientId)] = intern(Field::kClientId, request.clientId);
   r.codes[index_of(Field::kClientType)] = intern(Field::kClientType, request.clientType);
   r.codes[index_of(Field::kStatus)] = intern(Field::kStatus, request.status);
-  r.codes[index_of(Field::kSource)] = intern(Field::kSource, request.source);
+  r.codes[index_of(Field::kSource)] = intern_nullable(Field::kSource, request.source);
   r.description = intern_description(request.statusDescription);
   slots_.push_back(r);
   index(slot, /*current=*/true);
@@ -127,7 +127,7 @@ void Store::update(std::string_view caseId, const Patch& patch, std::int64_t sta
   // is leaving cannot be erased and re-coded half way through.
   std::optional<std::uint32_t> set[kFieldCount];
   auto change = [&](Field f, const std::optional<std::string>& text) {
-    set[index_of(f)] = intern(f, text);
+    set[index_of(f)] = intern_nullable(f, text);
   };
   if (patch.caseType) change(Field::kCaseType, patch.caseType);
   if (patch.clientId) change(Field::kClientId, patch.clientId);
@@ -182,6 +182,48 @@ std::uint64_t Store::remove(std::string_view caseId) {
     --live_count_;
   }
   return members.size();
+}
+
+std::vector<StoredEntry> Store::export_entries() const {
+  std::vector<StoredEntry> out;
+  out.reserve(live_count_);
+  for (std::uint32_t slot = 0; slot < slots_.size(); ++slot) {
+    const EntryRecord& r = slots_[slot];
+    if (!r.live()) continue;
+    Entry e = materialize(slot);
+    out.push_back(StoredEntry{r.seq, r.touch_seq, r.creation_ms, r.update_ms, std::move(e.caseId),
+                              std::move(e.businessKey), std::move(e.caseType), std::move(e.clientId),
+                              std::move(e.clientType), std::move(e.status), std::move(e.statusDescription),
+                              std::move(e.source)});
+  }
+  return out;
+}
+
+void Store::restore(std::vector<StoredEntry> entries, const StoreCounters& counters) {
+  assert(slots_.empty());
+  slots_.reserve(entries.size());
+  for (StoredEntry& e : entries) {
+    EntryRecord r;
+    r.seq = e.seq;
+    r.touch_seq = e.touch_seq;
+    r.creation_ms = e.creation_ms;
+    r.update_ms = e.update_ms;
+    r.codes[index_of(Field::kCaseId)] = intern(Field::kCaseId, e.caseId);
+    r.codes[index_of(Field::kBusinessKey)] = intern_nullable(Field::kBusinessKey, e.businessKey);
+    r.codes[index_of(Field::kCaseType)] = intern(Field::kCaseType, e.caseType);
+    r.codes[index_of(Field::kClientId)] = intern(Field::kClientId, e.clientId);
+    r.codes[index_of(Field::kClientType)] = intern(Field::kClientType, e.clientType);
+    r.codes[index_of(Field::kStatus)] = intern(Field::kStatus, e.status);
+    r.codes[index_of(Field::kSource)] = intern_nullable(Field::kSource, e.source);
+    r.description = intern_description(e.statusDescription);
+    slots_.push_back(r);
+  }
+  live_count_ = slots_.size();
+  next_seq_ = counters.next_seq;
+  next_touch_seq_ = counters.next_touch_seq;
+  last_stamp_ = counters.last_stamp_ms;
+  rebuild();  // touch order, postings, live and current sets
+  --rebuilds_;  // a restore is not a compaction
 }
 
 Entry Store::materialize(std::uint32_t slot) const {

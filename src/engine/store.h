@@ -41,6 +41,25 @@ struct EntryRecord {
 
 inline constexpr std::uint32_t kTombstone = kNoValue;
 
+// An entry as snapshots hold it: strings, both sequence numbers, both dates.
+struct StoredEntry {
+  std::uint64_t seq = 0;
+  std::uint64_t touch_seq = 0;
+  std::int64_t creation_ms = 0;
+  std::int64_t update_ms = 0;
+  std::string caseId;
+  std::optional<std::string> businessKey;
+  std::string caseType, clientId, clientType, status;
+  std::optional<std::string> statusDescription, source;
+};
+
+// The counters a restored store continues from.
+struct StoreCounters {
+  std::uint64_t next_seq = 1;
+  std::uint64_t next_touch_seq = 1;
+  std::int64_t last_stamp_ms = std::numeric_limits<std::int64_t>::min();
+};
+
 // Knobs with production defaults; tests lower them to reach every code path
 // (both plans, compaction) on small data.
 struct Tuning {
@@ -100,13 +119,23 @@ class Store {
   // overhead estimated at 16 bytes per allocation).
   std::size_t memory_bytes() const;
 
+  // --- snapshots ------------------------------------------------------------
+
+  // Every live entry, in creation order, and the counters.
+  std::vector<StoredEntry> export_entries() const;
+  StoreCounters counters() const { return {next_seq_, next_touch_seq_, last_stamp_}; }
+  // REQUIRES: an empty store; entries in increasing seq, each a valid entry
+  // (the snapshot reader checks). Builds every index once.
+  void restore(std::vector<StoredEntry> entries, const StoreCounters& counters);
+
   // Compaction: renumbers slots and touch positions densely and rebuilds
   // every posting. Runs by itself when waste outgrows live entries.
   void rebuild();
 
  private:
   std::uint32_t new_touch(std::uint32_t slot, std::uint64_t touch_seq, std::int64_t ms);
-  std::uint32_t intern(Field f, const std::optional<std::string>& text);
+  std::uint32_t intern_nullable(Field f, const std::optional<std::string>& text);
+  std::uint32_t intern(Field f, std::string_view text) { return dicts_[index_of(f)].intern(text).code; }
   std::uint32_t intern_description(const std::optional<std::string>& text);
   void release_description(std::uint32_t code);
   void index(std::uint32_t slot, bool current);

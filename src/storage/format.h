@@ -1,0 +1,76 @@
+// The on-disk grammar shared by every writer and reader: magics, versions,
+// sizes and file names. docs/format.md is its prose twin.
+//
+// Every integer is little-endian. Enum values stored on disk: never renumber.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace caserepo::storage {
+
+// --- log segments: log-<first seq, 20 digits>.log --------------------------
+// file   := file_header record*
+// file_header := "CRLOG001" u32 version u64 first_seq u32 crc32c(previous 20 bytes)
+// record := u32 crc32c(rest of record) u32 payload_length u8 type u64 seq payload
+inline constexpr std::string_view kLogMagic = "CRLOG001";
+inline constexpr std::uint32_t kLogVersion = 1;
+inline constexpr std::size_t kLogHeaderSize = 8 + 4 + 8 + 4;
+inline constexpr std::size_t kRecordHeaderSize = 4 + 4 + 1 + 8;
+inline constexpr std::uint32_t kMaxRecordPayload = 1u << 20;  // checked before anything is allocated
+static_assert(kLogHeaderSize == 24 && kRecordHeaderSize == 17, "log layout changed: bump kLogVersion");
+
+enum class RecordType : std::uint8_t { kCreate = 1, kUpdate = 2, kRemove = 3 };
+
+// --- snapshots: snapshot-<covered seq, 20 digits>.snap ----------------------
+// file   := header frame* footer
+// header := "CRSNAP01" u32 version u64 covered_seq u64 entry_count u64 next_seq
+//           u64 next_touch_seq i64 last_stamp_ms u32 crc32c(previous 52 bytes)
+// frame  := u32 crc32c(payload) u32 payload_length payload  (Boost.Serialization
+//           binary archive of up to kSnapshotFrameEntries entries)
+// footer := "CRSNAPND" u64 frame_count u64 entry_count u32 crc32c(previous 24 bytes)
+inline constexpr std::string_view kSnapshotMagic = "CRSNAP01";
+inline constexpr std::string_view kSnapshotFooterMagic = "CRSNAPND";
+inline constexpr std::uint32_t kSnapshotVersion = 1;
+inline constexpr std::size_t kSnapshotHeaderSize = 8 + 4 + 8 * 5 + 4;
+inline constexpr std::size_t kSnapshotFooterSize = 8 + 8 + 8 + 4;
+inline constexpr std::size_t kFrameHeaderSize = 4 + 4;
+inline constexpr std::uint32_t kSnapshotFrameEntries = 4096;
+inline constexpr std::uint32_t kMaxFramePayload = 64u << 20;
+static_assert(kSnapshotHeaderSize == 56 && kSnapshotFooterSize == 28, "snapshot layout changed: bump version");
+
+// --- MANIFEST: which snapshot and log segments make the state -------------
+// file := "CRMANI01" u32 version u64 snapshot_seq u64 log_start_seq u32 crc32c(previous 28 bytes)
+// snapshot_seq 0 = no snapshot. Replaced atomically (MANIFEST.tmp, fsync, rename, fsync dir).
+inline constexpr std::string_view kManifestMagic = "CRMANI01";
+inline constexpr std::uint32_t kManifestVersion = 1;
+inline constexpr std::size_t kManifestSize = 8 + 4 + 8 + 8 + 4;
+static_assert(kManifestSize == 32, "manifest layout changed: bump version");
+
+inline constexpr const char* kManifestName = "MANIFEST";
+inline constexpr const char* kLockName = "LOCK";
+inline constexpr std::uint64_t kMaxLogFileBytes = std::uint64_t{1} << 36;       // read cap: 64 GiB
+inline constexpr std::uint64_t kMaxSnapshotFileBytes = std::uint64_t{1} << 40;  // read cap: 1 TiB
+
+inline std::string numbered(const char* prefix, std::uint64_t seq, const char* suffix) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s%020llu%s", prefix, static_cast<unsigned long long>(seq), suffix);
+  return buf;
+}
+inline std::string log_name(std::uint64_t first_seq) { return numbered("log-", first_seq, ".log"); }
+inline std::string snapshot_name(std::uint64_t seq) { return numbered("snapshot-", seq, ".snap"); }
+
+// The number in a name of the form prefix<20 digits>suffix, or nullopt.
+std::optional<std::uint64_t> parse_numbered(std::string_view name, std::string_view prefix, std::string_view suffix);
+
+// Little-endian fixed-width integers.
+void put_u32(std::string& out, std::uint32_t v);
+void put_u64(std::string& out, std::uint64_t v);
+std::uint32_t get_u32(const char* p);
+std::uint64_t get_u64(const char* p);
+
+}  // namespace caserepo::storage

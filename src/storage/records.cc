@@ -1,0 +1,163 @@
+#include "storage/records.h"
+
+#include <cereal/archives/portable_binary.hpp>
+#include <sstream>
+
+namespace caserepo::storage {
+namespace {
+
+// Strings are written as u64 length + bytes. On load the length is checked
+// against the limit before any allocation: a damaged length can never ask
+// for gigabytes.
+constexpr std::uint64_t kMaxText = kMaxDescriptionBytes;
+
+template <class Archive>
+void save_text(Archive& ar, const std::string& s) {
+  ar(static_cast<std::uint64_t>(s.size()));
+  ar(cereal::binary_data(s.data(), s.size()));
+}
+template <class Archive>
+void load_text(Archive& ar, std::string& s) {
+  std::uint64_t n = 0;
+  ar(n);
+  if (n > kMaxText) throw cereal::Exception("string length " + std::to_string(n) + " over the limit");
+  s.resize(static_cast<std::size_t>(n));
+  ar(cereal::binary_data(s.data(), s.size()));
+}
+template <class Archive>
+void save_opt(Archive& ar, const std::optional<std::string>& s) {
+  ar(static_cast<std::uint8_t>(s ? 1 : 0));
+  if (s) save_text(ar, *s);
+}
+template <class Archive>
+void load_opt(Archive& ar, std::optional<std::string>& s) {
+  std::uint8_t present = 0;
+  ar(present);
+  if (present > 1) throw cereal::Exception("bad presence byte");
+  if (present) {
+    s.emplace();
+    load_text(ar, *s);
+  } else {
+    s.reset();
+  }
+}
+// A NullableChange: 0 keep, 1 set to null, 2 set to a value.
+template <class Archive>
+void save_change(Archive& ar, const NullableChange& c) {
+  ar(static_cast<std::uint8_t>(!c ? 0 : (*c ? 2 : 1)));
+  if (c && *c) save_text(ar, **c);
+}
+template <class Archive>
+void load_change(Archive& ar, NullableChange& c) {
+  std::uint8_t kind = 0;
+  ar(kind);
+  if (kind > 2) throw cereal::Exception("bad change byte");
+  c.reset();
+  if (kind == 1) c.emplace();
+  if (kind == 2) {
+    c.emplace(std::string());
+    load_text(ar, **c);
+  }
+}
+
+struct Saver {
+  cereal::PortableBinaryOutputArchive& ar;
+  void operator()(const CreateRecord& r) {
+    const CreateRequest& q = r.request;
+    save_text(ar, *q.caseId);
+    save_opt(ar, q.businessKey);
+    save_text(ar, *q.caseType);
+    save_text(ar, q.clientId);
+    save_text(ar, q.clientType);
+    save_text(ar, q.status);
+    save_opt(ar, q.statusDescription);
+    save_opt(ar, q.source);
+    ar(r.stamp_ms);
+  }
+  void operator()(const UpdateRecord& r) {
+    save_text(ar, r.caseId);
+    save_opt(ar, r.patch.caseType);
+    save_opt(ar, r.patch.clientId);
+    save_opt(ar, r.patch.clientType);
+    save_opt(ar, r.patch.status);
+    save_change(ar, r.patch.businessKey);
+    save_change(ar, r.patch.statusDescription);
+    save_change(ar, r.patch.source);
+    ar(r.stamp_ms);
+  }
+  void operator()(const RemoveRecord& r) { save_text(ar, r.caseId); }
+};
+
+}  // namespace
+
+RecordType type_of(const Mutation& m) {
+  switch (m.index()) {
+    case 0: return RecordType::kCreate;
+    case 1: return RecordType::kUpdate;
+    default: return RecordType::kRemove;
+  }
+}
+
+std::string encode_payload(const Mutation& m) {
+  std::ostringstream out;
+  {
+    cereal::PortableBinaryOutputArchive ar(out);
+    std::visit(Saver{ar}, m);
+  }
+  return std::move(out).str();
+}
+
+Result<Mutation> decode_payload(RecordType type, std::string_view payload) {
+  std::istringstream in{std::string(payload)};
+  try {
+    cereal::PortableBinaryInputArchive ar(in);
+    Mutation m;
+    switch (type) {
+      case RecordType::kCreate: {
+        CreateRecord r;
+        CreateRequest& q = r.request;
+        q.caseId.emplace();
+        load_text(ar, *q.caseId);
+        load_opt(ar, q.businessKey);
+        q.caseType.emplace();
+        load_text(ar, *q.caseType);
+        load_text(ar, q.clientId);
+        load_text(ar, q.clientType);
+        load_text(ar, q.status);
+        load_opt(ar, q.statusDescription);
+        load_opt(ar, q.source);
+        ar(r.stamp_ms);
+        m = std::move(r);
+        break;
+      }
+      case RecordType::kUpdate: {
+        UpdateRecord r;
+        load_text(ar, r.caseId);
+        load_opt(ar, r.patch.caseType);
+        load_opt(ar, r.patch.clientId);
+        load_opt(ar, r.patch.clientType);
+        load_opt(ar, r.patch.status);
+        load_change(ar, r.patch.businessKey);
+        load_change(ar, r.patch.statusDescription);
+        load_change(ar, r.patch.source);
+        ar(r.stamp_ms);
+        m = std::move(r);
+        break;
+      }
+      case RecordType::kRemove: {
+        RemoveRecord r;
+        load_text(ar, r.caseId);
+        m = std::move(r);
+        break;
+      }
+      default:
+        return Error::Corruption("unknown record type " + std::to_string(static_cast<int>(type)));
+    }
+    if (in.peek() != std::char_traits<char>::eof()) return Error::Corruption("record payload has trailing bytes");
+    return m;
+  } catch (const cereal::Exception& e) {
+    return Error::Corruption(std::string("record payload does not decode: ") + e.what());
+  }
+}
+
+}  // namespace caserepo::storage
