@@ -1,0 +1,38 @@
+// The SPEC's JSON wire format (CLI now, REST service later): requests in,
+// entries, pages and errors out. Every malformed input is InvalidArgument.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "caserepo/caserepo.h"
+
+namespace caserepo::json {
+
+using Json = nlohmann::ordered_json;  // keeps the data model's field order in output
+
+// Parses text as one JSON value; InvalidArgument on a syntax error or when
+// the text is larger than `max_bytes`.
+Result<Json> parse(std::string_view text, std::size_t max_bytes = 1 << 20);
+
+Result<CreateRequest> parse_create(const Json& j);
+Result<Patch> parse_patch(const Json& j);
+
+struct SearchRequest {
+  Filter filter;
+  PageRequest page;
+};
+Result<SearchRequest> parse_search(const Json& j);
+
+// ISO-8601 UTC with milliseconds; on input the fraction and the offset are
+// optional (no offset = UTC).
+Result<Timestamp> parse_timestamp(std::string_view text);
+std::string format_timestamp(Timestamp t);
+
+Json to_json(const Entry& e);
+Json to_json(const std::vector<Entry>& entries);
+Json to_json(const SearchResult& r);
+Json to_json(const Stats& s);
+Json to_json(const Error& e);  // {"error":"NotFound","message":"..."}
+
+}  // namespace caserepo::json

@@ -1,0 +1,265 @@
+// caserepo: the command-line tool over a data directory. JSON in and out
+// in the SPEC's wire format; errors as {"error":...,"message":...} on stderr.
+//
+// Exit codes: 0 ok, 1 usage, 2 InvalidArgument, 3 NotFound, 4 Conflict,
+// 5 IOError / Corruption / ReadOnly.
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "caserepo/caserepo.h"
+#include "caserepo/env.h"
+#include "engine/store.h"
+#include "json/wire.h"
+#include "storage/data_dir.h"
+#include "storage/format.h"
+#include "workload/generator.h"
+
+namespace {
+
+using caserepo::Error;
+using caserepo::ErrorCode;
+using caserepo::json::Json;
+
+constexpr const char* kUsage = R"(usage: caserepo [--data DIR] [--fsync always|interval|none] [--app NAME] COMMAND [ARGS]
+
+commands:
+  create JSON           add a status entry            get CASEID        current entry
+  update CASEID JSON    patch every entry of a case   history CASEID    all entries, oldest first
+  remove CASEID         delete a case                 search JSON       a page of matching entries
+  stats                 counts and persistence state  checkpoint        snapshot now, drop old log
+  verify                check every file, report      generate N        add N realistic entries
+  apply                 JSON lines on stdin: {"op":"create","request":{...}}, {"op":"update","caseId":..,"patch":{..}},
+                        {"op":"remove","caseId":..}, {"op":"get",..}, {"op":"search","request":{..}}, {"op":"history",..};
+                        one line out per line in, {"ok":RESULT} or the error JSON, written once acknowledged
+
+--data defaults to ./caserepo-data; --fsync to interval.
+exit: 0 ok, 1 usage, 2 InvalidArgument, 3 NotFound, 4 Conflict, 5 IOError/Corruption/ReadOnly
+)";
+
+int exit_code(ErrorCode c) {
+  switch (c) {
+    case ErrorCode::kInvalidArgument: return 2;
+    case ErrorCode::kNotFound: return 3;
+    case ErrorCode::kConflict: return 4;
+    default: return 5;
+  }
+}
+
+std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+int fail(const Error& e) {
+  std::fprintf(stderr, "%s\n", dump(caserepo::json::to_json(e)).c_str());
+  return exit_code(e.code());
+}
+
+int usage(const std::string& why) {
+  std::fprintf(stderr, "caserepo: %s\n%s", why.c_str(), kUsage);
+  return 1;
+}
+
+template <class T>
+int print(const caserepo::Result<T>& r) {
+  if (!r.ok()) return fail(r.error());
+  std::printf("%s\n", dump(caserepo::json::to_json(*r)).c_str());
+  return 0;
+}
+
+// One `apply` line: the result JSON or the error JSON.
+Json apply_line(caserepo::Repository& repo, const std::string& line) {
+  using namespace caserepo;
+  auto parsed = json::parse(line);
+  if (!parsed.ok()) return json::to_json(parsed.error());
+  const Json& j = *parsed;
+  auto err = [](std::string m) { return json::to_json(Error::InvalidArgument(std::move(m))); };
+  if (!j.is_object() || !j.contains("op") || !j["op"].is_string()) return err("each line needs a string 'op'");
+  const std::string op = j["op"];
+  auto ok = [](Json v) { return Json{{"ok", std::move(v)}}; };
+  auto case_id = [&]() -> std::optional<std::string> {
+    if (!j.contains("caseId") || !j["caseId"].is_string()) return std::nullopt;
+    return j["caseId"].get<std::string>();
+  };
+  if (op == "create" || op == "search") {
+    if (!j.contains("request")) return err("'" + op + "' needs a 'request'");
+    if (op == "create") {
+      auto req = json::parse_create(j["request"]);
+      if (!req.ok()) return json::to_json(req.error());
+      auto e = repo.create(*req);
+      return e.ok() ? ok(json::to_json(*e)) : json::to_json(e.error());
+    }
+    auto req = json::parse_search(j["request"]);
+    if (!req.ok()) return json::to_json(req.error());
+    auto r = repo.search(req->filter, req->page);
+    return r.ok() ? ok(json::to_json(*r)) : json::to_json(r.error());
+  }
+  auto id = case_id();
+  if (!id) return err("'" + op + "' needs a string 'caseId'");
+  if (op == "update") {
+    if (!j.contains("patch")) return err("'update' needs a 'patch'");
+    auto patch = json::parse_patch(j["patch"]);
+    if (!patch.ok()) return json::to_json(patch.error());
+    auto e = repo.update(*id, *patch);
+    return e.ok() ? ok(json::to_json(*e)) : json::to_json(e.error());
+  }
+  if (op == "remove") {
+    auto n = repo.remove(*id);
+    return n.ok() ? ok(Json{{"removed", *n}}) : json::to_json(n.error());
+  }
+  if (op == "get") {
+    auto e = repo.get(*id);
+    return e.ok() ? ok(json::to_json(*e)) : json::to_json(e.error());
+  }
+  if (op == "history") {
+    auto h = repo.history(*id);
+    return h.ok() ? ok(json::to_json(*h)) : json::to_json(h.error());
+  }
+  return err("unknown op '" + op + "'");
+}
+
+int verify(const std::string& dir) {
+  caserepo::Env& env = *caserepo::Env::posix();
+  if (!env.exists(dir)) return fail(Error::IOError(dir + " does not exist"));
+  auto lock = env.lock_file(dir + "/LOCK");
+  if (!lock.ok()) return fail(lock.error());
+  caserepo::engine::Store store;
+  auto recovered = caserepo::storage::recover(env, dir, store, /*repair=*/false);
+  if (!recovered.ok()) {
+    std::printf("DAMAGED: %s\n", recovered.error().message().c_str());
+    return fail(recovered.error());
+  }
+  const auto& r = recovered->report;
+  std::printf("MANIFEST ok\n");
+  if (r.snapshot_seq > 0) {
+    std::printf("%s ok: %llu entries\n", caserepo::storage::snapshot_name(r.snapshot_seq).c_str(),
+                static_cast<unsigned long long>(r.snapshot_entries));
+  } else {
+    std::printf("no snapshot yet\n");
+  }
+  for (const auto& s : r.segments) std::printf("%s ok\n", s.c_str());
+  std::printf("%llu log records after the snapshot; last seq %llu; %llu entries in %llu cases\n",
+              static_cast<unsigned long long>(r.replayed_records), static_cast<unsigned long long>(r.last_seq),
+              static_cast<unsigned long long>(store.entry_count()), static_cast<unsigned long long>(store.case_count()));
+  if (!r.tail_reason.empty()) {
+    std::printf("torn tail in the last segment (%s, %llu bytes): a crash mid-append; the next open cuts it off\n",
+                r.tail_reason.c_str(), static_cast<unsigned long long>(r.tail_bytes_dropped));
+  }
+  for (const auto& o : r.obsolete) std::printf("obsolete file %s (removed at the next open)\n", o.c_str());
+  std::printf("verify: ok\n");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string dir = "./caserepo-data";
+  caserepo::Options options;
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&](const char* flag) -> std::optional<std::string> {
+      if (i + 1 >= argc) return std::nullopt;
+      (void)flag;
+      return std::string(argv[++i]);
+    };
+    if (a == "--data") {
+      auto v = value("--data");
+      if (!v) return usage("--data needs a directory");
+      dir = *v;
+    } else if (a == "--fsync") {
+      auto v = value("--fsync");
+      if (!v) return usage("--fsync needs always, interval or none");
+      if (*v == "always") options.fsync = caserepo::FsyncPolicy::kAlways;
+      else if (*v == "interval") options.fsync = caserepo::FsyncPolicy::kInterval;
+      else if (*v == "none") options.fsync = caserepo::FsyncPolicy::kNone;
+      else return usage("--fsync must be always, interval or none");
+    } else if (a == "--app") {
+      auto v = value("--app");
+      if (!v) return usage("--app needs a name");
+      options.applicationName = *v;
+    } else if (a == "-h" || a == "--help") {
+      std::printf("%s", kUsage);
+      return 0;
+    } else {
+      args.push_back(a);
+    }
+  }
+  if (args.empty()) return usage("no command");
+  const std::string cmd = args[0];
+  auto need = [&](std::size_t n) { return args.size() == n + 1; };
+
+  if (cmd == "verify") return need(0) ? verify(dir) : usage("verify takes no arguments");
+
+  static const std::vector<std::pair<std::string, std::size_t>> kArity = {
+      {"create", 1}, {"get", 1}, {"update", 2}, {"remove", 1}, {"search", 1}, {"history", 1},
+      {"stats", 0},  {"checkpoint", 0}, {"generate", 1}, {"apply", 0}};
+  bool known = false;
+  for (const auto& [name, n] : kArity) {
+    if (name == cmd) {
+      known = true;
+      if (!need(n)) return usage(cmd + " takes " + std::to_string(n) + " argument(s)");
+    }
+  }
+  if (!known) return usage("unknown command '" + cmd + "'");
+
+  auto opened = caserepo::Repository::open(dir, options);
+  if (!opened.ok()) return fail(opened.error());
+  caserepo::Repository& repo = **opened;
+  namespace json = caserepo::json;
+
+  if (cmd == "create" || cmd == "update" || cmd == "search") {
+    auto parsed = json::parse(args.back());
+    if (!parsed.ok()) return fail(parsed.error());
+    if (cmd == "create") {
+      auto req = json::parse_create(*parsed);
+      return req.ok() ? print(repo.create(*req)) : fail(req.error());
+    }
+    if (cmd == "update") {
+      auto patch = json::parse_patch(*parsed);
+      return patch.ok() ? print(repo.update(args[1], *patch)) : fail(patch.error());
+    }
+    auto req = json::parse_search(*parsed);
+    return req.ok() ? print(repo.search(req->filter, req->page)) : fail(req.error());
+  }
+  if (cmd == "get") return print(repo.get(args[1]));
+  if (cmd == "history") return print(repo.history(args[1]));
+  if (cmd == "remove") {
+    auto n = repo.remove(args[1]);
+    if (!n.ok()) return fail(n.error());
+    std::printf("%s\n", dump(Json{{"removed", *n}}).c_str());
+    return 0;
+  }
+  if (cmd == "stats") {
+    std::printf("%s\n", dump(json::to_json(repo.stats())).c_str());
+    return 0;
+  }
+  if (cmd == "checkpoint") {
+    auto c = repo.checkpoint();
+    if (!c.ok()) return fail(c.error());
+    std::printf("%s\n", dump(Json{{"seq", c->seq}, {"entries", c->entries}, {"seconds", c->seconds}}).c_str());
+    return 0;
+  }
+  if (cmd == "generate") {
+    char* end = nullptr;
+    const unsigned long long n = std::strtoull(args[1].c_str(), &end, 10);
+    if (*end != '\0' || n == 0 || n > 100000000ULL) return usage("generate takes a count from 1 to 100000000");
+    caserepo::workload::Generator gen(n + repo.stats().entries, repo.stats().lastSeq + 1);
+    for (unsigned long long i = 0; i < n; ++i) {
+      caserepo::CreateRequest r = gen.next();
+      auto e = repo.create(r);
+      if (!e.ok()) return fail(e.error());
+      gen.created(*e);
+    }
+    std::printf("%s\n", dump(Json{{"generated", n}, {"entries", repo.stats().entries}}).c_str());
+    return 0;
+  }
+  // apply: one output line per input line, flushed once acknowledged.
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    if (line.empty()) continue;
+    std::printf("%s\n", dump(apply_line(repo, line)).c_str());
+    std::fflush(stdout);
+  }
+  return 0;
+}

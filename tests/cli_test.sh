@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The caserepo command-line tool end to end: JSON in and out, exit codes,
+# errors on stderr, apply's one-line-per-line contract, restart, verify.
+#   cli_test.sh PATH/TO/caserepo
+set -u
+cli=$(realpath "$1")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+failures=0
+passes=0
+
+check() {  # check NAME EXPECTED_EXIT EXPECTED_STDOUT_SUBSTRING -- command...
+  local name="$1" want_rc="$2" want_out="$3"
+  shift 4
+  local out rc
+  out=$("$@" 2>"$work/stderr")
+  rc=$?
+  if [ "$rc" != "$want_rc" ] || [[ "$out$(cat "$work/stderr")" != *"$want_out"* ]]; then
+    echo "FAIL: $name: exit $rc (want $want_rc), output: $out $(cat "$work/stderr")"
+    failures=$((failures + 1))
+  else
+    passes=$((passes + 1))
+  fi
+}
+
+check "create" 0 '"status":"OPEN"' -- "$cli" create '{"caseType":"LOAN","client":"123","clientType":"PESEL","status":"OPEN","caseId":"c1","businessKey":"BK-1"}'
+check "create joins by businessKey" 0 '"caseId":"c1"' -- "$cli" create '{"caseType":"LOAN","clientId":"123","clientType":"PESEL","status":"CLOSED","businessKey":"BK-1"}'
+check "get" 0 '"status":"CLOSED"' -- "$cli" get c1
+check "history" 0 '"status":"OPEN"' -- "$cli" history c1
+check "search" 0 '"totalElements":2' -- "$cli" search '{"caseId":"c1","sort":"creationDate,asc"}'
+check "update" 0 '"statusDescription":"done"' -- "$cli" update c1 '{"statusDescription":"done","source":null}'
+check "unknown field" 2 '"error":"InvalidArgument"' -- "$cli" create '{"caseType":"LOAN","clientId":"1","clientType":"P","status":"S","x":1}'
+check "bad JSON" 2 '"error":"InvalidArgument"' -- "$cli" search '{"status":'
+check "page and token" 2 'cannot be combined' -- "$cli" search '{"page":1,"pageToken":"00"}'
+check "not found" 3 '"error":"NotFound"' -- "$cli" get nope
+check "conflict" 4 '"error":"Conflict"' -- "$cli" create '{"caseId":"c1","caseType":"CARD","clientId":"123","clientType":"PESEL","status":"OPEN"}'
+check "usage" 1 'usage' -- "$cli" frobnicate
+check "low-code defaults" 0 '"source":"eximee"' -- "$cli" --app mortgage-app create '{"clientId":"9","clientType":"PESEL","status":"NEW"}'
+check "generate" 0 '"generated":500' -- "$cli" generate 500
+check "checkpoint" 0 '"seq"' -- "$cli" checkpoint
+check "restart keeps everything" 0 '"entries":503' -- "$cli" stats
+check "verify" 0 'verify: ok' -- "$cli" verify
+
+apply_out=$(printf '%s\n' \
+  '{"op":"create","request":{"caseType":"CARD","clientId":"9","clientType":"NIP","status":"NEW","caseId":"a1"}}' \
+  'garbage' \
+  '{"op":"get","caseId":"a1"}' \
+  '{"op":"remove","caseId":"a1"}' \
+  '{"op":"history","caseId":"a1"}' | "$cli" --fsync always apply)
+lines=$(printf '%s\n' "$apply_out" | wc -l)
+if [ "$lines" != 5 ] || [[ "$apply_out" != *'{"ok":{"removed":1}}'* ]] || [[ "$apply_out" != *'"error":"NotFound"'* ]]; then
+  echo "FAIL: apply: $apply_out"
+  failures=$((failures + 1))
+else
+  passes=$((passes + 1))
+fi
+
+# A damaged log: verify and open both say Corruption (exit 5).
+seg=$(ls caserepo-data/log-*.log | tail -1)
+"$cli" create '{"caseType":"LOAN","clientId":"1","clientType":"P","status":"A","caseId":"z1"}' >/dev/null
+"$cli" create '{"caseType":"LOAN","clientId":"1","clientType":"P","status":"B","caseId":"z2"}' >/dev/null
+printf '\xff' | dd of="$seg" bs=1 seek=40 conv=notrunc 2>/dev/null
+check "verify finds damage" 5 'DAMAGED' -- "$cli" verify
+check "open refuses damage" 5 '"error":"Corruption"' -- "$cli" get c1
+
+echo "$passes passed, $failures failed"
+[ "$failures" -eq 0 ]
