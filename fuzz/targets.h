@@ -16,4 +16,20 @@ void ops_differential(const std::uint8_t* data, std::size_t size);
 // never a crash; and encode/decode round-trips.
 void page_token(const std::uint8_t* data, std::size_t size);
 
+// Bytes as the last log segment, then as an earlier one: records or
+// Corruption, and every record's payload decodes or is Corruption.
+void log_reader(const std::uint8_t* data, std::size_t size);
+
+// Bytes as a snapshot file: entries or Corruption; accepted entries load
+// into a store.
+void snapshot_loader(const std::uint8_t* data, std::size_t size);
+
+// Bytes as a MANIFEST: a manifest or Corruption; accepted ones re-encode
+// to the same bytes.
+void manifest(const std::uint8_t* data, std::size_t size);
+
+// Bytes as a wire-format request (first byte picks create, patch or
+// search): a value or InvalidArgument; accepted searches run.
+void json_request(const std::uint8_t* data, std::size_t size);
+
 }  // namespace caserepo::fuzz

@@ -37,4 +37,20 @@ TEST(FuzzRegressionTest, PageTokenInputsStillParse) {
   EXPECT_GT(replay("page_token", caserepo::fuzz::page_token), 0u);
 }
 
+TEST(FuzzRegressionTest, LogReaderInputsStillScan) {
+  EXPECT_GT(replay("log_reader", caserepo::fuzz::log_reader), 0u);
+}
+
+TEST(FuzzRegressionTest, SnapshotLoaderInputsStillLoad) {
+  EXPECT_GT(replay("snapshot_loader", caserepo::fuzz::snapshot_loader), 0u);
+}
+
+TEST(FuzzRegressionTest, ManifestInputsStillParse) {
+  EXPECT_GT(replay("manifest", caserepo::fuzz::manifest), 0u);
+}
+
+TEST(FuzzRegressionTest, JsonRequestInputsStillParse) {
+  EXPECT_GT(replay("json_request", caserepo::fuzz::json_request), 0u);
+}
+
 }  // namespace
