@@ -9,11 +9,16 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <filesystem>
+#include <thread>
 #include <cstring>
 #include <fstream>
 #include <map>
 #include <random>
+
+#include <unistd.h>
 
 #include "peer.h"
 #include "workload/generator.h"
@@ -322,6 +327,123 @@ void register_all(std::uint64_t n) {
   }
 }
 
+// --- persistence ---------------------------------------------------------
+
+std::string scratch_dir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("caserepo-bench-" + std::to_string(::getpid()) + "-" + name);
+  std::filesystem::remove_all(dir);
+  return dir.string();
+}
+
+std::unique_ptr<Repository> open_or_die(const std::string& dir, Options o) {
+  auto r = Repository::open(dir, o);
+  if (!r.ok()) throw std::runtime_error(r.error().to_string());
+  return std::move(*r);
+}
+
+const char* policy_name(FsyncPolicy p) {
+  return p == FsyncPolicy::kAlways ? "always" : p == FsyncPolicy::kInterval ? "interval" : "none";
+}
+
+void register_persistence(std::uint64_t n) {
+  // Create latency under each policy, against the in-memory create.
+  for (FsyncPolicy policy : {FsyncPolicy::kAlways, FsyncPolicy::kInterval, FsyncPolicy::kNone}) {
+    const std::uint64_t ops = policy == FsyncPolicy::kAlways ? 2000 : 50000;
+    benchmark::RegisterBenchmark(label(n, std::string("Persist/Create/fsync=") + policy_name(policy), "caserepo").c_str(),
+                                 [=](benchmark::State& state) {
+      const std::string dir = scratch_dir("create");
+      Options o;
+      o.fsync = policy;
+      auto repo = open_or_die(dir, o);
+      workload::Generator gen(n, 7);
+      Latencies lat;
+      for (auto _ : state) {
+        CreateRequest r = gen.next();
+        r.caseId.reset();
+        Entry made;
+        made.caseId = "x";
+        gen.created(made);
+        lat.time([&] { benchmark::DoNotOptimize(repo->create(r)); });
+      }
+      lat.report(state);
+      repo.reset();
+      std::filesystem::remove_all(dir);
+    })->Iterations(static_cast<benchmark::IterationCount>(ops))->Unit(benchmark::kMicrosecond);
+  }
+
+  // Group commit: W writer threads under fsync=always; writes per second.
+  for (int writers : {1, 8, 32}) {
+    benchmark::RegisterBenchmark(label(n, "Persist/GroupCommit/writers=" + std::to_string(writers), "caserepo").c_str(),
+                                 [=](benchmark::State& state) {
+      const std::string dir = scratch_dir("group");
+      Options o;
+      o.fsync = FsyncPolicy::kAlways;
+      auto repo = open_or_die(dir, o);
+      std::atomic<std::uint64_t> next{0};
+      const auto per_thread = static_cast<std::uint64_t>(state.max_iterations);
+      std::uint64_t total = 0;
+      for (auto _ : state) {
+        std::vector<std::thread> threads;
+        for (int w = 0; w < writers; ++w) {
+          threads.emplace_back([&, w] {
+            for (std::uint64_t i = 0; i < 300; ++i) {
+              CreateRequest r;
+              r.caseType = "LOAN";
+              r.clientId = "c" + std::to_string(w);
+              r.clientType = "PESEL";
+              r.status = "NEW";
+              r.caseId = "g" + std::to_string(next++);
+              if (!repo->create(r).ok()) std::abort();
+            }
+          });
+        }
+        for (auto& t : threads) t.join();
+        total += 300ull * writers;
+      }
+      (void)per_thread;
+      state.counters["writes_per_s"] = benchmark::Counter(static_cast<double>(total), benchmark::Counter::kIsRate);
+      state.counters["writes_per_fsync"] = static_cast<double>(total) / std::max<std::uint64_t>(repo->stats().syncs, 1);
+      repo.reset();
+      std::filesystem::remove_all(dir);
+    })->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+  }
+
+  // Checkpoint and reopen of N entries: snapshot load and log replay rates.
+  benchmark::RegisterBenchmark(label(n, "Persist/CheckpointAndReopen", "caserepo").c_str(), [=](benchmark::State& state) {
+    const std::string dir = scratch_dir("reopen");
+    Options o;
+    o.fsync = FsyncPolicy::kNone;
+    o.checkpointLogBytes = 0;
+    {
+      auto repo = open_or_die(dir, o);
+      workload::Generator gen(n, 11);
+      for (std::uint64_t i = 0; i < n; ++i) {
+        auto e = repo->create(gen.next());
+        if (!e.ok()) throw std::runtime_error(e.error().to_string());
+        gen.created(*e);
+      }
+    }
+    double replay_s = 0, checkpoint_s = 0, load_s = 0;
+    for (auto _ : state) {
+      auto t0 = Clock::now();
+      auto repo = open_or_die(dir, o);  // no snapshot yet: replays n log records
+      replay_s = std::chrono::duration<double>(Clock::now() - t0).count();
+      t0 = Clock::now();
+      if (!repo->checkpoint().ok()) throw std::runtime_error("checkpoint");
+      checkpoint_s = std::chrono::duration<double>(Clock::now() - t0).count();
+      repo.reset();
+      t0 = Clock::now();
+      auto loaded = open_or_die(dir, o);  // snapshot only
+      load_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    }
+    state.counters["replay_entries_per_s"] = static_cast<double>(n) / replay_s;
+    state.counters["checkpoint_s"] = checkpoint_s;
+    state.counters["snapshot_load_entries_per_s"] = static_cast<double>(n) / load_s;
+    state.counters["reopen_s_per_million"] = load_s * 1e6 / static_cast<double>(n);
+    std::filesystem::remove_all(dir);
+  })->Iterations(1)->Unit(benchmark::kMillisecond);
+}
+
 }  // namespace
 }  // namespace caserepo::bench
 
@@ -350,6 +472,7 @@ int main(int argc, char** argv) {
   }());
   benchmark::AddCustomContext("caserepo_build", CASEREPO_BUILD_TYPE);
   for (std::uint64_t n : sizes) caserepo::bench::register_all(n);
+  for (std::uint64_t n : sizes) caserepo::bench::register_persistence(n);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -17,7 +17,7 @@ def parse(path):
     for b in data["benchmarks"]:
         if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
             continue
-        name = re.sub(r"/iterations:\d+$", "", b["run_name"] if "run_name" in b else b["name"])
+        name = re.sub(r"(/iterations:\d+)?(/real_time)?$", "", b["run_name"] if "run_name" in b else b["name"])
         m = re.match(r"(.*)/N=(\d+)/([^/]+)$", name)
         if not m:
             continue
@@ -72,7 +72,7 @@ def main():
 
     losses = []
     for family, keys in families.items():
-        if family == "Memory":
+        if family in ("Memory", "Persist"):
             continue
         out.append(f"\n## {family}\n")
         out.append("| workload | N | caserepo p50 | p99 | sqlite p50 | sqlite-noanalyze p50 | scan p50 | matches | speed-up vs sqlite |")
@@ -98,6 +98,29 @@ def main():
             b = r.get(system)
             if b:
                 out.append(f"| {n:,} | {system} | {b['bytes_per_entry_rss']:.0f} | {b['bytes_per_entry_counted']:.0f} |")
+
+    out.append("\n## Persistence (caserepo only; temp directory on this machine's disk)\n")
+    out.append("| workload | N | p50 | p99 | counters |")
+    out.append("|---|---:|---:|---:|---|")
+    for (workload, n), r in rows.items():
+        if not workload.startswith("Persist"):
+            continue
+        b = r.get("caserepo")
+        if not b:
+            continue
+        skip = {"p50_us", "p99_us"}
+        counters = ", ".join(f"{k}={b[k]:,.2f}" if b[k] < 100 else f"{k}={b[k]:,.0f}"
+                             for k in sorted(b) if isinstance(b.get(k), (int, float)) and k not in skip
+                             and k not in ("real_time", "cpu_time", "iterations", "repetitions", "repetition_index",
+                                           "threads", "family_index", "per_family_instance_index"))
+        out.append(f"| {workload} | {n:,} | {fmt(b.get('p50_us'))} | {fmt(b.get('p99_us'))} | {counters} |")
+    creates = {n: r for (w, n), r in rows.items() if w == "Create"}
+    for (w, n), r in rows.items():
+        if w == "Persist/Create/fsync=interval" and n in creates and "caserepo" in creates[n]:
+            mem = us(creates[n]["caserepo"])
+            per = us(r["caserepo"])
+            out.append(f"\nCreate with fsync=interval vs in memory at N={n:,}: {fmt(per)} vs {fmt(mem)} "
+                       f"median ({(per / mem - 1) * 100:+.0f}%).")
 
     out.append("\n## Where caserepo loses\n")
     out.append("\n".join(f"- {l}" for l in losses) if losses else "- nowhere in this run: every workload's caserepo median is below SQLite's.")

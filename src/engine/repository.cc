@@ -181,9 +181,9 @@ class Repository::Impl {
     s.entries = store_.entry_count();
     s.cases = store_.case_count();
     s.distinctClients = store_.dictionary(engine::Field::kClientId).size();
-    s.creates = creates_;
-    s.updates = updates_;
-    s.removes = removes_;
+    s.creates = creates_.load();
+    s.updates = updates_.load();
+    s.removes = removes_.load();
     s.searches = searches_.load(std::memory_order_relaxed);
     s.rebuilds = store_.rebuild_count();
     s.postingBytes = store_.posting_bytes();
@@ -248,7 +248,7 @@ class Repository::Impl {
   mutable util::RwLock mutex_;
   engine::Store store_;
   std::mt19937_64 rng_;
-  std::uint64_t creates_ = 0, updates_ = 0, removes_ = 0;
+  std::atomic<std::uint64_t> creates_{0}, updates_{0}, removes_{0};  // counted after the lock is released
   mutable std::atomic<std::uint64_t> searches_{0};
 
   // Persistence; all empty for an in-memory repository.
