@@ -413,37 +413,28 @@ TEST(ProcessKillTest, NothingAcknowledgedIsLostUnderAnyPolicy) {
         }
       }
       ::close(fds[1]);
-      const auto wanted = 20 + rng() % 400;
       std::string buffer;
       std::size_t lines = 0;
-      char chunk[4096];
-      while (lines < wanted) {
-        const ssize_t n = ::read(fds[0], chunk, sizeof chunk);
-        if (n <= 0) break;
-        for (ssize_t i = 0; i < n; ++i) {
-          if (chunk[i] == '\n') {
+      // Reads acknowledged caseIds from the pipe until `limit` lines or EOF.
+      auto read_acks = [&](std::size_t limit) {
+        char chunk[4096];
+        while (lines < limit) {
+          const ssize_t n = ::read(fds[0], chunk, sizeof chunk);
+          if (n <= 0) return;
+          for (ssize_t i = 0; i < n; ++i) {
+            if (chunk[i] != '\n') {
+              buffer.push_back(chunk[i]);
+              continue;
+            }
             acked.insert(buffer);
             buffer.clear();
             ++lines;
-          } else {
-            buffer.push_back(chunk[i]);
           }
         }
-      }
+      };
+      read_acks(20 + rng() % 400);
       ::kill(pid, SIGKILL);
-      // Lines already in the pipe were acknowledged too.
-      while (true) {
-        const ssize_t n = ::read(fds[0], chunk, sizeof chunk);
-        if (n <= 0) break;
-        for (ssize_t i = 0; i < n; ++i) {
-          if (chunk[i] == '\n') {
-            acked.insert(buffer);
-            buffer.clear();
-          } else {
-            buffer.push_back(chunk[i]);
-          }
-        }
-      }
+      read_acks(SIZE_MAX);  // lines already in the pipe were acknowledged too
       ::close(fds[0]);
       int status = 0;
       ::waitpid(pid, &status, 0);

@@ -56,6 +56,20 @@ std::uint32_t Store::intern_description(const std::optional<std::string>& text) 
   return v.code;
 }
 
+void Store::intern_all(EntryRecord& r, std::string_view caseId, const std::optional<std::string>& businessKey,
+                       std::string_view caseType, std::string_view clientId, std::string_view clientType,
+                       std::string_view status, const std::optional<std::string>& source,
+                       const std::optional<std::string>& description) {
+  r.codes[index_of(Field::kCaseId)] = intern(Field::kCaseId, caseId);
+  r.codes[index_of(Field::kBusinessKey)] = intern_nullable(Field::kBusinessKey, businessKey);
+  r.codes[index_of(Field::kCaseType)] = intern(Field::kCaseType, caseType);
+  r.codes[index_of(Field::kClientId)] = intern(Field::kClientId, clientId);
+  r.codes[index_of(Field::kClientType)] = intern(Field::kClientType, clientType);
+  r.codes[index_of(Field::kStatus)] = intern(Field::kStatus, status);
+  r.codes[index_of(Field::kSource)] = intern_nullable(Field::kSource, source);
+  r.description = intern_description(description);
+}
+
 void Store::release_description(std::uint32_t code) {
   if (code == kNoValue) return;
   const auto& v = descriptions_.at(code);
@@ -101,14 +115,8 @@ std::uint32_t Store::insert(const CreateRequest& request, std::int64_t stamp_ms)
   r.creation_ms = stamp_ms;
   r.update_ms = stamp_ms;
   r.touch = new_touch(slot, r.touch_seq, stamp_ms);
-  r.codes[index_of(Field::kCaseId)] = intern_nullable(Field::kCaseId, request.caseId);
-  r.codes[index_of(Field::kBusinessKey)] = intern_nullable(Field::kBusinessKey, request.businessKey);
-  r.codes[index_of(Field::kCaseType)] = intern_nullable(Field::kCaseType, request.caseType);
-  r.codes[index_of(Field::kClientId)] = intern(Field::kClientId, request.clientId);
-  r.codes[index_of(Field::kClientType)] = intern(Field::kClientType, request.clientType);
-  r.codes[index_of(Field::kStatus)] = intern(Field::kStatus, request.status);
-  r.codes[index_of(Field::kSource)] = intern_nullable(Field::kSource, request.source);
-  r.description = intern_description(request.statusDescription);
+  intern_all(r, *request.caseId, request.businessKey, *request.caseType, request.clientId, request.clientType,
+             request.status, request.source, request.statusDescription);
   slots_.push_back(r);
   index(slot, /*current=*/true);
   ++live_count_;
@@ -208,14 +216,8 @@ void Store::restore(std::vector<StoredEntry> entries, const StoreCounters& count
     r.touch_seq = e.touch_seq;
     r.creation_ms = e.creation_ms;
     r.update_ms = e.update_ms;
-    r.codes[index_of(Field::kCaseId)] = intern(Field::kCaseId, e.caseId);
-    r.codes[index_of(Field::kBusinessKey)] = intern_nullable(Field::kBusinessKey, e.businessKey);
-    r.codes[index_of(Field::kCaseType)] = intern(Field::kCaseType, e.caseType);
-    r.codes[index_of(Field::kClientId)] = intern(Field::kClientId, e.clientId);
-    r.codes[index_of(Field::kClientType)] = intern(Field::kClientType, e.clientType);
-    r.codes[index_of(Field::kStatus)] = intern(Field::kStatus, e.status);
-    r.codes[index_of(Field::kSource)] = intern_nullable(Field::kSource, e.source);
-    r.description = intern_description(e.statusDescription);
+    intern_all(r, e.caseId, e.businessKey, e.caseType, e.clientId, e.clientType, e.status, e.source,
+               e.statusDescription);
     slots_.push_back(r);
   }
   live_count_ = slots_.size();

@@ -137,6 +137,11 @@ class Store {
   std::uint32_t intern_nullable(Field f, const std::optional<std::string>& text);
   std::uint32_t intern(Field f, std::string_view text) { return dicts_[index_of(f)].intern(text).code; }
   std::uint32_t intern_description(const std::optional<std::string>& text);
+  // Sets every code of `r` from the entry's values.
+  void intern_all(EntryRecord& r, std::string_view caseId, const std::optional<std::string>& businessKey,
+                  std::string_view caseType, std::string_view clientId, std::string_view clientType,
+                  std::string_view status, const std::optional<std::string>& source,
+                  const std::optional<std::string>& description);
   void release_description(std::uint32_t code);
   void index(std::uint32_t slot, bool current);
   void unindex(std::uint32_t slot);

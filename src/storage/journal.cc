@@ -77,6 +77,12 @@ Status Journal::wait_durable(std::uint64_t seq) {
       return failure_ ? Status(*failure_) : ok_status();
     }
   }
+  return sync_until(lock, seq);
+}
+
+// Group commit: the first waiter with no sync running becomes the leader
+// and syncs everything appended so far; the others wait for it.
+Status Journal::sync_until(std::unique_lock<std::mutex>& lock, std::uint64_t seq) {
   while (synced_seq_ < seq) {
     if (failure_) return *failure_;
     if (!syncing_) {
@@ -85,20 +91,12 @@ Status Journal::wait_durable(std::uint64_t seq) {
       cv_.wait(lock);
     }
   }
-  return ok_status();
+  return failure_ ? Status(*failure_) : ok_status();
 }
 
 Status Journal::sync_now() {
   std::unique_lock lock(mu_);
-  while (synced_seq_ < appended_seq_) {
-    if (failure_) return *failure_;
-    if (!syncing_) {
-      if (auto s = sync_locked(lock); !s.ok()) return s;
-    } else {
-      cv_.wait(lock);
-    }
-  }
-  return failure_ ? Status(*failure_) : ok_status();
+  return sync_until(lock, appended_seq_);
 }
 
 Status Journal::rotate() {

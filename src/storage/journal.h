@@ -46,6 +46,7 @@ class Journal {
 
  private:
   Status sync_locked(std::unique_lock<std::mutex>& lock);  // as the group's leader
+  Status sync_until(std::unique_lock<std::mutex>& lock, std::uint64_t seq);
   Status fail(Error e);
   void interval_loop();
 
