@@ -64,9 +64,10 @@ void ops_differential(const std::uint8_t* data, std::size_t size) {
   testing::ByteChoices choices({data, size});
   // The tuning is chosen by the input too: both plans, frequent compaction.
   engine::Tuning tuning;
-  switch (choices.below(3)) {
-    case 0: tuning = engine::Tuning{0, 4}; break;
+  switch (choices.below(4)) {
+    case 0: tuning = engine::Tuning{0, 4, 2}; break;  // bitmap plans, lazy last AND, short skips
     case 1: tuning = engine::Tuning{std::numeric_limits<std::uint64_t>::max(), 4}; break;
+    case 2: tuning = engine::Tuning{0, 16, 0}; break;  // bitmap plans, materialised
     default: tuning = engine::Tuning{8, 16}; break;
   }
   testing::DifferentialHarness harness(choices.percent(20) ? "lowcode-app" : "", tuning);

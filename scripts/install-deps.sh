@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config python3
   clang libclang-rt-14-dev          # libFuzzer + sanitizer runtimes
   libboost-dev                      # Boost.MultiIndex (header-only)
   libboost-serialization-dev        # snapshot payloads

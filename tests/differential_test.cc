@@ -21,6 +21,8 @@ const Config kConfigs[] = {
     {"DefaultTuning", engine::Tuning{}},
     {"BitmapPlanOnly", engine::Tuning{0, 16}},
     {"ProbePlanOnly", engine::Tuning{std::numeric_limits<std::uint64_t>::max(), 16}},
+    {"BitmapPlanMaterialised", engine::Tuning{0, 16, 0}},
+    {"BitmapPlanLazyShortSkips", engine::Tuning{0, 16, 3}},
 };
 
 void PrintTo(const Config& c, std::ostream* os) { *os << c.name; }

@@ -140,23 +140,61 @@ class MatchSet {
     m.sorted_ = std::move(v);
     return m;
   }
+  // The intersection of `base` and `last`, not materialised: counted by
+  // popcount, paged by walking the smaller of the two and testing the
+  // other. Materialising an intersection of common values costs most of a
+  // search (extracting set bits into array containers); a first page needs
+  // a few dozen membership tests. `scratch` and `owned_base` (when `base`
+  // is it) are kept alive; `base` points into them or into the store.
+  static MatchSet lazy_and(std::deque<Bitmap> scratch, std::unique_ptr<Bitmap> owned_base, const Bitmap* base,
+                           const Bitmap* last, std::uint64_t skip_limit) {
+    MatchSet m;
+    m.scratch_ = std::move(scratch);  // a deque's move keeps its elements in place
+    if (owned_base) {
+      m.owned_ = std::move(owned_base);
+      base = m.owned_.get();
+    }
+    const bool walk_last = last->cardinality() < base->cardinality();
+    m.bitmap_ = walk_last ? last : base;
+    m.filter_ = walk_last ? base : last;
+    m.skip_limit_ = skip_limit;
+    return m;
+  }
 
   std::uint64_t count() const {
-    if (!count_) count_ = bitmap_ ? bitmap_->cardinality() : sorted_.size();
+    if (!count_) {
+      count_ = filter_ ? bitmap_->and_cardinality(*filter_) : bitmap_ ? bitmap_->cardinality() : sorted_.size();
+    }
     return *count_;
   }
 
   // Number of members < pos.
   std::uint64_t count_below(std::uint32_t pos) const {
+    if (filter_) {
+      if (pos == 0) return 0;
+      Bitmap below = *bitmap_;
+      roaring_bitmap_remove_range(&below.roaring, pos, std::uint64_t{1} << 32);
+      return below.and_cardinality(*filter_);
+    }
     if (bitmap_) return pos == 0 ? 0 : bitmap_->rank(pos - 1);
     return std::lower_bound(sorted_.begin(), sorted_.end(), pos) - sorted_.begin();
   }
 
   // Members [offset, offset + n) of the ascending or descending order.
-  std::vector<std::uint32_t> slice(std::uint64_t offset, std::uint32_t n, bool descending) const {
+  // `start`, when the caller has it, is where that member lies: the first
+  // position to consider (ascending), or one past it (descending).
+  std::vector<std::uint32_t> slice(std::uint64_t offset, std::uint32_t n, bool descending,
+                                   std::optional<std::uint32_t> start = std::nullopt) const {
     std::vector<std::uint32_t> out;
     const std::uint64_t total = count();
     if (offset >= total) return out;
+    if (filter_) {
+      if (!start && offset > skip_limit_) {
+        MatchSet materialised = owning(*bitmap_ & *filter_);
+        return materialised.slice(offset, n, descending);
+      }
+      return walk(offset, n, descending, start);
+    }
     const std::uint64_t take = std::min<std::uint64_t>(n, total - offset);
     out.reserve(take);
     if (!bitmap_) {
@@ -179,8 +217,46 @@ class MatchSet {
   }
 
  private:
+  // Lazy intersection: walk bitmap_ from one end (or from `start`), keep the
+  // members `filter_` has, skip `offset` of them (none when starting at `start`).
+  std::vector<std::uint32_t> walk(std::uint64_t offset, std::uint32_t n, bool descending,
+                                  std::optional<std::uint32_t> start) const {
+    std::vector<std::uint32_t> out;
+    roaring_uint32_iterator_t it;
+    if (descending) {
+      roaring_init_iterator_last(&bitmap_->roaring, &it);
+      if (start) {
+        roaring_uint32_iterator_t at;
+        roaring_init_iterator(&bitmap_->roaring, &at);
+        // First member >= start, then one back; none >= start: the last one.
+        if (roaring_move_uint32_iterator_equalorlarger(&at, *start)) {
+          it = at;
+          roaring_previous_uint32_iterator(&it);
+        }
+      }
+    } else {
+      roaring_init_iterator(&bitmap_->roaring, &it);
+      if (start) roaring_move_uint32_iterator_equalorlarger(&it, *start);
+    }
+    std::uint64_t skip = start ? 0 : offset;
+    while (it.has_value && out.size() < n) {
+      if (filter_->contains(it.current_value)) {
+        if (skip > 0) {
+          --skip;
+        } else {
+          out.push_back(it.current_value);
+        }
+      }
+      if (descending) roaring_previous_uint32_iterator(&it); else roaring_advance_uint32_iterator(&it);
+    }
+    return out;
+  }
+
+  std::deque<Bitmap> scratch_;  // bitmaps built for the query that bitmap_/filter_ may point into
   std::unique_ptr<Bitmap> owned_;
   const Bitmap* bitmap_ = nullptr;
+  const Bitmap* filter_ = nullptr;  // lazy intersection with bitmap_
+  std::uint64_t skip_limit_ = 0;
   std::vector<std::uint32_t> sorted_;
   mutable std::optional<std::uint64_t> count_;  // cardinality is O(containers): once
 };
@@ -258,17 +334,27 @@ MatchSet intersect(const Store& store, const Query& q) {
     return b;
   };
 
-  for (const Term& t : q.terms) and_with(term_bitmap(t));
-  if (q.current_only) and_with(store.current().in(q.space));
-  if (acc == nullptr) acc = &store.live().in(q.space);
+  // Every bitmap to AND, smallest term first; the last AND may stay lazy.
+  std::vector<const Bitmap*> operands;
+  for (const Term& t : q.terms) operands.push_back(&term_bitmap(t));
+  if (q.current_only) operands.push_back(&store.current().in(q.space));
+  // Position ranges include holes: with nothing else to AND, start from the live set.
+  if (operands.empty()) operands.push_back(&store.live().in(q.space));
   // The range of the query's own space is a position interval.
   const bool own_creation = q.space == Space::kCreation;
-  if (own_creation && q.creation.active) and_with(range_bitmap(q.slots));
-  if (!own_creation && q.update.active) and_with(range_bitmap(q.touches));
+  if (own_creation && q.creation.active) operands.push_back(&range_bitmap(q.slots));
+  if (!own_creation && q.update.active) operands.push_back(&range_bitmap(q.touches));
+  const MillisRange& cross = own_creation ? q.update : q.creation;
+  const bool lazy_last = operands.size() >= 2 && !cross.active && store.tuning().lazy_skip_limit > 0;
+  for (std::size_t i = 0; i + (lazy_last ? 1 : 0) < operands.size(); ++i) and_with(*operands[i]);
+  if (acc == nullptr) acc = &store.live().in(q.space);
+  if (lazy_last) {
+    return MatchSet::lazy_and(std::move(scratch), owned ? std::make_unique<Bitmap>(std::move(result)) : nullptr, acc,
+                              operands.back(), store.tuning().lazy_skip_limit);
+  }
 
   // The other space's range is not an interval here: test each match, or
   // map the range's entries over, whichever is fewer.
-  const MillisRange& cross = own_creation ? q.update : q.creation;
   if (cross.active) {
     const PositionRange other = own_creation ? q.touches : q.slots;
     const std::uint64_t matches = acc->cardinality();
@@ -285,7 +371,8 @@ MatchSet intersect(const Store& store, const Query& q) {
       if (slot == kTombstone || !store.record(slot).live()) continue;
       kept.push_back(position_of(store, slot, q.space));
     }
-    std::sort(kept.begin(), kept.end());
+    // Often already in order (entries not updated since created): skip the sort.
+    if (!std::is_sorted(kept.begin(), kept.end())) std::sort(kept.begin(), kept.end());
     and_with(scratch.emplace_back(kept.size(), kept.data()));
   }
   if (owned) return MatchSet::owning(std::move(result));
@@ -329,8 +416,13 @@ std::uint64_t key_of(const Store& store, std::uint32_t slot, Space space) {
   return space == Space::kCreation ? r.seq : r.touch_seq;
 }
 
-// Offset of the first match after the token's key.
-std::uint64_t offset_after(const Store& store, const Query& q, const MatchSet& m, std::uint64_t key) {
+// Where a token's page starts: the offset of its first match, and the
+// boundary position (descending: matches below it; ascending: from it on).
+struct Resume {
+  std::uint64_t offset;
+  std::uint32_t start;
+};
+Resume resume_after(const Store& store, const Query& q, const MatchSet& m, std::uint64_t key) {
   // Keys ascend with positions in both spaces (holes/tombstones keep theirs).
   auto first_above = [&](bool inclusive) {
     const std::uint32_t n = q.space == Space::kCreation ? store.slot_count() : store.touch_count();
@@ -342,8 +434,12 @@ std::uint64_t offset_after(const Store& store, const Query& q, const MatchSet& m
     }
     return lo;
   };
-  if (q.descending) return m.count() - m.count_below(first_above(/*inclusive=*/true));
-  return m.count_below(first_above(/*inclusive=*/false));
+  if (q.descending) {
+    const std::uint32_t start = first_above(/*inclusive=*/true);
+    return {m.count() - m.count_below(start), start};
+  }
+  const std::uint32_t start = first_above(/*inclusive=*/false);
+  return {m.count_below(start), start};
 }
 
 }  // namespace
@@ -359,15 +455,18 @@ Result<SearchResult> run_search(const Store& store, const Filter& filter, const 
 
   std::optional<std::uint64_t> digest;
   std::uint64_t offset = page.page * page.size;
+  std::optional<std::uint32_t> start;
   if (!page.token.empty()) {
     digest = filter_digest(filter);
     auto key = decode_page_token(page.token, page.sort, *digest);
     if (!key.ok()) return key.error();
-    offset = offset_after(store, q, matches, *key);
+    const Resume resume = resume_after(store, q, matches, *key);
+    offset = resume.offset;
+    start = resume.start;
   }
   result.page = offset / page.size;
 
-  const std::vector<std::uint32_t> positions = matches.slice(offset, page.size, q.descending);
+  const std::vector<std::uint32_t> positions = matches.slice(offset, page.size, q.descending, start);
   result.content.reserve(positions.size());
   for (std::uint32_t pos : positions) result.content.push_back(store.materialize(slot_of(store, pos, q.space)));
 

@@ -65,6 +65,10 @@ struct StoreCounters {
 struct Tuning {
   std::uint64_t probe_limit = 256;               // largest driver the probe plan walks
   std::uint64_t min_waste_for_rebuild = 1u << 16;  // holes/tombstones before compaction
+  // A bitmap plan leaves its last AND unmaterialised (count by popcount,
+  // page by walking the smaller side) unless a page skips more matches
+  // than this; 0 always materialises.
+  std::uint64_t lazy_skip_limit = 1000;
 };
 
 class Store {
