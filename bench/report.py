@@ -122,6 +122,58 @@ def main():
             out.append(f"\nCreate with fsync=interval vs in memory at N={n:,}: {fmt(per)} vs {fmt(mem)} "
                        f"median ({(per / mem - 1) * 100:+.0f}%).")
 
+    out.append("\n## Targets (issues #2, #3, #4) at the largest N of this run\n")
+    out.append("| target | measured | met |")
+    out.append("|---|---|:-:|")
+    big = max(sizes)
+    def row(name, value, ok):
+        out.append(f"| {name} | {value} | {'yes' if ok else '**no**'} |")
+    def cell(workload, system="caserepo"):
+        r = rows.get((workload, big), {})
+        return r.get(system)
+    g = cell("Get/uniform"); gs = cell("Get/uniform", "sqlite")
+    if g:
+        row("get ≤ 0.5 µs median (uniform keys)", fmt(us(g)), us(g) <= 0.5)
+        row("get ≥ 20× faster than SQLite", ratio(us(g), us(gs)), us(gs) / us(g) >= 20)
+    c = cell("Create"); cs = cell("Create", "sqlite")
+    if c:
+        row("in-memory create ≤ 3 µs median", fmt(us(c)), us(c) <= 3)
+        row("create ≥ 5× faster than SQLite", ratio(us(c), us(cs)), us(cs) / us(c) >= 5)
+    searches = [(w, r) for (w, n), r in rows.items() if n == big and w.startswith("Search/") and "caserepo" in r]
+    if searches:
+        over = [w for w, r in searches if us(r["caserepo"]) > 50]
+        worst = max(us(r["caserepo"]) for w, r in searches)
+        row("every search of ≤ 4 fields ≤ 50 µs median", f"{len(searches) - len(over)} of {len(searches)} (slowest {fmt(worst)})", not over)
+        common = [(w, r) for w, r in searches if w.endswith("/high")]
+        worst_common = max(us(r["caserepo"]) for w, r in common)
+        row("worst combination of common values ≤ 500 µs", fmt(worst_common), worst_common <= 500)
+        min_common = min(us(r["sqlite"]) / us(r["caserepo"]) for w, r in common if "sqlite" in r)
+        row("search on common values ≥ 100× faster than SQLite", f"at least {min_common:.0f}×", min_common >= 100)
+    first, deep = cell("FirstPage/all"), None
+    for (w, n), r in rows.items():
+        if n == big and w.startswith("DeepPage/all"):
+            deep, deep_s = r.get("caserepo"), r.get("sqlite")
+    if first and deep:
+        row("deep page no slower than 2× page 0", f"{us(deep) / us(first):.1f}×", us(deep) <= 2 * us(first))
+        row("deep offset page ≥ 100× faster than SQLite", ratio(us(deep), us(deep_s)), us(deep_s) / us(deep) >= 100)
+    mem = rows.get(("Memory", big), {})
+    if "caserepo" in mem:
+        rss = mem["caserepo"]["bytes_per_entry_rss"]
+        row("memory ≤ 250 bytes/entry (RSS)", f"{rss:.0f}", rss <= 250)
+        if "sqlite" in mem:
+            row("bytes per entry ≤ SQLite's", f"{rss:.0f} vs {mem['sqlite']['bytes_per_entry_rss']:.0f}", rss <= mem["sqlite"]["bytes_per_entry_rss"])
+    reopen = cell("Persist/CheckpointAndReopen")
+    if reopen:
+        row("snapshot load ≥ 2M entries/s", f"{reopen['snapshot_load_entries_per_s']:,.0f}/s", reopen["snapshot_load_entries_per_s"] >= 2e6)
+        row("log replay ≥ 1M entries/s", f"{reopen['replay_entries_per_s']:,.0f}/s", reopen["replay_entries_per_s"] >= 1e6)
+    pi = cell("Persist/Create/fsync=interval")
+    if pi and c:
+        row("create with fsync=interval within 30% of in-memory", f"{(us(pi) / us(c) - 1) * 100:+.0f}%", us(pi) <= 1.3 * us(c))
+    g1, g8 = cell("Persist/GroupCommit/writers=1"), cell("Persist/GroupCommit/writers=8")
+    if g1 and g8:
+        row("group commit, 8 writers ≥ 10× one fsync per write", f"{g8['writes_per_s'] / g1['writes_per_s']:.1f}× ({g8['writes_per_fsync']:.1f} writes per fsync)",
+            g8["writes_per_s"] >= 10 * g1["writes_per_s"])
+
     out.append("\n## Where caserepo loses\n")
     out.append("\n".join(f"- {l}" for l in losses) if losses else "- nowhere in this run: every workload's caserepo median is below SQLite's.")
     out.append("")
