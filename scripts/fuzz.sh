@@ -23,9 +23,12 @@ for t in "${targets[@]}"; do
   dict=()
   [ -f "fuzz/$t.dict" ] && dict=(-dict="fuzz/$t.dict")
   echo "=== fuzz_$t for ${seconds}s ==="
+  status=0
   "build-fuzz/fuzz/fuzz_$t" -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=1024 \
-    -max_len=4096 -print_final_stats=1 "${dict[@]}" "$work" 2>&1 | grep -E "^(#[0-9]+ *DONE|Done|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)" || true
-  status=${PIPESTATUS[0]}
+    -max_len=4096 -print_final_stats=1 "${dict[@]}" "$work" > "$work.log" 2>&1 || status=$?
+  grep -E "^(Done|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY|caserepo fuzz)" "$work.log" || true
+  [ "$status" -ne 0 ] && tail -40 "$work.log"
+  rm -f "$work.log"
   rm -rf "$work"
   if [ "$status" -ne 0 ]; then echo "fuzz_$t FAILED (exit $status)"; exit 1; fi
 done
