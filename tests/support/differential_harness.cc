@@ -1,11 +1,14 @@
 #include "support/differential_harness.h"
 
 #include <sstream>
+#include <stdexcept>
 
 #include "engine/repository_internal.h"
 
 namespace caserepo::testing {
 namespace {
+
+const std::string kDataDir = "/harness";
 
 template <class T>
 std::string compare(const char* what, const Result<T>& engine, const Result<T>& model) {
@@ -36,11 +39,29 @@ std::string describe(const Entry& e) {
 
 DifferentialHarness::DifferentialHarness(std::string applicationName, engine::Tuning tuning)
     : now_ms_(std::make_shared<std::int64_t>(1735689600000LL)), model_(applicationName) {
-  Options options;
-  options.applicationName = std::move(applicationName);
-  options.clock = [now = now_ms_] { return Timestamp(std::chrono::milliseconds(*now)); };
-  repo_ = std::make_unique<Repository>(options);
-  RepositoryInternal::store(*repo_).tuning() = tuning;
+  tuning_ = tuning;
+  options_.applicationName = std::move(applicationName);
+  options_.clock = [now = now_ms_] { return Timestamp(std::chrono::milliseconds(*now)); };
+  options_.env = &env_;
+  options_.fsync = FsyncPolicy::kNone;
+  options_.checkpointLogBytes = 0;  // checkpoints only when the operations ask
+  auto repo = Repository::open(kDataDir, options_);
+  if (!repo.ok()) throw std::runtime_error(repo.error().to_string());
+  repo_ = std::move(*repo);
+  RepositoryInternal::store(*repo_).tuning() = tuning_;
+}
+
+std::string DifferentialHarness::reopen(bool checkpoint_first) {
+  if (checkpoint_first) {
+    if (auto c = repo_->checkpoint(); !c.ok()) return "checkpoint: " + c.error().to_string();
+  }
+  repo_.reset();
+  auto repo = Repository::open(kDataDir, options_);
+  if (!repo.ok()) return "reopen: " + repo.error().to_string();
+  repo_ = std::move(*repo);
+  RepositoryInternal::store(*repo_).tuning() = tuning_;
+  if (auto d = compare_everything(); !d.empty()) return "after reopen: " + d;
+  return "";
 }
 
 void DifferentialHarness::advance_clock(std::int64_t ms) { *now_ms_ += ms; }

@@ -1,5 +1,6 @@
-// DifferentialHarness: runs every operation on a Repository and on the
-// ReferenceModel and reports the first difference. Shared by the
+// DifferentialHarness: runs every operation on a Repository (persistent, on
+// an in-memory FaultEnv data directory) and on the ReferenceModel and
+// reports the first difference; reopen() checks snapshot + replay too. Shared by the
 // differential tests and the ops_differential fuzzer.
 #pragma once
 
@@ -10,6 +11,7 @@
 
 #include "caserepo/caserepo.h"
 #include "engine/store.h"
+#include "support/fault_env.h"
 #include "support/reference_model.h"
 
 namespace caserepo::testing {
@@ -46,6 +48,10 @@ class DifferentialHarness {
 
   void compact();  // the engine's index compaction, at a time of our choosing
 
+  // Closes the repository (after a checkpoint, when asked) and opens its data
+  // directory again (snapshot load + log replay), then compares everything.
+  std::string reopen(bool checkpoint_first);
+
   Repository& repo() { return *repo_; }
   ReferenceModel& model() { return model_; }
 
@@ -54,6 +60,9 @@ class DifferentialHarness {
                            const Result<ReferenceModel::Page>& model);
 
   std::shared_ptr<std::int64_t> now_ms_;
+  FaultEnv env_;  // the data directory lives in memory
+  Options options_;
+  engine::Tuning tuning_;
   std::unique_ptr<Repository> repo_;
   ReferenceModel model_;
   std::uint64_t generated_ = 0;

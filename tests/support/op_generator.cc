@@ -146,6 +146,7 @@ std::string OpGenerator::step() {
   if (op < 71) return h_.remove(case_id());
   if (op < 76) return h_.get(case_id());
   if (op < 80) return h_.history(case_id());
+  if (op == 99 && c_.percent(40)) return h_.reopen(c_.percent(50));  // with or without a checkpoint
   return h_.search(filter(c_.below(512)), page(), static_cast<int>(c_.below(4)));
 }
 
