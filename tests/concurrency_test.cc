@@ -38,9 +38,11 @@ TEST(ConcurrencyTest, ReadersSeeConsistentResultsWhileWritersWrite) {
   constexpr int kWriters = 2, kReaders = 4, kWritesEach = 1500;
   std::atomic<int> writers_done{0};
   std::atomic<std::uint64_t> created{0}, removed{0}, reads{0};
+  std::atomic<int> readers_reading{0};  // writers start once every reader has read once
   std::vector<std::thread> threads;
   for (int w = 0; w < kWriters; ++w) {
     threads.emplace_back([&, w] {
+      while (readers_reading.load() < kReaders) std::this_thread::yield();
       workload::Generator gen(2000, 100 + w);
       std::vector<std::string> mine;
       for (int i = 0; i < kWritesEach; ++i) {
@@ -71,7 +73,10 @@ TEST(ConcurrencyTest, ReadersSeeConsistentResultsWhileWritersWrite) {
   for (int r = 0; r < kReaders; ++r) {
     threads.emplace_back([&, r] {
       std::mt19937_64 rng(r);
-      while (writers_done.load() < kWriters) {
+      bool first = true;
+      while (first || writers_done.load() < kWriters) {
+        if (first) ++readers_reading;  // before any ASSERT can leave the loop
+        first = false;
         Filter f;
         if (rng() % 2) f.status = {std::string(workload::kStatuses[rng() % 4].first)};
         if (rng() % 3 == 0) f.currentOnly = true;
