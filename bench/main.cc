@@ -408,6 +408,88 @@ void register_persistence(std::uint64_t n) {
     })->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
   }
 
+  // Traffic during a checkpoint: a reader (get and search alternately, one
+  // every 250 µs) and a writer (creates, fsync=interval, one per ms) run on a
+  // fixed schedule while checkpoint() copies and writes N entries. Latency is
+  // measured from each operation's scheduled start (no coordinated omission:
+  // a stall of T counts once per operation it delays), over the checkpoint's
+  // window.
+  benchmark::RegisterBenchmark(label(n, "Persist/CheckpointStall", "caserepo").c_str(), [=](benchmark::State& state) {
+    const std::string dir = scratch_dir("stall");
+    Options o;
+    o.fsync = FsyncPolicy::kInterval;
+    o.checkpointLogBytes = 0;
+    auto repo = open_or_die(dir, o);
+    workload::Generator gen(n, 13);
+    std::vector<std::string> ids;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      auto e = repo->create(gen.next());
+      if (!e.ok()) throw std::runtime_error(e.error().to_string());
+      gen.created(*e);
+      if (i % 16 == 0) ids.push_back(e->caseId);
+    }
+    std::vector<double> reads_ns, writes_ns;
+    double checkpoint_s = 0;
+    for (auto _ : state) {
+      std::atomic<int> phase{0};  // 0 warm-up, 1 checkpoint running, 2 done
+      // Runs op() on a fixed schedule until phase 2; records latencies from
+      // the scheduled start while phase is 1.
+      auto paced = [&phase](std::chrono::microseconds period, std::vector<double>& out, auto op) {
+        auto next = Clock::now();
+        for (std::uint64_t i = 0; phase.load() < 2; ++i, next += period) {
+          std::this_thread::sleep_until(next);
+          op(i);
+          if (phase.load() == 1) out.push_back(std::chrono::duration<double, std::nano>(Clock::now() - next).count());
+        }
+      };
+      std::vector<double> r_ns, w_ns;
+      std::thread reader([&] {
+        std::mt19937_64 rng(1);
+        Filter f;
+        f.status = {"OPEN"};
+        paced(std::chrono::microseconds(250), r_ns, [&](std::uint64_t i) {
+          if (i % 2) {
+            benchmark::DoNotOptimize(repo->get(ids[rng() % ids.size()]));
+          } else {
+            benchmark::DoNotOptimize(repo->search(f));
+          }
+        });
+      });
+      std::thread writer([&] {
+        workload::Generator wgen(n, 17);
+        paced(std::chrono::microseconds(1000), w_ns, [&](std::uint64_t) {
+          auto e = repo->create(wgen.next());
+          if (!e.ok()) std::abort();
+          wgen.created(*e);
+        });
+      });
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      phase = 1;
+      const auto t0 = Clock::now();
+      if (!repo->checkpoint().ok()) throw std::runtime_error("checkpoint");
+      checkpoint_s = std::chrono::duration<double>(Clock::now() - t0).count();
+      phase = 2;
+      reader.join();
+      writer.join();
+      reads_ns.insert(reads_ns.end(), r_ns.begin(), r_ns.end());
+      writes_ns.insert(writes_ns.end(), w_ns.begin(), w_ns.end());
+    }
+    auto pct = [](std::vector<double>& v, double q) {
+      if (v.empty()) return 0.0;
+      std::sort(v.begin(), v.end());
+      return v[std::min(v.size() - 1, static_cast<std::size_t>(static_cast<double>(v.size()) * q))] / 1e6;
+    };
+    state.counters["checkpoint_s"] = checkpoint_s;
+    state.counters["read_p50_ms"] = pct(reads_ns, 0.5);
+    state.counters["read_p99_ms"] = pct(reads_ns, 0.99);
+    state.counters["read_max_ms"] = pct(reads_ns, 1.0);
+    state.counters["write_p50_ms"] = pct(writes_ns, 0.5);
+    state.counters["write_p99_ms"] = pct(writes_ns, 0.99);
+    state.counters["write_max_ms"] = pct(writes_ns, 1.0);
+    repo.reset();
+    std::filesystem::remove_all(dir);
+  })->Iterations(1)->Unit(benchmark::kMillisecond);
+
   // Checkpoint and reopen of N entries: snapshot load and log replay rates.
   benchmark::RegisterBenchmark(label(n, "Persist/CheckpointAndReopen", "caserepo").c_str(), [=](benchmark::State& state) {
     const std::string dir = scratch_dir("reopen");
