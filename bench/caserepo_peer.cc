@@ -1,4 +1,4 @@
-#include "engine/repository_internal.h"
+#include "db/repository_internal.h"
 #include "peer.h"
 
 namespace caserepo::bench {

@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 
+#include "caserepo/maintenance.h"
 #include "engine/page_token.h"
 #include "json/wire.h"
 #include "storage/log.h"
@@ -13,7 +14,9 @@
 #include "storage/snapshot.h"
 #include "util/crc32c.h"
 #include "support/differential_harness.h"
+#include "support/fault_env.h"
 #include "support/op_generator.h"
+#include "util/coding.h"
 
 namespace caserepo::fuzz {
 namespace {
@@ -27,35 +30,64 @@ namespace {
 // decoders behind the checksums (otherwise nearly every input stops at the
 // first CRC). Used on half of the inputs; the other half are taken as they are.
 void fix_log_checksums(std::string& b) {
-  using storage::put_u32;
   if (b.size() < storage::kLogHeaderSize) return;
-  const std::uint32_t h = util::crc32c(b.data(), 20);
-  for (int i = 0; i < 4; ++i) b[20 + i] = static_cast<char>(h >> (8 * i));
+  util::set_u32(b, 20, util::crc32c(b.data(), 20));
+  const bool v1 = util::get_u32(b.data() + 8) == 1;
+  const std::size_t header = v1 ? storage::kRecordHeaderSizeV1 : storage::kRecordHeaderSize;
   std::size_t pos = storage::kLogHeaderSize;
-  while (pos + storage::kRecordHeaderSize <= b.size()) {
-    const std::uint32_t length = storage::get_u32(b.data() + pos + 4);
-    if (length > b.size() - pos - storage::kRecordHeaderSize) break;
-    const std::uint32_t crc = util::crc32c(b.data() + pos + 4, storage::kRecordHeaderSize - 4 + length);
-    for (int i = 0; i < 4; ++i) b[pos + i] = static_cast<char>(crc >> (8 * i));
-    pos += storage::kRecordHeaderSize + length;
+  while (pos + header <= b.size()) {
+    const std::uint32_t length = util::get_u32(b.data() + pos + 4);
+    if (length > b.size() - pos - header) break;
+    if (v1) {
+      util::set_u32(b, pos, util::crc32c(b.data() + pos + 4, header - 4 + length));
+    } else {
+      util::set_u32(b, pos + 17, util::crc32c(b.data() + pos + header, length));
+      util::set_u32(b, pos, util::crc32c(b.data() + pos + 4, header - 4));
+    }
+    pos += header + length;
   }
 }
 
 void fix_snapshot_checksums(std::string& b) {
   if (b.size() < storage::kSnapshotHeaderSize + storage::kSnapshotFooterSize) return;
-  auto put = [&](std::size_t at, std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) b[at + i] = static_cast<char>(v >> (8 * i));
-  };
-  put(52, util::crc32c(b.data(), 52));
+  util::set_u32(b, 52, util::crc32c(b.data(), 52));
   const std::size_t footer = b.size() - storage::kSnapshotFooterSize;
-  put(footer + 24, util::crc32c(b.data() + footer, 24));
+  util::set_u32(b, footer + 24, util::crc32c(b.data() + footer, 24));
   std::size_t pos = storage::kSnapshotHeaderSize;
   while (pos + storage::kFrameHeaderSize <= footer) {
-    const std::uint32_t length = storage::get_u32(b.data() + pos + 4);
+    const std::uint32_t length = util::get_u32(b.data() + pos + 4);
     if (length > footer - pos - storage::kFrameHeaderSize) break;
-    put(pos, util::crc32c(b.data() + pos + storage::kFrameHeaderSize, length));
+    util::set_u32(b, pos, util::crc32c(b.data() + pos + storage::kFrameHeaderSize, length));
     pos += storage::kFrameHeaderSize + length;
   }
+}
+
+// A log of `n` creates of cases c1..cn, as the engine writes it.
+std::string make_log(std::uint64_t n) {
+  std::string log = storage::encode_log_header(1);
+  for (std::uint64_t i = 1; i <= n; ++i) {
+    engine::ResolvedCreate c;
+    c.request.caseId = "c" + std::to_string(i);
+    c.request.caseType = "LOAN";
+    c.request.clientId = "k" + std::to_string(i % 3);
+    c.request.clientType = "PESEL";
+    c.request.status = i % 2 ? "OPEN" : "NEW";
+    c.stamp_ms = 1735689600000LL + static_cast<std::int64_t>(i);
+    log += storage::encode_record(storage::RecordType::kCreate, i, storage::encode_payload(c));
+  }
+  return log;
+}
+
+// The caseIds a repository holds, in creation order.
+std::vector<std::string> case_ids(const Repository& repo) {
+  std::vector<std::string> ids;
+  PageRequest page;
+  page.sort = SortOrder::kCreationDateAsc;
+  page.size = kMaxPageSize;
+  auto r = repo.search({}, page);
+  if (!r.ok()) fail("search: " + r.error().to_string());
+  for (const Entry& e : r->content) ids.push_back(e.caseId);
+  return ids;
 }
 
 }  // namespace
@@ -112,25 +144,115 @@ void log_reader(const std::uint8_t* data, std::size_t size) {
   std::string copy(reinterpret_cast<const char*>(data), size);
   if (size % 2) fix_log_checksums(copy);
   const std::string_view bytes(copy);
-  for (bool last : {true, false}) {
-    auto scan = storage::scan_segment(bytes, last, "fuzz.log");
-    if (!scan.ok()) {
-      if (scan.error().code() != ErrorCode::kCorruption) fail("scan: " + scan.error().to_string());
-      continue;
+  const std::uint64_t name_seq = size >= storage::kLogHeaderSize ? util::get_u64(copy.data() + 12) : 1;
+  const storage::SegmentScan scan = storage::scan_segment(bytes, name_seq);
+  if (scan.good_bytes > size) fail("good_bytes beyond the file");
+  if (!scan.damage && scan.good_bytes != size) fail("no damage, but the records end before the file");
+  if (scan.damage && scan.damage->offset >= storage::kLogHeaderSize && scan.damage->offset != scan.good_bytes) {
+    fail("record damage elsewhere than where the intact records end");
+  }
+  if (scan.damage) (void)storage::damage_error("fuzz.log", *scan.damage).to_string();
+  std::uint64_t expected = scan.first_seq;
+  for (const auto& rec : scan.records) {
+    if (rec.seq != expected++) fail("records out of seq order");
+    auto m = storage::decode_payload(rec.type, rec.payload);
+    if (!m.ok() && m.error().code() != ErrorCode::kCorruption) fail("decode: " + m.error().to_string());
+    // cereal accepts a payload in either byte order (its first byte says
+    // which), so the bytes need not re-encode identically; the value must.
+    if (m.ok()) {
+      const std::string canonical = storage::encode_payload(*m);
+      auto again = storage::decode_payload(rec.type, canonical);
+      if (!again.ok() || storage::encode_payload(*again) != canonical) fail("payload does not round-trip");
     }
-    if (!last && scan->torn) fail("a torn tail reported in a segment that is not the last");
-    if (scan->good_bytes > size) fail("good_bytes beyond the file");
-    for (const auto& rec : scan->records) {
-      auto m = storage::decode_payload(rec.type, rec.payload);
-      if (!m.ok() && m.error().code() != ErrorCode::kCorruption) fail("decode: " + m.error().to_string());
-      // cereal accepts a payload in either byte order (its first byte says
-      // which), so the bytes need not re-encode identically; the value must.
-      if (m.ok()) {
-        const std::string canonical = storage::encode_payload(*m);
-        auto again = storage::decode_payload(rec.type, canonical);
-        if (!again.ok() || storage::encode_payload(*again) != canonical) fail("payload does not round-trip");
-      }
+  }
+}
+
+void log_evidence(const std::uint8_t* data, std::size_t size) {
+  testing::ByteChoices choices({data, size});
+  const std::uint64_t n = 1 + choices.below(40);
+  const std::string original = make_log(n);
+  std::vector<std::uint64_t> offsets;  // of each record, then the end
+  for (const storage::LogRecord& r : storage::scan_segment(original, 1).records) offsets.push_back(r.offset);
+  offsets.push_back(original.size());
+
+  // Damage: flipped bits, overwritten bytes, zeroed ranges, a cut.
+  std::string log = original;
+  for (int k = 1 + static_cast<int>(choices.below(4)); k > 0 && !choices.exhausted() && !log.empty(); --k) {
+    const std::size_t at = choices.below(log.size());
+    const std::size_t len = 1 + choices.below(std::min<std::size_t>(64, log.size() - at));
+    switch (choices.below(4)) {
+      case 0: log[at] = static_cast<char>(log[at] ^ (1 << choices.below(8))); break;
+      case 1:
+        for (std::size_t i = at; i < at + len; ++i) log[i] = static_cast<char>(choices.below(256));
+        break;
+      case 2: std::fill(log.begin() + static_cast<std::ptrdiff_t>(at), log.begin() + static_cast<std::ptrdiff_t>(at + len), '\0'); break;
+      default: log.resize(at); break;
     }
+  }
+  // Record i (1-based) is intact when its bytes are all there, unchanged.
+  auto intact = [&](std::uint64_t i) {
+    const std::uint64_t b = offsets[i - 1], e = offsets[i];
+    return e <= log.size() && log.compare(b, e - b, original, b, e - b) == 0;
+  };
+  const bool header_intact = log.size() >= storage::kLogHeaderSize && log.compare(0, storage::kLogHeaderSize, original, 0, storage::kLogHeaderSize) == 0;
+  std::uint64_t prefix = 0;  // records 1..prefix are intact (and the file header)
+  while (header_intact && prefix < n && intact(prefix + 1)) ++prefix;
+  std::uint64_t last_intact = 0;
+  for (std::uint64_t i = 1; i <= n; ++i) {
+    if (intact(i)) last_intact = i;
+  }
+
+  auto directory = [&](testing::FaultEnv& env) {
+    env.set_file("/d/MANIFEST", storage::encode_manifest(storage::Manifest{}));
+    env.set_file("/d/" + storage::log_name(1), log);
+  };
+  auto expect_cases = [&](const Repository& repo, std::uint64_t count, const char* what) {
+    const auto ids = case_ids(repo);
+    if (ids.size() != count) {
+      fail(std::string(what) + ": " + std::to_string(ids.size()) + " cases, " + std::to_string(count) + " expected");
+    }
+    for (std::uint64_t i = 0; i < count; ++i) {
+      if (ids[i] != "c" + std::to_string(i + 1)) fail(std::string(what) + ": unexpected case " + ids[i]);
+    }
+  };
+
+  // The default open: the exact state of the intact prefix, with no intact
+  // record dropped, or Corruption naming the file and an offset.
+  {
+    testing::FaultEnv env;
+    directory(env);
+    Options o;
+    o.env = &env;
+    auto repo = Repository::open("/d", o);
+    if (repo.ok()) {
+      if (last_intact > prefix) fail("opened, dropping intact record " + std::to_string(last_intact));
+      expect_cases(**repo, prefix, "open");
+    } else if (repo.error().code() != ErrorCode::kCorruption ||
+               repo.error().message().find("/d/log-") == std::string::npos ||
+               repo.error().message().find(" at offset ") == std::string::npos) {
+      fail("open: " + repo.error().to_string());
+    }
+  }
+  // Repair: always opens, with exactly the intact prefix; the cut bytes are kept.
+  {
+    testing::FaultEnv env;
+    directory(env);
+    Options o;
+    o.env = &env;
+    auto r = repair("/d", o);
+    if (!r.ok()) fail("repair: " + r.error().to_string());
+    if (r->entries != prefix) fail("repair kept " + std::to_string(r->entries) + " entries, " + std::to_string(prefix) + " intact");
+    if (r->damaged != (log != original.substr(0, offsets[prefix]))) fail("repair's verdict on damage is wrong");
+    std::uint64_t kept = 0;
+    for (const std::string& f : r->evidenceFiles) kept += env.files()["/d/" + f].size();
+    const std::uint64_t cut_at = header_intact ? offsets[prefix] : 0;
+    if (kept != r->bytesMoved || (r->damaged && kept != log.size() - cut_at)) {
+      fail("repair kept " + std::to_string(kept) + " bytes aside, reported " + std::to_string(r->bytesMoved) +
+           ", cut " + std::to_string(log.size() - cut_at));
+    }
+    auto repo = Repository::open("/d", o);
+    if (!repo.ok()) fail("open after repair: " + repo.error().to_string());
+    expect_cases(**repo, prefix, "open after repair");
   }
 }
 

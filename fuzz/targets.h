@@ -16,9 +16,16 @@ void ops_differential(const std::uint8_t* data, std::size_t size);
 // never a crash; and encode/decode round-trips.
 void page_token(const std::uint8_t* data, std::size_t size);
 
-// Bytes as the last log segment, then as an earlier one: records or
-// Corruption, and every record's payload decodes or is Corruption.
+// Bytes as a log segment: intact records in seq order and the first damage,
+// consistently placed; every record's payload decodes or is Corruption.
 void log_reader(const std::uint8_t* data, std::size_t size);
+
+// Bytes -> damage (bit flips, overwritten and zeroed ranges, a cut) to a
+// log of n creates, then the evidence rule: the default open gives exactly
+// the intact records before the first damage, never dropping an intact
+// record, or Corruption naming file and offset; repair always opens with
+// exactly that prefix and keeps every cut byte.
+void log_evidence(const std::uint8_t* data, std::size_t size);
 
 // Bytes as a snapshot file: entries or Corruption; accepted entries load
 // into a store.

@@ -3,7 +3,7 @@
 
 #include <regex>
 
-#include "engine/repository_internal.h"
+#include "db/repository_internal.h"
 #include "support/fixtures.h"
 
 namespace caserepo::testing {

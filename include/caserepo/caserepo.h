@@ -3,6 +3,7 @@
 
 #include "caserepo/entry.h"
 #include "caserepo/error.h"
+#include "caserepo/maintenance.h"
 #include "caserepo/options.h"
 #include "caserepo/query.h"
 #include "caserepo/repository.h"

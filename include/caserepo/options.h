@@ -14,11 +14,30 @@ class Env;
 
 // When an acknowledged write is durable against power loss (a process kill
 // loses nothing under any policy: records reach the OS before the ack).
+// Under every policy a write is visible to readers only once it is as
+// durable as its policy promises.
 // Stored nowhere: may be renumbered.
 enum class FsyncPolicy : std::uint8_t {
   kAlways,    // every write is fsynced before it is acknowledged; concurrent writers share one fsync
   kInterval,  // fsync every fsyncInterval; writers wait if syncing falls two intervals behind
   kNone,      // the OS decides (and close/checkpoint sync)
+};
+
+// What opening a data directory does about a damaged log (RocksDB's WAL
+// recovery modes). A snapshot or MANIFEST that fails its checks is
+// Corruption in every mode. Stored nowhere: may be renumbered.
+enum class RecoveryMode : std::uint8_t {
+  // Default. A torn tail of the last log segment — a crash mid-append, with
+  // no intact record after it — is cut off (durably); any other damage is
+  // Corruption naming the file and offset.
+  kTolerateTornTail,
+  // Any damage, a torn tail included, is Corruption; nothing is cut.
+  kAbsoluteConsistency,
+  // What `repair` does: the log is cut at its first damage, the cut bytes
+  // are kept in files beside the data, and the repository opens with every
+  // record before the damage. Records after it are dropped: an operator's
+  // decision, never a default.
+  kPointInTime,
 };
 
 struct Options {
@@ -37,6 +56,7 @@ struct Options {
   // A checkpoint starts by itself once the log holds this many bytes since
   // the last one (0: only on demand).
   std::uint64_t checkpointLogBytes = std::uint64_t{256} << 20;
+  RecoveryMode recovery = RecoveryMode::kTolerateTornTail;
   // The file system; nullptr = Env::posix(). Tests inject faults here.
   Env* env = nullptr;
 };

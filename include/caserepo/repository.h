@@ -2,9 +2,13 @@
 //
 // Thread safety: one Repository may be used from any number of threads.
 // Reads (get, history, search, stats) run concurrently; writes (create,
-// update, remove) are serialized; every call sees a consistent state.
+// update, remove) are serialized (concurrent writers share one log append
+// and one fsync); every call sees a consistent state.
 //
-// Every operation returns a Result: on error nothing has changed.
+// Every operation returns a Result: on error nothing has changed, for this
+// caller or any other. A write is visible to readers only once it is as
+// durable as the fsync policy promises; a write that could not be logged is
+// never visible, and after it the repository is read-only (ReadOnly).
 #pragma once
 
 #include <cstdint>
@@ -24,7 +28,7 @@ namespace caserepo {
 struct CheckpointInfo {
   std::uint64_t seq = 0;      // the snapshot covers the log up to here
   std::uint64_t entries = 0;
-  std::uint64_t bytes = 0;    // snapshot file size (0 when nothing was new)
+  std::uint64_t bytes = 0;    // snapshot file size (0 when nothing was new since the last one)
   double seconds = 0;
 };
 
@@ -48,7 +52,8 @@ struct Stats {
   std::uint64_t recoveredSnapshotEntries = 0;  // at open
   std::uint64_t replayedRecords = 0;           // at open
   std::uint64_t tailBytesDropped = 0;          // torn tail cut off the last segment at open
-  std::string tailRepair;                      // where and why, when it happened
+  std::string tailRepair;                      // what open cut, where and why (torn tail or point-in-time repair)
+  std::uint64_t recordsDroppedAtOpen = 0;      // RecoveryMode::kPointInTime: log records cut off
 };
 
 class Repository {
@@ -58,14 +63,19 @@ class Repository {
   ~Repository();
 
   // Opens (creating it if needed) the data directory `dir`: takes its lock,
-  // loads the snapshot, replays the log (cutting a torn tail off the last
-  // segment) and logs every write from then on, durable per options.fsync.
+  // loads the snapshot, replays the log — treating damage per
+  // options.recovery: by default a torn tail of the last segment is cut off,
+  // durably, and any other damage is refused — and logs every write from
+  // then on, durable per options.fsync.
   // Errors: IOError (cannot read or write, or locked by another process),
-  // Corruption (a damaged file, named with the byte offset).
+  // Corruption (a damaged file, named with the byte offset; see
+  // caserepo/maintenance.h for verify and repair).
   static Result<std::unique_ptr<Repository>> open(const std::string& dir, Options options = {});
 
   // Writes a snapshot of the current state and drops the log it covers.
-  // Readers are not blocked; writers wait only while the state is copied.
+  // Readers are not blocked; writers wait for one chunk of the copy at a
+  // time (a few ms), never for the whole copy or the file writing. A failed
+  // checkpoint leaves the log and the repository as they were (writable).
   // Errors: InvalidArgument (in-memory repository), IOError, ReadOnly.
   Result<CheckpointInfo> checkpoint();
   Repository(const Repository&) = delete;
@@ -73,7 +83,9 @@ class Repository {
 
   // Validates, fills defaults, stamps the dates and stores a new entry; it
   // becomes its case's current status. Returns the stored entry.
-  // Errors: InvalidArgument, Conflict (the case has another client or type).
+  // Errors: InvalidArgument, Conflict (the case has another client or type),
+  // and for every write: IOError (the log append or fsync failed: the write
+  // is not stored), ReadOnly (one failed earlier).
   Result<Entry> create(const CreateRequest& request);
 
   // Applies `patch` to every entry of the case and sets their updateDate.

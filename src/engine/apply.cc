@@ -12,8 +12,8 @@ std::optional<Error> check_stamp(const Store& store, std::int64_t stamp) {
 
 }  // namespace
 
-std::optional<Error> check_mutation(const Store& store, const storage::Mutation& m) {
-  if (const auto* c = std::get_if<storage::CreateRecord>(&m)) {
+std::optional<Error> check_mutation(const Store& store, const Mutation& m) {
+  if (const auto* c = std::get_if<ResolvedCreate>(&m)) {
     if (!c->request.caseId) return Error::InvalidArgument("create record without caseId");
     if (auto e = check_create(c->request)) return e;
     if (store.conflicts(*c->request.caseId, c->request.clientId, *c->request.caseType)) {
@@ -21,23 +21,23 @@ std::optional<Error> check_mutation(const Store& store, const storage::Mutation&
     }
     return check_stamp(store, c->stamp_ms);
   }
-  if (const auto* u = std::get_if<storage::UpdateRecord>(&m)) {
+  if (const auto* u = std::get_if<ResolvedUpdate>(&m)) {
     if (auto e = check_patch(u->patch)) return e;
     if (store.case_entries(u->caseId) == nullptr) return Error::NotFound("no case '" + u->caseId + "'");
     return check_stamp(store, u->stamp_ms);
   }
-  const auto& r = std::get<storage::RemoveRecord>(m);
+  const auto& r = std::get<ResolvedRemove>(m);
   if (store.case_entries(r.caseId) == nullptr) return Error::NotFound("no case '" + r.caseId + "'");
   return std::nullopt;
 }
 
-std::uint32_t apply_mutation(Store& store, const storage::Mutation& m) {
-  if (const auto* c = std::get_if<storage::CreateRecord>(&m)) return store.insert(c->request, c->stamp_ms);
-  if (const auto* u = std::get_if<storage::UpdateRecord>(&m)) {
+std::uint32_t apply_mutation(Store& store, const Mutation& m) {
+  if (const auto* c = std::get_if<ResolvedCreate>(&m)) return store.insert(c->request, c->stamp_ms);
+  if (const auto* u = std::get_if<ResolvedUpdate>(&m)) {
     store.update(u->caseId, u->patch, u->stamp_ms);
     return store.case_entries(u->caseId)->last_slot();
   }
-  store.remove(std::get<storage::RemoveRecord>(m).caseId);
+  store.remove(std::get<ResolvedRemove>(m).caseId);
   return kNoValue;
 }
 

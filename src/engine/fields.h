@@ -5,7 +5,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <string_view>
 
 namespace caserepo::engine {
 
@@ -25,11 +24,7 @@ inline constexpr std::array<Field, kFieldCount> kAllFields = {
     Field::kCaseId,     Field::kBusinessKey, Field::kCaseType, Field::kClientId,
     Field::kClientType, Field::kStatus,      Field::kSource};
 
-inline constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
-    "caseId", "businessKey", "caseType", "clientId", "clientType", "status", "source"};
-
 constexpr std::size_t index_of(Field f) noexcept { return static_cast<std::size_t>(f); }
-constexpr std::string_view name_of(Field f) noexcept { return kFieldNames[index_of(f)]; }
 
 // Code of a null field (businessKey, source, statusDescription).
 inline constexpr std::uint32_t kNoValue = std::numeric_limits<std::uint32_t>::max();

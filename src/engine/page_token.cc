@@ -1,11 +1,11 @@
 #include "engine/page_token.h"
 
 #include <algorithm>
-#include <array>
-#include <cstring>
 #include <vector>
 
+#include "util/coding.h"
 #include "util/crc32c.h"
+#include "util/hex.h"
 
 namespace caserepo::engine {
 namespace {
@@ -31,22 +31,6 @@ class Fnv1a64 {
   std::uint64_t h_ = 0xcbf29ce484222325ULL;
 };
 
-void put_u64(unsigned char* p, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
-}
-std::uint64_t get_u64(const unsigned char* p) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= std::uint64_t{p[i]} << (8 * i);
-  return v;
-}
-std::uint32_t get_u32(const unsigned char* p) { return static_cast<std::uint32_t>(get_u64(p) & 0xFFFFFFFFu); }
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
 }  // namespace
 
 std::uint64_t filter_digest(const Filter& f) {
@@ -70,40 +54,26 @@ std::uint64_t filter_digest(const Filter& f) {
 }
 
 std::string encode_page_token(SortOrder sort, std::uint64_t digest, std::uint64_t key) {
-  std::array<unsigned char, kTokenBytes + 4> raw{};  // +4: get_u32 reads 8 bytes
-  raw[0] = kTokenVersion;
-  raw[1] = static_cast<unsigned char>(sort);
-  put_u64(&raw[2], digest);
-  put_u64(&raw[10], key);
-  const std::uint32_t crc = util::crc32c(raw.data(), 18);
-  for (int i = 0; i < 4; ++i) raw[18 + i] = static_cast<unsigned char>(crc >> (8 * i));
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string token;
-  token.reserve(2 * kTokenBytes);
-  for (std::size_t i = 0; i < kTokenBytes; ++i) {
-    token.push_back(kHex[raw[i] >> 4]);
-    token.push_back(kHex[raw[i] & 15]);
-  }
-  return token;
+  std::string raw;
+  raw.reserve(kTokenBytes);
+  raw.push_back(static_cast<char>(kTokenVersion));
+  raw.push_back(static_cast<char>(sort));
+  util::put_u64(raw, digest);
+  util::put_u64(raw, key);
+  util::put_u32(raw, util::crc32c(raw));
+  return util::to_hex(raw);
 }
 
 Result<std::uint64_t> decode_page_token(std::string_view token, SortOrder sort, std::uint64_t digest) {
-  if (token.size() != 2 * kTokenBytes) return Error::InvalidArgument("page token is malformed");
-  std::array<unsigned char, kTokenBytes + 4> raw{};
-  for (std::size_t i = 0; i < kTokenBytes; ++i) {
-    const int hi = hex_value(token[2 * i]);
-    const int lo = hex_value(token[2 * i + 1]);
-    if (hi < 0 || lo < 0) return Error::InvalidArgument("page token is malformed");
-    raw[i] = static_cast<unsigned char>(hi << 4 | lo);
-  }
-  if (get_u32(&raw[18]) != util::crc32c(raw.data(), 18)) {
-    return Error::InvalidArgument("page token is damaged");
-  }
-  if (raw[0] != kTokenVersion) return Error::InvalidArgument("page token is of an unknown version");
-  if (raw[1] != static_cast<unsigned char>(sort) || get_u64(&raw[2]) != digest) {
+  const auto raw = util::from_hex(token);
+  if (!raw || raw->size() != kTokenBytes) return Error::InvalidArgument("page token is malformed");
+  const char* p = raw->data();
+  if (util::get_u32(p + 18) != util::crc32c(p, 18)) return Error::InvalidArgument("page token is damaged");
+  if (static_cast<std::uint8_t>(p[0]) != kTokenVersion) return Error::InvalidArgument("page token is of an unknown version");
+  if (static_cast<std::uint8_t>(p[1]) != static_cast<std::uint8_t>(sort) || util::get_u64(p + 2) != digest) {
     return Error::InvalidArgument("page token belongs to another filter or sort");
   }
-  return get_u64(&raw[10]);
+  return util::get_u64(p + 10);
 }
 
 }  // namespace caserepo::engine

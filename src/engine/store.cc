@@ -192,19 +192,33 @@ std::uint64_t Store::remove(std::string_view caseId) {
   return members.size();
 }
 
-std::vector<StoredEntry> Store::export_entries() const {
-  std::vector<StoredEntry> out;
-  out.reserve(live_count_);
-  for (std::uint32_t slot = 0; slot < slots_.size(); ++slot) {
-    const EntryRecord& r = slots_[slot];
-    if (!r.live()) continue;
-    Entry e = materialize(slot);
-    out.push_back(StoredEntry{r.seq, r.touch_seq, r.creation_ms, r.update_ms, std::move(e.caseId),
-                              std::move(e.businessKey), std::move(e.caseType), std::move(e.clientId),
-                              std::move(e.clientType), std::move(e.status), std::move(e.statusDescription),
-                              std::move(e.source)});
+StoredEntry Store::stored(std::uint32_t slot) const {
+  const EntryRecord& r = slots_[slot];
+  Entry e = materialize(slot);
+  return StoredEntry{r.seq, r.touch_seq, r.creation_ms, r.update_ms, std::move(e.caseId), std::move(e.businessKey),
+                     std::move(e.caseType), std::move(e.clientId), std::move(e.clientType), std::move(e.status),
+                     std::move(e.statusDescription), std::move(e.source)};
+}
+
+std::optional<std::uint64_t> Store::export_after(std::uint64_t after_seq, std::size_t max,
+                                                 std::vector<StoredEntry>& out) const {
+  // Slots are in seq order, holes included.
+  auto slot = static_cast<std::uint32_t>(
+      std::upper_bound(slots_.begin(), slots_.end(), after_seq,
+                       [](std::uint64_t seq, const EntryRecord& r) { return seq < r.seq; }) -
+      slots_.begin());
+  std::optional<std::uint64_t> last;
+  for (std::size_t n = 0; slot < slots_.size() && n < max; ++slot) {
+    if (!slots_[slot].live()) continue;
+    out.push_back(stored(slot));
+    last = slots_[slot].seq;
+    ++n;
   }
-  return out;
+  return last;
+}
+
+void Store::export_case(std::string_view caseId, std::vector<StoredEntry>& out) const {
+  if (const Posting* entries = case_entries(caseId)) entries->for_each_slot([&](std::uint32_t slot) { out.push_back(stored(slot)); });
 }
 
 void Store::restore(std::vector<StoredEntry> entries, const StoreCounters& counters) {

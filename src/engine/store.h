@@ -23,6 +23,7 @@
 #include "engine/dictionary.h"
 #include "engine/fields.h"
 #include "engine/posting.h"
+#include "engine/stored_entry.h"
 
 namespace caserepo::engine {
 
@@ -40,25 +41,6 @@ struct EntryRecord {
 };
 
 inline constexpr std::uint32_t kTombstone = kNoValue;
-
-// An entry as snapshots hold it: strings, both sequence numbers, both dates.
-struct StoredEntry {
-  std::uint64_t seq = 0;
-  std::uint64_t touch_seq = 0;
-  std::int64_t creation_ms = 0;
-  std::int64_t update_ms = 0;
-  std::string caseId;
-  std::optional<std::string> businessKey;
-  std::string caseType, clientId, clientType, status;
-  std::optional<std::string> statusDescription, source;
-};
-
-// The counters a restored store continues from.
-struct StoreCounters {
-  std::uint64_t next_seq = 1;
-  std::uint64_t next_touch_seq = 1;
-  std::int64_t last_stamp_ms = std::numeric_limits<std::int64_t>::min();
-};
 
 // Knobs with production defaults; tests lower them to reach every code path
 // (both plans, compaction) on small data.
@@ -125,8 +107,12 @@ class Store {
 
   // --- snapshots ------------------------------------------------------------
 
-  // Every live entry, in creation order, and the counters.
-  std::vector<StoredEntry> export_entries() const;
+  // Appends up to `max` live entries with a seq above `after_seq` to `out`,
+  // in creation order. Returns the seq of the last one, or nullopt if none.
+  std::optional<std::uint64_t> export_after(std::uint64_t after_seq, std::size_t max,
+                                            std::vector<StoredEntry>& out) const;
+  // Appends every entry of the case, oldest first (none for an unknown case).
+  void export_case(std::string_view caseId, std::vector<StoredEntry>& out) const;
   StoreCounters counters() const { return {next_seq_, next_touch_seq_, last_stamp_}; }
   // REQUIRES: an empty store; entries in increasing seq, each a valid entry
   // (the snapshot reader checks). Builds every index once.
@@ -137,6 +123,7 @@ class Store {
   void rebuild();
 
  private:
+  StoredEntry stored(std::uint32_t slot) const;
   std::uint32_t new_touch(std::uint32_t slot, std::uint64_t touch_seq, std::int64_t ms);
   std::uint32_t intern_nullable(Field f, const std::optional<std::string>& text);
   std::uint32_t intern(Field f, std::string_view text) { return dicts_[index_of(f)].intern(text).code; }

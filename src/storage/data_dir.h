@@ -1,55 +1,51 @@
-// The data directory: recovery on open (manifest, snapshot, log replay,
-// torn-tail repair), checkpoints (snapshot + manifest switch), and the
-// read-only inspection behind `caserepo verify`.
+// The data directory's files: what is there, atomic replacement, durable
+// truncation, checkpoints (snapshot + MANIFEST switch) and keeping damaged
+// bytes aside as evidence. Recovery — what the files mean — is db/recovery.
 //
 //   DIR/LOCK              flock'ed while open
 //   DIR/MANIFEST          which snapshot, where the log starts
 //   DIR/snapshot-S.snap   the state at log seq S
 //   DIR/log-F.log         log segments; F = seq of the first record
+//   DIR/log-F.log.damaged-at-O[.N]   bytes a repair cut off log-F.log at offset O
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "caserepo/env.h"
-#include "engine/store.h"
 #include "storage/snapshot.h"
 
 namespace caserepo::storage {
 
-struct RecoveryReport {
-  std::uint64_t snapshot_seq = 0;
-  std::uint64_t snapshot_entries = 0;
-  std::uint64_t replayed_records = 0;
-  std::uint64_t last_seq = 0;
-  std::vector<std::string> segments;   // replayed, in order
-  bool tail_repaired = false;
-  std::string tail_reason;             // where and why the torn tail was cut
-  std::uint64_t tail_bytes_dropped = 0;
-  double snapshot_seconds = 0, replay_seconds = 0;
-  std::vector<std::string> obsolete;   // files a checkpoint left behind
+struct DirListing {
+  bool has_manifest = false;
+  std::vector<std::uint64_t> segments;   // first seqs, ascending
+  std::vector<std::uint64_t> snapshots;  // covered seqs
+  std::vector<std::string> temporary;    // *.tmp names left by an interrupted write
 };
+Result<DirListing> list_data_dir(Env& env, const std::string& dir);
 
-struct Recovered {
-  RecoveryReport report;
-  std::string last_segment;       // path of the segment to append to
-  bool last_segment_fresh = false;  // it must be (re)created with a header
-};
+// Writes `bytes` to dir/name atomically: name.tmp, fsync, rename, fsync dir.
+Status write_file_atomically(Env& env, const std::string& dir, const std::string& name, const std::string& bytes);
 
-// Rebuilds `store` (REQUIRES: empty) from `dir`. With `repair`, cuts a torn
-// tail off the last segment and creates what a fresh or interrupted
-// directory lacks; without, only reads (verify). Corruption names the file
-// and offset of any other damage.
-Result<Recovered> recover(Env& env, const std::string& dir, engine::Store& store, bool repair);
+// Cuts dir/name to `size` bytes and makes that durable (file, then directory).
+Status truncate_durably(Env& env, const std::string& dir, const std::string& name, std::uint64_t size);
+
+// Keeps `bytes`, cut off dir/name at `offset`, in a new file beside it
+// (name.damaged-at-offset, or with .2, .3, ... if taken); durable on return.
+// Returns the new file's name.
+Result<std::string> keep_aside(Env& env, const std::string& dir, const std::string& name, std::uint64_t offset,
+                               const std::string& bytes);
+
+// Renames dir/name to name.damaged-at-0 (or .2, .3, ...), durably.
+// Returns the new name.
+Result<std::string> move_aside(Env& env, const std::string& dir, const std::string& name);
 
 // Writes snapshot-S.snap (temp, fsync, rename, fsync dir), switches the
 // MANIFEST to it, then removes the snapshot and segments it replaces.
 // REQUIRES: the log already continues in segment log-(S+1).log.
-Status write_checkpoint(Env& env, const std::string& dir, const SnapshotData& data);
-
-// Writes `bytes` to dir/name atomically: name.tmp, fsync, rename, fsync dir.
-Status write_file_atomically(Env& env, const std::string& dir, const std::string& name, const std::string& bytes);
+// Returns the snapshot file's size.
+Result<std::uint64_t> write_checkpoint(Env& env, const std::string& dir, const SnapshotData& data);
 
 }  // namespace caserepo::storage

@@ -11,18 +11,35 @@
 #include <string>
 #include <string_view>
 
+#include "util/coding.h"
+
 namespace caserepo::storage {
 
+using util::get_u32;
+using util::get_u64;
+using util::put_u32;
+using util::put_u64;
+
 // --- log segments: log-<first seq, 20 digits>.log --------------------------
-// file   := file_header record*
+// file        := file_header record*
 // file_header := "CRLOG001" u32 version u64 first_seq u32 crc32c(previous 20 bytes)
-// record := u32 crc32c(rest of record) u32 payload_length u8 type u64 seq payload
+// record (v2) := u32 header_crc u32 payload_length u8 type u64 seq u32 payload_crc payload
+//   header_crc  = crc32c(payload_length type seq payload_crc), so a damaged
+//                 length is told from a torn append: see log.h
+//   payload_crc = crc32c(payload)
+// record (v1, read only) := u32 crc32c(rest of record) u32 payload_length u8 type u64 seq payload
 inline constexpr std::string_view kLogMagic = "CRLOG001";
-inline constexpr std::uint32_t kLogVersion = 1;
+inline constexpr std::uint32_t kLogVersion = 2;          // written
+inline constexpr std::uint32_t kOldestLogVersion = 1;    // still read
 inline constexpr std::size_t kLogHeaderSize = 8 + 4 + 8 + 4;
-inline constexpr std::size_t kRecordHeaderSize = 4 + 4 + 1 + 8;
+inline constexpr std::size_t kRecordHeaderSize = 4 + 4 + 1 + 8 + 4;
+inline constexpr std::size_t kRecordHeaderSizeV1 = 4 + 4 + 1 + 8;
 inline constexpr std::uint32_t kMaxRecordPayload = 1u << 20;  // checked before anything is allocated
-static_assert(kLogHeaderSize == 24 && kRecordHeaderSize == 17, "log layout changed: bump kLogVersion");
+static_assert(kLogHeaderSize == 24 && kRecordHeaderSize == 21 && kRecordHeaderSizeV1 == 17,
+              "log layout changed: bump kLogVersion");
+// Crashes lose whole pages of unsynced data: a zero-filled tail that starts
+// on a page boundary can be a torn append (see log.h).
+inline constexpr std::size_t kPageSize = 4096;
 
 enum class RecordType : std::uint8_t { kCreate = 1, kUpdate = 2, kRemove = 3 };
 
@@ -66,11 +83,5 @@ inline std::string snapshot_name(std::uint64_t seq) { return numbered("snapshot-
 
 // The number in a name of the form prefix<20 digits>suffix, or nullopt.
 std::optional<std::uint64_t> parse_numbered(std::string_view name, std::string_view prefix, std::string_view suffix);
-
-// Little-endian fixed-width integers.
-void put_u32(std::string& out, std::uint32_t v);
-void put_u64(std::string& out, std::uint64_t v);
-std::uint32_t get_u32(const char* p);
-std::uint64_t get_u64(const char* p);
 
 }  // namespace caserepo::storage

@@ -5,15 +5,16 @@
 namespace caserepo::storage {
 
 Journal::Journal(Env& env, std::string dir, FsyncPolicy policy, std::chrono::milliseconds interval,
-                 std::unique_ptr<WritableFile> file, std::uint64_t next_seq)
+                 std::unique_ptr<WritableFile> file, std::string file_path, std::uint64_t file_bytes,
+                 std::uint64_t next_seq)
     : env_(env),
       dir_(std::move(dir)),
       policy_(policy),
       interval_(interval),
       file_(std::move(file)),
-      next_seq_(next_seq),
-      appended_seq_(next_seq - 1),
-      synced_seq_(next_seq - 1) {
+      file_path_(std::move(file_path)),
+      file_bytes_(file_bytes),
+      window_(next_seq - 1) {
   if (policy_ == FsyncPolicy::kInterval) syncer_ = std::thread([this] { interval_loop(); });
 }
 
@@ -25,7 +26,7 @@ Journal::~Journal() {
   cv_.notify_all();
   if (syncer_.joinable()) syncer_.join();
   std::unique_lock lock(mu_);
-  if (!failure_ && appended_seq_ > synced_seq_) (void)sync_locked(lock);  // a clean close loses nothing
+  if (!failure_ && window_.dirty()) (void)sync_once(lock);
   if (file_) (void)file_->close();
 }
 
@@ -35,83 +36,87 @@ Status Journal::fail(Error e) {
   return e;
 }
 
-Result<std::uint64_t> Journal::append(RecordType type, std::string_view payload) {
-  std::lock_guard lock(mu_);
-  if (failure_) return Error::ReadOnly("the log failed earlier: " + failure_->message());
-  const std::uint64_t seq = next_seq_;
-  const std::string record = encode_record(type, seq, payload);
-  if (auto s = file_->append(record); !s.ok()) {
-    (void)fail(s.error());
-    return s.error();
-  }
-  if (appended_seq_ == synced_seq_) oldest_unsynced_ = std::chrono::steady_clock::now();
-  appended_seq_ = seq;
-  ++next_seq_;
-  bytes_since_rotate_ += record.size();
-  return seq;
+// Removes a batch that will not be acknowledged from the file, so that no
+// restart replays it. Best effort: the journal has failed already.
+void Journal::cut_back(std::uint64_t bytes, std::uint64_t seq) {
+  if (file_bytes_ > bytes && env_.truncate(file_path_, bytes).ok()) (void)file_->sync();
+  file_bytes_ = bytes;
+  window_.cut_back(seq);
 }
 
-// The leader of a group commit: syncs everything appended so far, outside
-// the mutex so that appends (and more waiters) continue meanwhile.
-Status Journal::sync_locked(std::unique_lock<std::mutex>& lock) {
-  syncing_ = true;
-  const std::uint64_t target = appended_seq_;
+// Syncs everything appended so far. Waits for a sync already running (the
+// interval syncer's) first: one fsync at a time.
+Status Journal::sync_once(std::unique_lock<std::mutex>& lock) {
+  cv_.wait(lock, [&] { return !window_.syncing(); });
+  if (failure_) return *failure_;
+  const std::uint64_t target = window_.sync_started();
   const std::shared_ptr<WritableFile> file = file_;
   lock.unlock();
   Status s = file->sync();
   lock.lock();
-  syncing_ = false;
+  window_.sync_finished(target, s.ok());
   ++syncs_;
-  if (!s.ok()) return fail(s.error());
-  if (target > synced_seq_) synced_seq_ = target;
   cv_.notify_all();
+  if (!s.ok()) return fail(s.error());
   return ok_status();
 }
 
-Status Journal::wait_durable(std::uint64_t seq) {
-  if (policy_ == FsyncPolicy::kNone) return ok_status();
+Result<std::uint64_t> Journal::write(const std::vector<PendingRecord>& records) {
   std::unique_lock lock(mu_);
+  if (failure_) return Error::ReadOnly("the log failed earlier: " + failure_->message());
+  const std::uint64_t start_bytes = file_bytes_;
+  const std::uint64_t start_seq = window_.appended_seq();
+  std::string frames;
+  std::uint64_t seq = start_seq;
+  for (const PendingRecord& r : records) frames += encode_record(r.type, ++seq, r.payload);
+  if (auto s = file_->append(frames); !s.ok()) {
+    file_bytes_ += frames.size();  // part of it may be there
+    (void)fail(s.error());
+    cut_back(start_bytes, start_seq);
+    return s.error();
+  }
+  file_bytes_ += frames.size();
+  bytes_since_rotate_ += frames.size();
+  window_.appended(seq, UnsyncedWindow::Clock::now());
+
+  bool sync = policy_ == FsyncPolicy::kAlways;
   if (policy_ == FsyncPolicy::kInterval) {
-    // Acknowledge at once unless the syncer has fallen two intervals behind.
-    if (synced_seq_ >= seq || std::chrono::steady_clock::now() - oldest_unsynced_ < 2 * interval_) {
-      return failure_ ? Status(*failure_) : ok_status();
-    }
+    const auto oldest = window_.oldest_unsynced();
+    sync = oldest && UnsyncedWindow::Clock::now() - *oldest >= 2 * interval_;
   }
-  return sync_until(lock, seq);
-}
-
-// Group commit: the first waiter with no sync running becomes the leader
-// and syncs everything appended so far; the others wait for it.
-Status Journal::sync_until(std::unique_lock<std::mutex>& lock, std::uint64_t seq) {
-  while (synced_seq_ < seq) {
-    if (failure_) return *failure_;
-    if (!syncing_) {
-      if (auto s = sync_locked(lock); !s.ok()) return s;
-    } else {
-      cv_.wait(lock);
-    }
+  // The syncer may have failed meanwhile: then this batch is refused too.
+  Status s = sync ? sync_once(lock) : (failure_ ? Status(*failure_) : ok_status());
+  if (!s.ok()) {
+    cut_back(start_bytes, start_seq);
+    return s.error();
   }
-  return failure_ ? Status(*failure_) : ok_status();
-}
-
-Status Journal::sync_now() {
-  std::unique_lock lock(mu_);
-  return sync_until(lock, appended_seq_);
+  return seq;
 }
 
 Status Journal::rotate() {
-  if (auto s = sync_now(); !s.ok()) return s;
   std::unique_lock lock(mu_);
-  while (syncing_) cv_.wait(lock);
+  if (window_.dirty() || window_.syncing()) {
+    if (auto s = sync_once(lock); !s.ok()) return s;
+  }
   if (failure_) return *failure_;
-  const std::string path = dir_ + "/" + log_name(next_seq_);
+  const std::uint64_t next_seq = window_.appended_seq() + 1;
+  const std::string path = dir_ + "/" + log_name(next_seq);
+  const std::string header = encode_log_header(next_seq);
+  // The current segment is synced and intact: a failure to start the next
+  // one fails this rotation only, once the half-made file is gone again.
+  auto abandon = [&](const Error& e) -> Status {
+    if (env_.remove(path).ok() && env_.sync_dir(dir_).ok()) return e;
+    return fail(Error::IOError(e.message() + "; and " + path + " could not be removed again"));
+  };
   auto next = env_.open_writable(path, /*truncate=*/true);
-  if (!next.ok()) return fail(next.error());
-  if (auto s = (*next)->append(encode_log_header(next_seq_)); !s.ok()) return fail(s.error());
-  if (auto s = (*next)->sync(); !s.ok()) return fail(s.error());
-  if (auto s = env_.sync_dir(dir_); !s.ok()) return fail(s.error());
-  if (auto s = file_->close(); !s.ok()) return fail(s.error());
+  if (!next.ok()) return abandon(next.error());
+  if (auto s = (*next)->append(header); !s.ok()) return abandon(s.error());
+  if (auto s = (*next)->sync(); !s.ok()) return abandon(s.error());
+  if (auto s = env_.sync_dir(dir_); !s.ok()) return abandon(s.error());
+  (void)file_->close();  // everything in it is synced
   file_ = std::move(*next);
+  file_path_ = path;
+  file_bytes_ = header.size();
   bytes_since_rotate_ = 0;
   return ok_status();
 }
@@ -121,7 +126,7 @@ void Journal::interval_loop() {
   while (!stop_) {
     cv_.wait_for(lock, interval_, [&] { return stop_; });
     if (stop_ || failure_) break;
-    if (appended_seq_ > synced_seq_ && !syncing_) (void)sync_locked(lock);
+    if (window_.dirty() && !window_.syncing()) (void)sync_once(lock);
   }
 }
 
@@ -131,11 +136,11 @@ std::optional<Error> Journal::failure() const {
 }
 std::uint64_t Journal::last_seq() const {
   std::lock_guard lock(mu_);
-  return appended_seq_;
+  return window_.appended_seq();
 }
 std::uint64_t Journal::synced_seq() const {
   std::lock_guard lock(mu_);
-  return synced_seq_;
+  return window_.synced_seq();
 }
 std::uint64_t Journal::bytes_since_rotate() const {
   std::lock_guard lock(mu_);

@@ -1,8 +1,18 @@
-// Log segment framing: encoding a record, and scanning a segment read back
-// from disk into records, deciding where a torn tail starts.
+// Log segment framing: encoding records, and scanning a segment read back
+// from disk into its intact records and, if there is one, the first damage.
+//
+// Torn or corrupt is decided from evidence (docs/format.md "Recovery"):
+// damage is a torn tail only when the bytes from the damaged record on are
+// what a crash in the middle of an append can leave — a prefix of a record
+// (an incomplete header, or a record with a valid header running past the
+// end of the file), possibly followed by zeros from a page boundary or from
+// the record's start — AND no intact record (valid checksums, plausible seq)
+// follows it. Anything else is corruption, whatever the damaged bytes were.
+// The scan only reports; whether a torn tail is cut is the caller's policy.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,19 +32,33 @@ struct LogRecord {
   std::uint64_t offset;      // of the record in its file
 };
 
-struct SegmentScan {
-  std::uint64_t first_seq = 0;
-  std::vector<LogRecord> records;
-  std::uint64_t good_bytes = 0;  // the file is valid up to here
-  bool torn = false;             // bytes after good_bytes are a torn tail (last segment only)
-  std::string torn_reason;
+// The first damaged region of a segment.
+struct Damage {
+  std::uint64_t offset = 0;  // where the damaged record (or the file header) starts
+  std::string what;          // why it is damaged
+  bool tail_shaped = false;  // the bytes from `offset` on could be a crash mid-append
+  // Intact records found after the damage (valid checksums, plausible seq).
+  std::uint64_t intact_after = 0;
+  std::uint64_t first_intact_offset = 0;  // of the first one, when intact_after > 0
+  std::uint64_t last_intact_seq = 0;      // the highest seq among them
+
+  // A torn tail: a crash mid-append, and nothing acknowledged after it.
+  bool torn() const noexcept { return tail_shaped && intact_after == 0; }
 };
 
-// Scans one segment. In the last segment an incomplete or damaged final
-// record, or a zero-filled tail, is a torn tail (a crash mid-append): the
-// scan stops there and says so. Anything else that is wrong — a bad record
-// followed by more bytes, damage in an earlier segment, a bad header, seqs
-// out of order — is Corruption naming `name` and the byte offset.
-Result<SegmentScan> scan_segment(std::string_view bytes, bool is_last, const std::string& name);
+struct SegmentScan {
+  std::uint32_t version = 0;      // of the file header (0 when it is damaged)
+  std::uint64_t first_seq = 0;
+  std::vector<LogRecord> records;  // the intact records before any damage, in order
+  std::uint64_t good_bytes = 0;   // the file is valid up to here
+  std::optional<Damage> damage;
+};
+
+// Scans a whole segment whose file name says it starts at `name_seq`. Never
+// fails: damage of any kind is reported in `damage`.
+SegmentScan scan_segment(std::string_view bytes, std::uint64_t name_seq);
+
+// Corruption naming `path`, the damage's offset and what follows it.
+Error damage_error(const std::string& path, const Damage& damage);
 
 }  // namespace caserepo::storage

@@ -62,7 +62,7 @@ void load_change(Archive& ar, NullableChange& c) {
 
 struct Saver {
   cereal::PortableBinaryOutputArchive& ar;
-  void operator()(const CreateRecord& r) {
+  void operator()(const engine::ResolvedCreate& r) {
     const CreateRequest& q = r.request;
     save_text(ar, *q.caseId);
     save_opt(ar, q.businessKey);
@@ -74,7 +74,7 @@ struct Saver {
     save_opt(ar, q.source);
     ar(r.stamp_ms);
   }
-  void operator()(const UpdateRecord& r) {
+  void operator()(const engine::ResolvedUpdate& r) {
     save_text(ar, r.caseId);
     save_opt(ar, r.patch.caseType);
     save_opt(ar, r.patch.clientId);
@@ -85,7 +85,7 @@ struct Saver {
     save_change(ar, r.patch.source);
     ar(r.stamp_ms);
   }
-  void operator()(const RemoveRecord& r) { save_text(ar, r.caseId); }
+  void operator()(const engine::ResolvedRemove& r) { save_text(ar, r.caseId); }
 };
 
 }  // namespace
@@ -114,7 +114,7 @@ Result<Mutation> decode_payload(RecordType type, std::string_view payload) {
     Mutation m;
     switch (type) {
       case RecordType::kCreate: {
-        CreateRecord r;
+        engine::ResolvedCreate r;
         CreateRequest& q = r.request;
         q.caseId.emplace();
         load_text(ar, *q.caseId);
@@ -131,7 +131,7 @@ Result<Mutation> decode_payload(RecordType type, std::string_view payload) {
         break;
       }
       case RecordType::kUpdate: {
-        UpdateRecord r;
+        engine::ResolvedUpdate r;
         load_text(ar, r.caseId);
         load_opt(ar, r.patch.caseType);
         load_opt(ar, r.patch.clientId);
@@ -145,7 +145,7 @@ Result<Mutation> decode_payload(RecordType type, std::string_view payload) {
         break;
       }
       case RecordType::kRemove: {
-        RemoveRecord r;
+        engine::ResolvedRemove r;
         load_text(ar, r.caseId);
         m = std::move(r);
         break;

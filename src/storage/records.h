@@ -6,27 +6,14 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <variant>
 
 #include "caserepo/error.h"
-#include "caserepo/requests.h"
+#include "engine/mutation.h"
 #include "storage/format.h"
 
 namespace caserepo::storage {
 
-struct CreateRecord {
-  CreateRequest request;  // caseId and caseType set
-  std::int64_t stamp_ms = 0;
-};
-struct UpdateRecord {
-  std::string caseId;
-  Patch patch;
-  std::int64_t stamp_ms = 0;
-};
-struct RemoveRecord {
-  std::string caseId;
-};
-using Mutation = std::variant<CreateRecord, UpdateRecord, RemoveRecord>;
+using engine::Mutation;
 
 RecordType type_of(const Mutation& m);
 std::string encode_payload(const Mutation& m);

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "caserepo/env.h"
-#include "engine/store.h"
+#include "engine/stored_entry.h"
 
 namespace caserepo::storage {
 

@@ -10,11 +10,7 @@
 #include <vector>
 
 #include "caserepo/caserepo.h"
-#include "caserepo/env.h"
-#include "engine/store.h"
 #include "json/wire.h"
-#include "storage/data_dir.h"
-#include "storage/format.h"
 #include "workload/generator.h"
 
 namespace {
@@ -31,6 +27,8 @@ commands:
   remove CASEID         delete a case                 search JSON       a page of matching entries
   stats                 counts and persistence state  checkpoint        snapshot now, drop old log
   verify                check every file, report      generate N        add N realistic entries
+  repair                cut the log at its first damage (the cut bytes are kept in files beside it),
+                        report the records dropped; for a directory that verify calls DAMAGED
   apply                 JSON lines on stdin: {"op":"create","request":{...}}, {"op":"update","caseId":..,"patch":{..}},
                         {"op":"remove","caseId":..}, {"op":"get",..}, {"op":"search","request":{..}}, {"op":"history",..};
                         one line out per line in, {"ok":RESULT} or the error JSON, written once acknowledged
@@ -118,35 +116,61 @@ Json apply_line(caserepo::Repository& repo, const std::string& line) {
   return err("unknown op '" + op + "'");
 }
 
-int verify(const std::string& dir) {
-  caserepo::Env& env = *caserepo::Env::posix();
-  if (!env.exists(dir)) return fail(Error::IOError(dir + " does not exist"));
-  auto lock = env.lock_file(dir + "/LOCK");
-  if (!lock.ok()) return fail(lock.error());
-  caserepo::engine::Store store;
-  auto recovered = caserepo::storage::recover(env, dir, store, /*repair=*/false);
-  if (!recovered.ok()) {
-    std::printf("DAMAGED: %s\n", recovered.error().message().c_str());
-    return fail(recovered.error());
+int verify_command(const std::string& dir, const caserepo::Options& options) {
+  auto report = caserepo::verify(dir, options);
+  if (!report.ok()) {
+    std::printf("DAMAGED: %s\n", report.error().message().c_str());
+    if (report.error().code() == ErrorCode::kCorruption) {
+      if (auto plan = caserepo::repair(dir, options, /*dryRun=*/true); plan.ok() && plan->damaged) {
+        std::printf("caserepo repair would cut %s at offset %llu, drop %llu log record(s)", plan->damagedFile.c_str(),
+                    static_cast<unsigned long long>(plan->damagedOffset),
+                    static_cast<unsigned long long>(plan->recordsDropped));
+        if (plan->recordsDropped > 0) {
+          std::printf(" (seq %llu..%llu)", static_cast<unsigned long long>(plan->firstDroppedSeq),
+                      static_cast<unsigned long long>(plan->lastDroppedSeq));
+        }
+        std::printf(", keep %llu byte(s) aside and open with %llu entries\n",
+                    static_cast<unsigned long long>(plan->bytesMoved), static_cast<unsigned long long>(plan->entries));
+      }
+    }
+    return fail(report.error());
   }
-  const auto& r = recovered->report;
+  const auto& r = *report;
   std::printf("MANIFEST ok\n");
-  if (r.snapshot_seq > 0) {
-    std::printf("%s ok: %llu entries\n", caserepo::storage::snapshot_name(r.snapshot_seq).c_str(),
-                static_cast<unsigned long long>(r.snapshot_entries));
+  if (r.snapshotSeq > 0) {
+    std::printf("snapshot at seq %llu ok: %llu entries\n", static_cast<unsigned long long>(r.snapshotSeq),
+                static_cast<unsigned long long>(r.snapshotEntries));
   } else {
     std::printf("no snapshot yet\n");
   }
   for (const auto& s : r.segments) std::printf("%s ok\n", s.c_str());
   std::printf("%llu log records after the snapshot; last seq %llu; %llu entries in %llu cases\n",
-              static_cast<unsigned long long>(r.replayed_records), static_cast<unsigned long long>(r.last_seq),
-              static_cast<unsigned long long>(store.entry_count()), static_cast<unsigned long long>(store.case_count()));
-  if (!r.tail_reason.empty()) {
-    std::printf("torn tail in the last segment (%s, %llu bytes): a crash mid-append; the next open cuts it off\n",
-                r.tail_reason.c_str(), static_cast<unsigned long long>(r.tail_bytes_dropped));
+              static_cast<unsigned long long>(r.replayedRecords), static_cast<unsigned long long>(r.lastSeq),
+              static_cast<unsigned long long>(r.entries), static_cast<unsigned long long>(r.cases));
+  if (!r.tornTail.empty()) {
+    std::printf("torn tail (%s, %llu bytes): a crash mid-append; the next open cuts it off\n", r.tornTail.c_str(),
+                static_cast<unsigned long long>(r.tornTailBytes));
   }
-  for (const auto& o : r.obsolete) std::printf("obsolete file %s (removed at the next open)\n", o.c_str());
+  for (const auto& o : r.obsoleteFiles) std::printf("obsolete file %s (removed at the next open)\n", o.c_str());
   std::printf("verify: ok\n");
+  return 0;
+}
+
+// Point-in-time repair: cut the log at its first damage, bytes kept aside.
+int repair_command(const std::string& dir, const caserepo::Options& options) {
+  auto r = caserepo::repair(dir, options);
+  if (!r.ok()) return fail(r.error());
+  Json out{{"damaged", r->damaged}, {"lastSeq", r->lastSeq}, {"entries", r->entries}};
+  if (r->damaged) {
+    out["damagedFile"] = r->damagedFile;
+    out["damagedOffset"] = r->damagedOffset;
+    out["damage"] = r->damage;
+    out["recordsDropped"] = r->recordsDropped;
+    out["droppedSeqs"] = r->recordsDropped > 0 ? Json{r->firstDroppedSeq, r->lastDroppedSeq} : Json(nullptr);
+    out["bytesMoved"] = r->bytesMoved;
+    out["evidenceFiles"] = r->evidenceFiles;
+  }
+  std::printf("%s\n", dump(out).c_str());
   return 0;
 }
 
@@ -189,7 +213,8 @@ int main(int argc, char** argv) {
   const std::string cmd = args[0];
   auto need = [&](std::size_t n) { return args.size() == n + 1; };
 
-  if (cmd == "verify") return need(0) ? verify(dir) : usage("verify takes no arguments");
+  if (cmd == "verify") return need(0) ? verify_command(dir, options) : usage("verify takes no arguments");
+  if (cmd == "repair") return need(0) ? repair_command(dir, options) : usage("repair takes no arguments");
 
   static const std::vector<std::pair<std::string, std::size_t>> kArity = {
       {"create", 1}, {"get", 1}, {"update", 2}, {"remove", 1}, {"search", 1}, {"history", 1},

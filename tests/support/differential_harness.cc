@@ -3,7 +3,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "engine/repository_internal.h"
+#include "db/repository_internal.h"
 
 namespace caserepo::testing {
 namespace {

@@ -17,6 +17,14 @@ class FaultEnv::File final : public WritableFile {
     return ok_status();
   }
   Status sync() override {
+    std::function<std::optional<Error>(const std::string&)> hook;
+    {
+      std::lock_guard lock(env_.mu_);
+      hook = env_.on_sync_;
+    }
+    if (hook) {
+      if (auto e = hook(path_)) return *e;
+    }
     std::lock_guard lock(env_.mu_);
     if (auto e = env_.tick(Op::kSync, path_)) return *e;
     inode_->synced = inode_->data.size();
@@ -49,6 +57,8 @@ std::string FaultEnv::dir_of(const std::string& path) {
 }
 
 std::optional<Error> FaultEnv::tick(Op op, const std::string& path, Fault* fault) {
+  static constexpr const char* kNames[] = {"any", "append", "sync", "rename", "open", "sync_dir", "truncate", "remove"};
+  trace_.push_back(std::string(kNames[static_cast<int>(op)]) + " " + path);
   const std::uint64_t n = ops_++;
   const std::uint64_t of_kind = ops_by_kind_[op]++;
   if (die_after_ && n >= *die_after_) return Error::IOError("injected: the process died before " + path);
@@ -78,6 +88,16 @@ void FaultEnv::die_after(std::uint64_t k) {
   die_after_ = k;
 }
 
+std::vector<std::string> FaultEnv::trace() const {
+  std::lock_guard lock(mu_);
+  return trace_;
+}
+
+void FaultEnv::on_sync(std::function<std::optional<Error>(const std::string&)> hook) {
+  std::lock_guard lock(mu_);
+  on_sync_ = std::move(hook);
+}
+
 std::uint64_t FaultEnv::mutating_ops() const {
   std::lock_guard lock(mu_);
   return ops_;
@@ -88,15 +108,37 @@ void FaultEnv::crash(Tear tear, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   live_ = durable_;
   for (auto& [name, inode] : live_) {
-    const std::size_t unsynced = inode->data.size() - std::min(inode->synced, inode->data.size());
+    const std::size_t synced = std::min(inode->synced, inode->data.size());
+    const std::size_t unsynced = inode->data.size() - synced;
     std::size_t keep = 0;
-    if (tear == Tear::kPartial && unsynced > 0) keep = rng() % (unsynced + 1);
-    if (tear == Tear::kZeros && unsynced > 0) {
-      keep = rng() % (unsynced + 1);
-      std::fill(inode->data.begin() + static_cast<std::ptrdiff_t>(inode->synced),
-                inode->data.begin() + static_cast<std::ptrdiff_t>(inode->synced + keep), '\0');
+    switch (tear) {
+      case Tear::kDrop: break;
+      case Tear::kPartial: keep = unsynced > 0 ? rng() % (unsynced + 1) : 0; break;
+      case Tear::kZeros:
+        keep = unsynced > 0 ? rng() % (unsynced + 1) : 0;
+        std::fill(inode->data.begin() + static_cast<std::ptrdiff_t>(synced),
+                  inode->data.begin() + static_cast<std::ptrdiff_t>(synced + keep), '\0');
+        break;
+      case Tear::kPagesOutOfOrder: {
+        // Each page touched by unsynced bytes is written back or not, on its own.
+        constexpr std::size_t kPage = 4096;
+        std::size_t end = synced;  // the file ends after the last page kept
+        for (std::size_t page = synced / kPage * kPage; page < inode->data.size(); page += kPage) {
+          const std::size_t from = std::max(page, synced);
+          const std::size_t to = std::min(page + kPage, inode->data.size());
+          if (rng() % 2) {
+            end = to;
+          } else {
+            std::fill(inode->data.begin() + static_cast<std::ptrdiff_t>(from),
+                      inode->data.begin() + static_cast<std::ptrdiff_t>(to), '\0');
+          }
+        }
+        keep = end - synced;
+        break;
+      }
+      case Tear::kProcessKill: keep = unsynced; break;
     }
-    inode->data.resize(std::min(inode->synced, inode->data.size()) + keep);
+    inode->data.resize(synced + keep);
     inode->synced = inode->data.size();
   }
   locks_.clear();
@@ -118,6 +160,7 @@ void FaultEnv::set_file(const std::string& path, std::string data) {
   inode->synced = inode->data.size();
   live_[path] = inode;
   durable_[path] = inode;
+  dirs_.insert(dir_of(path));
 }
 
 Result<std::unique_ptr<WritableFile>> FaultEnv::open_writable(const std::string& path, bool truncate) {
@@ -196,7 +239,7 @@ Result<std::vector<std::string>> FaultEnv::list_dir(const std::string& dir) {
 
 bool FaultEnv::exists(const std::string& path) {
   std::lock_guard lock(mu_);
-  return live_.count(path) > 0;
+  return live_.count(path) > 0 || dirs_.count(path) > 0;
 }
 
 Result<std::unique_ptr<FileLock>> FaultEnv::lock_file(const std::string& path) {

@@ -4,11 +4,15 @@
 //
 // Durability model (ext4 data=ordered, roughly): a file's bytes are durable
 // up to its last sync(); a name (creation, rename, removal) is durable after
-// sync_dir() of its directory. A crash keeps only durable state; unsynced
-// bytes are dropped, or with Tear::kPartial a random prefix of them is kept.
+// sync_dir() of its directory. A crash keeps the durable state and, per
+// Tear, some of the unsynced bytes: none, a random prefix, a prefix read
+// back as zeros (a file extended but not written), whole 4 KiB pages kept
+// or lost independently (an earlier page lost, a later one kept — lost
+// pages read as zeros), or all of them (a process kill: the kernel has them).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -16,6 +20,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "caserepo/env.h"
 
@@ -25,7 +30,7 @@ class FaultEnv final : public Env {
  public:
   enum class Fault { kEIO, kENOSPC, kShortWrite };
   enum class Op { kAny, kAppend, kSync, kRename, kOpen, kSyncDir, kTruncate, kRemove };
-  enum class Tear { kDrop, kPartial, kZeros };
+  enum class Tear { kDrop, kPartial, kZeros, kPagesOutOfOrder, kProcessKill };
 
   // Every mutating operation (open, append, sync, rename, remove, truncate,
   // sync_dir) counts; the k-th (0-based) of kind `op` fails with `fault`.
@@ -35,6 +40,12 @@ class FaultEnv final : public Env {
   // Drops what a crash would lose; afterwards the env works again.
   void crash(Tear tear, std::uint64_t seed = 1);
   std::uint64_t mutating_ops() const;
+  // Every mutating operation so far, as "op path" lines ("sync /d/log-...").
+  std::vector<std::string> trace() const;
+  // Called (outside the env's lock) at the start of every file sync, with
+  // the file's path: a test can hold a sync there, or make it fail by
+  // returning an error.
+  void on_sync(std::function<std::optional<Error>(const std::string&)> hook);
 
   // Direct access to file contents (the live view), for corruption tests.
   std::map<std::string, std::string> files() const;
@@ -68,7 +79,9 @@ class FaultEnv final : public Env {
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Inode>> live_;
   std::map<std::string, std::shared_ptr<Inode>> durable_;  // names as the disk has them
-  std::set<std::string> dirs_;
+  std::set<std::string> dirs_;  // directories (never lost: they exist before a test's files)
+  std::vector<std::string> trace_;
+  std::function<std::optional<Error>(const std::string&)> on_sync_;
   std::set<std::string> locks_;
   std::uint64_t ops_ = 0;
   std::map<Op, std::uint64_t> ops_by_kind_;

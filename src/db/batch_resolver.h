@@ -1,0 +1,60 @@
+// BatchResolver: turns the writes of one commit batch into resolved
+// mutations (engine/mutation.h) against the Store as it is before the batch.
+//
+// Resolving decides which case a create joins (its caseId, else its
+// businessKey), generates the caseId of a new case, checks conflicts and
+// that the case exists, and stamps the dates. Every write of a batch is
+// resolved against the pre-batch state, which is right only if it does not
+// depend on an earlier write of the same batch (the same case, or a
+// business key an earlier write set or may have moved); such a write is
+// reported kDependent and leads the next batch instead.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_set>
+
+#include "caserepo/error.h"
+#include "db/case_id_generator.h"
+#include "db/write_request.h"
+#include "engine/mutation.h"
+#include "engine/store.h"
+
+namespace caserepo::db {
+
+class BatchResolver {
+ public:
+  // `now_ms`: the clock once for the batch; stamps never go below the store's last one.
+  BatchResolver(const engine::Store& store, std::int64_t now_ms, CaseIdGenerator& ids);
+
+  struct Resolution {
+    enum Kind { kResolved, kRefused, kDependent } kind;
+    engine::Mutation mutation;   // kResolved
+    std::uint64_t removed = 0;   // kResolved remove: entries it removes
+    std::optional<Error> error;  // kRefused: NotFound or Conflict
+
+    static Resolution resolved(engine::Mutation m, std::uint64_t removed = 0) {
+      return {kResolved, std::move(m), removed, std::nullopt};
+    }
+    static Resolution refused(Error e) { return {kRefused, engine::Mutation{}, 0, std::move(e)}; }
+    static Resolution dependent() { return {kDependent, engine::Mutation{}, 0, std::nullopt}; }
+  };
+  Resolution resolve(const WriteRequest& request);
+
+ private:
+  Resolution create(CreateRequest request);
+  Resolution update(const UpdateRequest& request);
+  Resolution remove(const RemoveRequest& request);
+  bool case_written(const std::string& caseId) const { return cases_.count(caseId) > 0; }
+  bool business_key_written(const std::string& key) const { return all_business_keys_ || business_keys_.count(key) > 0; }
+
+  const engine::Store& store_;
+  const std::int64_t stamp_ms_;
+  CaseIdGenerator& ids_;
+  std::unordered_set<std::string> cases_;          // written by this batch
+  std::unordered_set<std::string> business_keys_;  // set by this batch
+  bool all_business_keys_ = false;                 // an update or remove may have moved any of them
+};
+
+}  // namespace caserepo::db

@@ -1,0 +1,349 @@
+// Repository: the facade over the engine (in-memory state) and storage
+// (files). Reads take the shared lock and read the Store. Writes are
+// validated, then line up in the WriterQueue; the leader of each batch
+// resolves it (BatchResolver), appends it to the Journal with one write,
+// waits until it is durable per the fsync policy, and only then applies it
+// to the Store under the exclusive lock — so a reader never sees a write
+// that is not durable, and a write whose log append or fsync fails changes
+// nothing for anybody.
+#include "caserepo/repository.h"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+#include <unordered_set>
+
+#include "caserepo/env.h"
+#include "db/batch_resolver.h"
+#include "db/case_id_generator.h"
+#include "db/recovery.h"
+#include "db/repository_internal.h"
+#include "db/writer_queue.h"
+#include "engine/apply.h"
+#include "engine/planner.h"
+#include "engine/store.h"
+#include "engine/validation.h"
+#include "storage/data_dir.h"
+#include "storage/journal.h"
+#include "storage/log.h"
+#include "storage/records.h"
+#include "util/rw_lock.h"
+
+namespace caserepo {
+namespace {
+
+// Entries a checkpoint copies per turn in the writer queue: writers wait at
+// most for one chunk (~10 ms) at a time.
+constexpr std::size_t kCheckpointChunk = 4096;
+
+std::string describe_repair(const RepairReport& r) {
+  std::string s = r.damagedFile + " at offset " + std::to_string(r.damagedOffset) + ": " + r.damage + "; " +
+                  std::to_string(r.recordsDropped) + " record(s) dropped";
+  if (r.recordsDropped > 0) s += " (seq " + std::to_string(r.firstDroppedSeq) + ".." + std::to_string(r.lastDroppedSeq) + ")";
+  for (const std::string& f : r.evidenceFiles) s += "; kept in " + f;
+  return s;
+}
+
+}  // namespace
+
+class Repository::Impl {
+ public:
+  explicit Impl(Options options)
+      : options_(std::move(options)),
+        queue_([this](std::span<db::QueuedWrite* const> writes) { return commit_batch(writes); }) {
+    if (!options_.clock) {
+      options_.clock = [] { return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()); };
+    }
+    if (options_.env == nullptr) options_.env = Env::posix();
+  }
+
+  ~Impl() {
+    {
+      std::lock_guard guard(checkpointer_mu_);
+      if (checkpointer_.joinable()) checkpointer_.join();
+    }
+    journal_.reset();  // syncs what is unsynced, unless the log failed
+  }
+
+  Status open(const std::string& dir) {
+    Env& env = *options_.env;
+    dir_ = dir;
+    if (auto s = env.create_dir(dir); !s.ok()) return s;
+    auto lock = env.lock_file(dir + "/" + storage::kLockName);
+    if (!lock.ok()) return lock.error();
+    dir_lock_ = std::move(*lock);
+    auto recovered = db::recover(env, dir, store_, options_.recovery, /*read_only=*/false);
+    if (!recovered.ok()) return recovered.error();
+    recovery_ = std::move(recovered->report);
+    checkpoint_seq_ = recovery_.snapshot_seq;
+    const std::string path = dir + "/" + recovered->segment_name;
+    auto file = env.open_writable(path, /*truncate=*/recovered->fresh);
+    if (!file.ok()) return file.error();
+    std::uint64_t bytes = recovered->segment_bytes;
+    if (recovered->fresh) {
+      const std::string header = storage::encode_log_header(recovery_.last_seq + 1);
+      if (auto s = (*file)->append(header); !s.ok()) return s;
+      if (auto s = (*file)->sync(); !s.ok()) return s;
+      if (auto s = env.sync_dir(dir); !s.ok()) return s;
+      bytes = header.size();
+    }
+    journal_ = std::make_unique<storage::Journal>(env, dir, options_.fsync, options_.fsyncInterval, std::move(*file),
+                                                  path, bytes, recovery_.last_seq + 1);
+    return ok_status();
+  }
+
+  Result<Entry> create(CreateRequest request) {
+    if (!options_.applicationName.empty()) {
+      if (!request.caseType) request.caseType = options_.applicationName;
+      if (!request.source) request.source = kLowCodeDefaultSource;
+    }
+    if (auto e = engine::check_create(request)) return *e;
+    auto done = write(std::move(request));
+    if (!done.ok()) return done.error();
+    return std::move(done->entry);
+  }
+
+  Result<Entry> update(std::string_view caseId, const Patch& patch) {
+    if (auto e = engine::check_patch(patch)) return *e;
+    auto done = write(db::UpdateRequest{std::string(caseId), patch});
+    if (!done.ok()) return done.error();
+    return std::move(done->entry);
+  }
+
+  Result<std::uint64_t> remove(std::string_view caseId) {
+    auto done = write(db::RemoveRequest{std::string(caseId)});
+    if (!done.ok()) return done.error();
+    return done->removed;
+  }
+
+  Result<Entry> get(std::string_view caseId) const {
+    std::shared_lock lock(mutex_);
+    const engine::Posting* entries = store_.case_entries(caseId);
+    if (entries == nullptr) return Error::NotFound(not_found(caseId));
+    return store_.materialize(entries->last_slot());
+  }
+
+  Result<std::vector<Entry>> history(std::string_view caseId) const {
+    std::shared_lock lock(mutex_);
+    const engine::Posting* entries = store_.case_entries(caseId);
+    if (entries == nullptr) return Error::NotFound(not_found(caseId));
+    std::vector<Entry> out;
+    out.reserve(entries->size());
+    entries->for_each_slot([&](std::uint32_t slot) { out.push_back(store_.materialize(slot)); });
+    return out;
+  }
+
+  Result<SearchResult> search(const Filter& filter, const PageRequest& page) const {
+    if (auto e = engine::check_filter(filter)) return *e;
+    if (auto e = engine::check_page(page)) return *e;
+    searches_.fetch_add(1, std::memory_order_relaxed);
+    std::shared_lock lock(mutex_);
+    return engine::run_search(store_, filter, page);
+  }
+
+  // Copies the state in chunks, each in its own turn in the writer queue, so
+  // that writers wait for one chunk at a time and readers not at all. Writes
+  // between the chunks are caught by recording the cases they touch: at the
+  // end those cases are copied again, as they are at the covered seq.
+  Result<CheckpointInfo> checkpoint() {
+    if (!journal_) return Error::InvalidArgument("an in-memory repository has nothing to checkpoint");
+    std::lock_guard one_at_a_time(checkpoint_mu_);
+    const auto t0 = std::chrono::steady_clock::now();
+    std::optional<Error> refused;
+    std::optional<CheckpointInfo> nothing_new;
+    queue_.exclusive([&] {
+      if (auto f = journal_->failure()) {
+        refused = Error::ReadOnly("the log failed earlier: " + f->message());
+      } else if (journal_->last_seq() == checkpoint_seq_.load()) {
+        nothing_new = CheckpointInfo{journal_->last_seq(), store_.entry_count(), 0, 0};
+      } else {
+        touched_.clear();
+        tracking_ = true;
+      }
+    });
+    if (refused) return *refused;
+    if (nothing_new) return *nothing_new;
+
+    storage::SnapshotData data;
+    for (std::uint64_t after = 0, more = 1; more;) {
+      queue_.exclusive([&] {
+        const auto last = store_.export_after(after, kCheckpointChunk, data.entries);
+        more = last.has_value();
+        if (last) after = *last;
+      });
+    }
+    std::unordered_set<std::string> touched;
+    std::vector<engine::StoredEntry> recopied;
+    Status rotated = ok_status();
+    queue_.exclusive([&] {
+      tracking_ = false;
+      touched.swap(touched_);
+      data.covered_seq = journal_->last_seq();
+      data.counters = store_.counters();
+      for (const std::string& caseId : touched) store_.export_case(caseId, recopied);
+      rotated = journal_->rotate();
+    });
+    if (!rotated.ok()) return rotated.error();
+    if (!touched.empty()) {
+      std::erase_if(data.entries, [&](const engine::StoredEntry& e) { return touched.count(e.caseId) > 0; });
+      auto by_seq = [](const engine::StoredEntry& a, const engine::StoredEntry& b) { return a.seq < b.seq; };
+      std::sort(recopied.begin(), recopied.end(), by_seq);
+      const auto middle = static_cast<std::ptrdiff_t>(data.entries.size());
+      data.entries.insert(data.entries.end(), std::make_move_iterator(recopied.begin()),
+                          std::make_move_iterator(recopied.end()));
+      std::inplace_merge(data.entries.begin(), data.entries.begin() + middle, data.entries.end(), by_seq);
+    }
+    auto bytes = storage::write_checkpoint(*options_.env, dir_, data);
+    if (!bytes.ok()) return bytes.error();
+    checkpoint_seq_ = data.covered_seq;
+    checkpoints_.fetch_add(1);
+    return CheckpointInfo{data.covered_seq, data.entries.size(), *bytes,
+                          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
+  }
+
+  Stats stats() const {
+    std::shared_lock lock(mutex_);
+    Stats s;
+    s.entries = store_.entry_count();
+    s.cases = store_.case_count();
+    s.distinctClients = store_.dictionary(engine::Field::kClientId).size();
+    s.creates = creates_.load();
+    s.updates = updates_.load();
+    s.removes = removes_.load();
+    s.searches = searches_.load(std::memory_order_relaxed);
+    s.rebuilds = store_.rebuild_count();
+    s.postingBytes = store_.posting_bytes();
+    if (journal_) {
+      s.persistent = true;
+      s.readOnly = journal_->failure().has_value();
+      s.lastSeq = journal_->last_seq();
+      s.syncedSeq = journal_->synced_seq();
+      s.syncs = journal_->syncs();
+      s.logBytesSinceCheckpoint = journal_->bytes_since_rotate();
+      s.checkpoints = checkpoints_.load();
+      s.recoveredSnapshotEntries = recovery_.snapshot_entries;
+      s.replayedRecords = recovery_.replayed_records;
+      s.tailBytesDropped = recovery_.tail_bytes;
+      s.tailRepair = recovery_.repair.damaged ? describe_repair(recovery_.repair) : recovery_.tail_reason;
+      s.recordsDroppedAtOpen = recovery_.repair.recordsDropped;
+    }
+    return s;
+  }
+
+  engine::Store& store() { return store_; }
+
+ private:
+  static std::string not_found(std::string_view caseId) { return "no case '" + std::string(caseId) + "'"; }
+
+  Result<db::WriteResult> write(db::WriteRequest request) {
+    db::QueuedWrite w(std::move(request));
+    queue_.write(w);
+    if (w.result->ok() && journal_) maybe_checkpoint();
+    return std::move(*w.result);
+  }
+
+  // The leader's work for one batch (see the file comment). Allocation
+  // failure while applying a logged write would leave the Store behind the
+  // log: the process stops instead (noexcept), and a restart replays it.
+  std::size_t commit_batch(std::span<db::QueuedWrite* const> writes) noexcept {
+    db::BatchResolver resolver(store_, options_.clock().time_since_epoch().count(), ids_);
+    struct Resolved {
+      db::QueuedWrite* write;
+      engine::Mutation mutation;
+      std::uint64_t removed;
+    };
+    std::vector<Resolved> batch;
+    std::size_t taken = 0;
+    for (db::QueuedWrite* w : writes) {
+      auto r = resolver.resolve(w->request);
+      if (r.kind == db::BatchResolver::Resolution::kDependent) break;  // it leads the next batch
+      ++taken;
+      if (r.kind == db::BatchResolver::Resolution::kRefused) {
+        w->result = std::move(*r.error);
+      } else {
+        batch.push_back({w, std::move(r.mutation), r.removed});
+      }
+    }
+    if (batch.empty()) return taken;
+    if (journal_) {
+      std::vector<storage::PendingRecord> records;
+      records.reserve(batch.size());
+      for (const Resolved& r : batch) records.push_back({storage::type_of(r.mutation), storage::encode_payload(r.mutation)});
+      if (auto logged = journal_->write(records); !logged.ok()) {
+        for (Resolved& r : batch) r.write->result = logged.error();
+        return taken;
+      }
+    }
+    std::unique_lock lock(mutex_);
+    for (Resolved& r : batch) {
+      if (tracking_) touched_.emplace(engine::case_of(r.mutation));
+      const std::uint32_t slot = engine::apply_mutation(store_, r.mutation);
+      db::WriteResult result;
+      if (slot != engine::kNoValue) result.entry = store_.materialize(slot);
+      result.removed = r.removed;
+      r.write->result = std::move(result);
+      (r.mutation.index() == 0 ? creates_ : r.mutation.index() == 1 ? updates_ : removes_).fetch_add(1);
+    }
+    return taken;
+  }
+
+  void maybe_checkpoint() {
+    if (options_.checkpointLogBytes == 0 || journal_->bytes_since_rotate() < options_.checkpointLogBytes) return;
+    if (checkpoint_running_.exchange(true)) return;
+    std::lock_guard guard(checkpointer_mu_);
+    if (checkpointer_.joinable()) checkpointer_.join();
+    checkpointer_ = std::thread([this] {
+      (void)checkpoint();  // a failure leaves the log as it is; the next threshold tries again
+      checkpoint_running_ = false;
+    });
+  }
+
+  Options options_;
+  mutable util::RwLock mutex_;  // readers shared; applying a batch exclusive
+  engine::Store store_;
+  db::WriterQueue queue_;
+  // Touched only by the leader of a batch or an exclusive task (never two at once).
+  db::CaseIdGenerator ids_;
+  bool tracking_ = false;                    // a checkpoint is copying: record touched cases
+  std::unordered_set<std::string> touched_;  // cases written since the copy began
+  std::atomic<std::uint64_t> creates_{0}, updates_{0}, removes_{0};
+  mutable std::atomic<std::uint64_t> searches_{0};
+
+  // Persistence; all empty for an in-memory repository.
+  std::string dir_;
+  std::unique_ptr<FileLock> dir_lock_;
+  std::unique_ptr<storage::Journal> journal_;
+  db::RecoveryReport recovery_;
+  std::mutex checkpoint_mu_;
+  std::atomic<std::uint64_t> checkpoint_seq_{0};
+  std::atomic<std::uint64_t> checkpoints_{0};
+  std::atomic<bool> checkpoint_running_{false};
+  std::mutex checkpointer_mu_;
+  std::thread checkpointer_;
+};
+
+Repository::Repository(Options options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Repository::~Repository() = default;
+
+Result<std::unique_ptr<Repository>> Repository::open(const std::string& dir, Options options) {
+  auto repo = std::make_unique<Repository>(std::move(options));
+  if (auto s = repo->impl_->open(dir); !s.ok()) return s.error();
+  return repo;
+}
+
+Result<Entry> Repository::create(const CreateRequest& request) { return impl_->create(request); }
+Result<Entry> Repository::update(std::string_view caseId, const Patch& patch) { return impl_->update(caseId, patch); }
+Result<std::uint64_t> Repository::remove(std::string_view caseId) { return impl_->remove(caseId); }
+Result<Entry> Repository::get(std::string_view caseId) const { return impl_->get(caseId); }
+Result<std::vector<Entry>> Repository::history(std::string_view caseId) const { return impl_->history(caseId); }
+Result<SearchResult> Repository::search(const Filter& filter, const PageRequest& page) const {
+  return impl_->search(filter, page);
+}
+Result<CheckpointInfo> Repository::checkpoint() { return impl_->checkpoint(); }
+Stats Repository::stats() const { return impl_->stats(); }
+
+engine::Store& RepositoryInternal::store(Repository& repo) { return repo.impl_->store(); }
+
+}  // namespace caserepo

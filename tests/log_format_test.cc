@@ -1,0 +1,198 @@
+// The log's framing and the evidence rule, on segment bytes directly: what a
+// crash mid-append can leave is a torn tail; anything else — and any damage
+// followed by an intact record — is corruption. Also the bookkeeping of the
+// `interval` policy's unsynced window.
+#include <gtest/gtest.h>
+
+#include "storage/log.h"
+#include "storage/records.h"
+#include "storage/unsynced_window.h"
+#include "support/log_bytes.h"
+
+namespace caserepo::testing {
+namespace {
+
+using storage::kLogHeaderSize;
+using storage::kRecordHeaderSize;
+using storage::scan_segment;
+
+TEST(LogFormatTest, AnIntactSegmentScansToAllItsRecords) {
+  const LogBytes log = LogBytes::v2(5);
+  const auto scan = scan_segment(log.bytes, 1);
+  EXPECT_FALSE(scan.damage.has_value());
+  ASSERT_EQ(scan.records.size(), 5u);
+  EXPECT_EQ(scan.records[4].seq, 5u);
+  EXPECT_EQ(scan.good_bytes, log.bytes.size());
+}
+
+TEST(LogFormatTest, EveryPrefixOfTheLastRecordIsATornTail) {
+  const LogBytes log = LogBytes::v2(3);
+  for (std::size_t size = log.offsets[2] + 1; size < log.bytes.size(); ++size) {
+    const auto scan = scan_segment(log.bytes.substr(0, size), 1);
+    ASSERT_TRUE(scan.damage.has_value()) << size;
+    EXPECT_TRUE(scan.damage->torn()) << "cut to " << size << ": " << scan.damage->what;
+    EXPECT_EQ(scan.damage->offset, log.offsets[2]);
+    EXPECT_EQ(scan.records.size(), 2u);
+  }
+}
+
+TEST(LogFormatTest, ZerosAfterTheLastRecordAreATornTail) {
+  LogBytes log = LogBytes::v2(3);
+  log.bytes.append(5000, '\0');
+  const auto scan = scan_segment(log.bytes, 1);
+  ASSERT_TRUE(scan.damage.has_value());
+  EXPECT_TRUE(scan.damage->torn());
+  EXPECT_EQ(scan.records.size(), 3u);
+}
+
+// The bug this rule fixes: a damaged length made a record "run past the end
+// of the file", which was taken for a torn tail, and 50 fsynced records after
+// it were cut off silently.
+TEST(LogFormatTest, ADamagedLengthFollowedByIntactRecordsIsCorruption) {
+  LogBytes log = LogBytes::v2(100);
+  log.bytes[log.offsets[50] + 4 + 2] ^= 0x10;  // a length byte of record 51
+  const auto scan = scan_segment(log.bytes, 1);
+  ASSERT_TRUE(scan.damage.has_value());
+  EXPECT_FALSE(scan.damage->torn());
+  EXPECT_EQ(scan.damage->offset, log.offsets[50]);
+  EXPECT_EQ(scan.damage->intact_after, 49u);
+  EXPECT_EQ(scan.damage->last_intact_seq, 100u);
+  EXPECT_EQ(scan.records.size(), 50u);
+}
+
+// With the header checksum, a damaged length in the LAST record is told from
+// a torn append too: nothing follows it, yet its header does not check out.
+TEST(LogFormatTest, EverySingleBitFlipInTheLastRecordIsCorruption) {
+  const LogBytes log = LogBytes::v2(3);
+  for (std::size_t byte = log.offsets[2]; byte < log.bytes.size(); ++byte) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string damaged = log.bytes;
+      damaged[byte] = static_cast<char>(damaged[byte] ^ (1 << bit));
+      const auto scan = scan_segment(damaged, 1);
+      ASSERT_TRUE(scan.damage.has_value()) << byte << ":" << bit;
+      EXPECT_FALSE(scan.damage->torn()) << "byte " << byte << " bit " << bit << ": " << scan.damage->what;
+    }
+  }
+}
+
+TEST(LogFormatTest, ZerosFromAPageBoundaryInsideTheLastRecordAreATornTail) {
+  // A last record that spans a page boundary; the page after it was lost.
+  std::string description(6000, 'x');
+  LogBytes log = LogBytes::v2(2, description);
+  const std::size_t page = 4096 * ((log.offsets[1] / 4096) + 1);
+  ASSERT_LT(page, log.bytes.size());
+  std::fill(log.bytes.begin() + static_cast<std::ptrdiff_t>(page), log.bytes.end(), '\0');
+  const auto scan = scan_segment(log.bytes, 1);
+  ASSERT_TRUE(scan.damage.has_value());
+  EXPECT_TRUE(scan.damage->torn()) << scan.damage->what;
+  EXPECT_EQ(scan.records.size(), 1u);
+}
+
+TEST(LogFormatTest, ZerosNotStartingOnAPageBoundaryInsideACompleteRecordAreCorruption) {
+  std::string description(6000, 'x');
+  LogBytes log = LogBytes::v2(2, description);
+  const std::size_t from = log.bytes.size() - 100;
+  ASSERT_NE(from % 4096, 0u);
+  std::fill(log.bytes.begin() + static_cast<std::ptrdiff_t>(from), log.bytes.end(), '\0');
+  const auto scan = scan_segment(log.bytes, 1);
+  ASSERT_TRUE(scan.damage.has_value());
+  EXPECT_FALSE(scan.damage->torn()) << scan.damage->what;
+}
+
+TEST(LogFormatTest, ALostPageFollowedByAKeptOneIsCorruption) {
+  std::string description(3000, 'y');
+  LogBytes log = LogBytes::v2(6, description);  // ~3 KiB records over several pages
+  std::fill(log.bytes.begin() + 4096, log.bytes.begin() + 8192, '\0');
+  const auto scan = scan_segment(log.bytes, 1);
+  ASSERT_TRUE(scan.damage.has_value());
+  EXPECT_FALSE(scan.damage->torn());
+  EXPECT_GT(scan.damage->intact_after, 0u);
+}
+
+TEST(LogFormatTest, SeqsOutOfOrderAreCorruption) {
+  const LogBytes log = LogBytes::v2(3);
+  const LogBytes other = LogBytes::v2(3, "", /*first_seq=*/7);
+  std::string mixed = log.bytes.substr(0, log.offsets[2]) + other.bytes.substr(other.offsets[2]);  // seq 9 after 2
+  const auto bad = scan_segment(mixed, 1);
+  ASSERT_TRUE(bad.damage.has_value());
+  EXPECT_FALSE(bad.damage->torn());
+  EXPECT_EQ(bad.damage->offset, log.offsets[2]);
+  EXPECT_NE(bad.damage->what.find("seq 9"), std::string::npos) << bad.damage->what;
+}
+
+TEST(LogFormatTest, AHeaderNamingAnotherFirstSeqThanTheFileNameIsCorruption) {
+  const LogBytes log = LogBytes::v2(2);
+  const auto scan = scan_segment(log.bytes, 5);
+  ASSERT_TRUE(scan.damage.has_value());
+  EXPECT_FALSE(scan.damage->torn());
+  EXPECT_EQ(scan.damage->offset, 12u);
+}
+
+TEST(LogFormatTest, AnIncompleteOrZeroFileHeaderIsTornOnlyWithNothingAfterIt) {
+  const LogBytes log = LogBytes::v2(2);
+  for (std::size_t size = 0; size < kLogHeaderSize; ++size) {
+    const auto scan = scan_segment(log.bytes.substr(0, size), 1);
+    ASSERT_TRUE(scan.damage.has_value());
+    EXPECT_TRUE(scan.damage->torn()) << size;
+  }
+  std::string zeroed = log.bytes;
+  std::fill(zeroed.begin(), zeroed.begin() + kLogHeaderSize, '\0');
+  const auto scan = scan_segment(zeroed, 1);
+  ASSERT_TRUE(scan.damage.has_value());
+  EXPECT_FALSE(scan.damage->torn());  // intact records follow the zeroed header
+  EXPECT_EQ(scan.damage->intact_after, 2u);
+}
+
+TEST(LogFormatTest, Version1SegmentsAreStillRead) {
+  const LogBytes log = LogBytes::v1(4);
+  const auto scan = scan_segment(log.bytes, 1);
+  EXPECT_FALSE(scan.damage.has_value());
+  EXPECT_EQ(scan.version, 1u);
+  ASSERT_EQ(scan.records.size(), 4u);
+  auto m = storage::decode_payload(scan.records[3].type, scan.records[3].payload);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(*std::get<engine::ResolvedCreate>(*m).request.caseId, "c4");
+}
+
+TEST(LogFormatTest, Version1DamageFollowedByIntactRecordsIsCorruption) {
+  LogBytes log = LogBytes::v1(10);
+  log.bytes[log.offsets[3] + 5] ^= 0x7f;  // a length byte of record 4
+  const auto scan = scan_segment(log.bytes, 1);
+  ASSERT_TRUE(scan.damage.has_value());
+  EXPECT_FALSE(scan.damage->torn());
+  EXPECT_EQ(scan.damage->intact_after, 6u);
+}
+
+// The `interval` policy's bug: after a sync that did not cover appends made
+// while it ran, the age of the oldest unsynced append stayed that of an
+// append the sync had covered, so writers waited for syncs they did not need.
+TEST(UnsyncedWindowTest, AppendsDuringASyncAgeFromTheirOwnTime) {
+  using Clock = storage::UnsyncedWindow::Clock;
+  const Clock::time_point t0{};
+  storage::UnsyncedWindow w(0);
+  EXPECT_FALSE(w.oldest_unsynced());
+  w.appended(1, t0);
+  EXPECT_EQ(w.oldest_unsynced(), t0);
+  const std::uint64_t target = w.sync_started();
+  w.appended(2, t0 + std::chrono::seconds(5));
+  w.appended(3, t0 + std::chrono::seconds(6));
+  w.sync_finished(target, true);
+  EXPECT_EQ(w.synced_seq(), 1u);
+  EXPECT_EQ(w.oldest_unsynced(), t0 + std::chrono::seconds(5));
+  const std::uint64_t all = w.sync_started();
+  w.sync_finished(all, true);
+  EXPECT_FALSE(w.oldest_unsynced());
+  w.appended(4, t0 + std::chrono::seconds(9));
+  EXPECT_EQ(w.oldest_unsynced(), t0 + std::chrono::seconds(9));
+}
+
+TEST(UnsyncedWindowTest, AFailedSyncCoversNothing) {
+  storage::UnsyncedWindow w(10);
+  w.appended(11, {});
+  w.sync_finished(w.sync_started(), false);
+  EXPECT_EQ(w.synced_seq(), 10u);
+  EXPECT_TRUE(w.dirty());
+}
+
+}  // namespace
+}  // namespace caserepo::testing
