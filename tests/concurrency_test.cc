@@ -1,6 +1,7 @@
 // Readers and writers on threads (run under ThreadSanitizer in CI): every
 // result a reader sees is internally consistent, and the final state is
 // consistent with the operations that succeeded.
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -28,7 +29,17 @@ bool ordered(const std::vector<Entry>& page, SortOrder sort) {
   return true;
 }
 
-TEST(ConcurrencyTest, ReadersSeeConsistentResultsWhileWritersWrite) {
+// Counts a thread as finished however it leaves — at its end, or early from
+// a failed ASSERT (which returns from that thread only): the threads that
+// wait for it then stop, and the test fails instead of hanging.
+struct CountOnExit {
+  std::atomic<int>& count;
+  ~CountOnExit() { ++count; }
+};
+
+// Writers write while readers search; `inject_failure` fails an ASSERT in a
+// writer thread, to show that the test ends when a thread fails.
+void readers_and_writers(bool inject_failure) {
   workload::SimulatedClock clock(workload::kDefaultStart);
   Options o;
   o.clock = clock.function();
@@ -42,7 +53,9 @@ TEST(ConcurrencyTest, ReadersSeeConsistentResultsWhileWritersWrite) {
   std::vector<std::thread> threads;
   for (int w = 0; w < kWriters; ++w) {
     threads.emplace_back([&, w] {
+      CountOnExit finished{writers_done};
       while (readers_reading.load() < kReaders) std::this_thread::yield();
+      ASSERT_FALSE(inject_failure && w == 1) << "injected failure";
       workload::Generator gen(2000, 100 + w);
       std::vector<std::string> mine;
       for (int i = 0; i < kWritesEach; ++i) {
@@ -67,7 +80,6 @@ TEST(ConcurrencyTest, ReadersSeeConsistentResultsWhileWritersWrite) {
           mine.push_back(e->caseId);
         }
       }
-      ++writers_done;
     });
   }
   for (int r = 0; r < kReaders; ++r) {
@@ -104,6 +116,14 @@ TEST(ConcurrencyTest, ReadersSeeConsistentResultsWhileWritersWrite) {
   const Stats s = repo.stats();
   EXPECT_EQ(s.entries, 2000 + created.load() - removed.load());
   EXPECT_EQ(all_entries(repo).size(), s.entries);
+}
+
+TEST(ConcurrencyTest, ReadersSeeConsistentResultsWhileWritersWrite) { readers_and_writers(false); }
+
+// Before CountOnExit, a writer's failed ASSERT left the readers waiting for
+// it for ever: the test hung until ctest's timeout instead of failing.
+TEST(ConcurrencyTest, AFailedAssertionInAThreadFailsTheTestInsteadOfHangingIt) {
+  EXPECT_FATAL_FAILURE_ON_ALL_THREADS(readers_and_writers(true), "injected failure");
 }
 
 }  // namespace

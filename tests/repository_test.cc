@@ -1,6 +1,8 @@
 // The SPEC's rules for the five operations, one behaviour per test.
 #include <gtest/gtest.h>
 
+#include <unordered_set>
+
 #include <regex>
 
 #include "db/repository_internal.h"
@@ -35,6 +37,24 @@ TEST_F(RepositoryTest, CreateWithoutCaseIdMakesANewCaseWithAGeneratedUuid) {
       << a.caseId;
   EXPECT_NE(a.caseId, b.caseId);
   EXPECT_EQ(repo_.stats().cases, 2u);
+}
+
+// Generated ids come from a generator seeded with its whole state from the
+// OS. Seeded from one 32-bit number, 200,000 repositories would (with 99%
+// probability) contain two that generate the same first caseId.
+TEST(CaseIdTest, GeneratedIdsAreVersion4UuidsDistinctAcrossRepositories) {
+  std::unordered_set<std::string> ids;
+  constexpr int kRepositories = 200000;
+  for (int i = 0; i < kRepositories; ++i) {
+    Repository repo;
+    auto e = repo.create(request("k", "LOAN", "NEW"));
+    ASSERT_TRUE(e.ok());
+    const std::string& id = e->caseId;
+    ASSERT_EQ(id.size(), 36u);
+    ASSERT_EQ(id[14], '4') << id;                                     // version 4
+    ASSERT_TRUE(id[19] == '8' || id[19] == '9' || id[19] == 'a' || id[19] == 'b') << id;  // RFC 4122 variant
+    ASSERT_TRUE(ids.insert(id).second) << "two repositories generated " << id;
+  }
 }
 
 TEST_F(RepositoryTest, CreateStampsBothDatesWithTheClock) {

@@ -1,5 +1,6 @@
 #include "json/wire.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -43,8 +44,11 @@ Result<std::uint64_t> unsigned_field(const Json& v, const char* name) {
   return v.get<std::uint64_t>();
 }
 
+// Fixed-width unsigned decimal digits only: from_chars alone would accept a
+// sign ("-1" as an hour).
 template <class T>
 bool read_int(std::string_view s, T& out) {
+  if (s.empty() || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc() && p == s.data() + s.size();
 }
@@ -281,6 +285,7 @@ Json to_json(const Stats& s) {
     j["replayedRecords"] = s.replayedRecords;
     j["tailBytesDropped"] = s.tailBytesDropped;
     j["tailRepair"] = s.tailRepair.empty() ? Json(nullptr) : Json(s.tailRepair);
+    j["recordsDroppedAtOpen"] = s.recordsDroppedAtOpen;
   }
   return j;
 }
