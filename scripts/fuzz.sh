@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(ops_differential page_token log_reader snapshot_loader manifest json_request)
+[ ${#targets[@]} -eq 0 ] && targets=(ops_differential page_token log_reader log_evidence snapshot_loader manifest json_request)
 
 scripts/install-deps.sh
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
@@ -19,7 +19,7 @@ cmake --build build-fuzz -j "$(nproc)"
 
 for t in "${targets[@]}"; do
   work=$(mktemp -d)
-  cp -r "fuzz/corpus/$t/." "$work/"
+  [ -d "fuzz/corpus/$t" ] && cp -r "fuzz/corpus/$t/." "$work/"
   dict=()
   [ -f "fuzz/$t.dict" ] && dict=(-dict="fuzz/$t.dict")
   echo "=== fuzz_$t for ${seconds}s ==="

@@ -64,5 +64,37 @@ printf '\xff' | dd of="$seg" bs=1 seek=40 conv=notrunc 2>/dev/null
 check "verify finds damage" 5 'DAMAGED' -- "$cli" verify
 check "open refuses damage" 5 '"error":"Corruption"' -- "$cli" get c1
 
+# The report behind the evidence rule: 100 fsynced creates, one byte of the
+# 51st record's length changed. Open refuses naming file and offset; repair
+# keeps the 50 intact records, reports the 50 dropped (seq 51..100) and keeps
+# the cut bytes in a file beside the data.
+rm -rf hundred
+for i in $(seq 1 100); do
+  printf '{"op":"create","request":{"caseType":"LOAN","clientId":"k%d","clientType":"PESEL","status":"NEW","caseId":"h%d"}}\n' $((i % 7)) "$i"
+done | "$cli" --data hundred --fsync always apply >/dev/null
+seg=$(ls hundred/log-*.log)
+# Record n (1-based) starts at 24 + sum of the sizes before it; find it by
+# walking the length fields (u32 at +4, header 21 bytes).
+off=24
+for _ in $(seq 1 50); do
+  len=$(od -An -tu4 -j $((off + 4)) -N4 "$seg" | tr -d ' ')
+  off=$((off + 21 + len))
+done
+size_before=$(stat -c %s "$seg")
+printf '\x40' | dd of="$seg" bs=1 seek=$((off + 5)) conv=notrunc 2>/dev/null
+check "damaged length: open refuses, naming file and offset" 5 "log-00000000000000000001.log at offset $off" -- "$cli" --data hundred stats
+check "damaged length: verify says what repair would drop" 5 "drop 50 log record(s) (seq 51..100)" -- "$cli" --data hundred verify
+check "repair reports the 50 dropped" 0 '"recordsDropped":50' -- "$cli" --data hundred repair
+check "repaired directory opens with the 50 intact" 0 '"entries":50' -- "$cli" --data hundred stats
+check "the 50th is there" 0 '"caseId":"h50"' -- "$cli" --data hundred get h50
+check "the 51st is not" 3 '"error":"NotFound"' -- "$cli" --data hundred get h51
+kept=$(ls hundred/*.damaged-at-$off 2>/dev/null)
+if [ -z "$kept" ] || [ $(( $(stat -c %s "$kept") + off )) -ne "$size_before" ]; then
+  echo "FAIL: the cut bytes are not beside the data: $(ls hundred)"
+  failures=$((failures + 1))
+else
+  passes=$((passes + 1))
+fi
+
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -41,6 +41,10 @@ TEST(FuzzRegressionTest, LogReaderInputsStillScan) {
   EXPECT_GT(replay("log_reader", caserepo::fuzz::log_reader), 0u);
 }
 
+TEST(FuzzRegressionTest, LogEvidenceInputsStillHoldTheRule) {
+  EXPECT_GT(replay("log_evidence", caserepo::fuzz::log_evidence), 0u);
+}
+
 TEST(FuzzRegressionTest, SnapshotLoaderInputsStillLoad) {
   EXPECT_GT(replay("snapshot_loader", caserepo::fuzz::snapshot_loader), 0u);
 }
