@@ -73,8 +73,8 @@ class Repository {
   static Result<std::unique_ptr<Repository>> open(const std::string& dir, Options options = {});
 
   // Writes a snapshot of the current state and drops the log it covers.
-  // Readers are not blocked; writers wait for one chunk of the copy at a
-  // time (a few ms), never for the whole copy or the file writing. A failed
+  // Readers and writers go on while the state is copied and written: each
+  // waits at most for one small chunk of the copy (under a millisecond). A failed
   // checkpoint leaves the log and the repository as they were (writable).
   // Errors: InvalidArgument (in-memory repository), IOError, ReadOnly.
   Result<CheckpointInfo> checkpoint();

@@ -34,9 +34,11 @@
 namespace caserepo {
 namespace {
 
-// Entries a checkpoint copies per turn in the writer queue: writers wait at
-// most for one chunk (~10 ms) at a time.
-constexpr std::size_t kCheckpointChunk = 4096;
+// Entries a checkpoint copies under one hold of the shared lock (~0.4 ms):
+// a batch waits at most that long to be applied, and readers queued behind
+// it as long. (1,024 let a writer issuing one write per ms fall 240 ms
+// behind during a 1M-entry copy; 256 keeps its p99 at ~10 ms.)
+constexpr std::size_t kCheckpointChunk = 256;
 
 std::string describe_repair(const RepairReport& r) {
   std::string s = r.damagedFile + " at offset " + std::to_string(r.damagedOffset) + ": " + r.damage + "; " +
@@ -143,10 +145,12 @@ class Repository::Impl {
     return engine::run_search(store_, filter, page);
   }
 
-  // Copies the state in chunks, each in its own turn in the writer queue, so
-  // that writers wait for one chunk at a time and readers not at all. Writes
-  // between the chunks are caught by recording the cases they touch: at the
-  // end those cases are copied again, as they are at the covered seq.
+  // Copies the state in chunks under the shared lock, while batches go on
+  // committing between them. Each chunk is consistent, but chunks are of
+  // different moments: so from before the first chunk on, every applied
+  // write records its case, and at the end — in a turn of the writer queue,
+  // with no batch in flight — those cases are copied again, as they are at
+  // the covered seq. Cases no write touched are the same at every moment.
   Result<CheckpointInfo> checkpoint() {
     if (!journal_) return Error::InvalidArgument("an in-memory repository has nothing to checkpoint");
     std::lock_guard one_at_a_time(checkpoint_mu_);
@@ -167,12 +171,15 @@ class Repository::Impl {
     if (nothing_new) return *nothing_new;
 
     storage::SnapshotData data;
-    for (std::uint64_t after = 0, more = 1; more;) {
-      queue_.exclusive([&] {
-        const auto last = store_.export_after(after, kCheckpointChunk, data.entries);
-        more = last.has_value();
-        if (last) after = *last;
-      });
+    {
+      std::shared_lock lock(mutex_);
+      const std::size_t n = store_.entry_count();
+      lock.unlock();
+      data.entries.reserve(n + n / 4);  // no reallocation (of ~200 MB at 1M entries) inside a chunk
+    }
+    for (std::optional<std::uint64_t> after = 0; after;) {
+      std::shared_lock lock(mutex_);
+      after = store_.export_after(*after, kCheckpointChunk, data.entries);
     }
     std::unordered_set<std::string> touched;
     std::vector<engine::StoredEntry> recopied;
@@ -306,6 +313,7 @@ class Repository::Impl {
   db::WriterQueue queue_;
   // Touched only by the leader of a batch or an exclusive task (never two at once).
   db::CaseIdGenerator ids_;
+  // Set and read by exclusive tasks; read (and touched_ written) by a batch's apply.
   bool tracking_ = false;                    // a checkpoint is copying: record touched cases
   std::unordered_set<std::string> touched_;  // cases written since the copy began
   std::atomic<std::uint64_t> creates_{0}, updates_{0}, removes_{0};
