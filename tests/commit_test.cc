@@ -22,6 +22,8 @@ namespace {
 using db::BatchResolver;
 using Kind = BatchResolver::Resolution::Kind;
 
+BatchResolver::Resolution resolve(BatchResolver& b, db::WriteRequest request) { return b.resolve(request); }
+
 class BatchResolverTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -48,57 +50,57 @@ class BatchResolverTest : public ::testing::Test {
 
 TEST_F(BatchResolverTest, IndependentWritesShareABatch) {
   BatchResolver b(store_, 2000, ids_);
-  EXPECT_EQ(b.resolve(create({}, {})).kind, Kind::kResolved);
-  EXPECT_EQ(b.resolve(create({}, {})).kind, Kind::kResolved);
-  EXPECT_EQ(b.resolve(create("y", "BK-Y")).kind, Kind::kResolved);
-  EXPECT_EQ(b.resolve(db::UpdateRequest{"x", status("CLOSED")}).kind, Kind::kResolved);
-  EXPECT_EQ(b.resolve(create({}, "BK-Z")).kind, Kind::kResolved);
+  EXPECT_EQ(resolve(b, create({}, {})).kind, Kind::kResolved);
+  EXPECT_EQ(resolve(b, create({}, {})).kind, Kind::kResolved);
+  EXPECT_EQ(resolve(b, create("y", "BK-Y")).kind, Kind::kResolved);
+  EXPECT_EQ(resolve(b, db::UpdateRequest{"x", status("CLOSED")}).kind, Kind::kResolved);
+  EXPECT_EQ(resolve(b, create({}, "BK-Z")).kind, Kind::kResolved);
 }
 
 TEST_F(BatchResolverTest, ASecondWriteToTheSameCaseLeadsTheNextBatch) {
   BatchResolver b(store_, 2000, ids_);
-  ASSERT_EQ(b.resolve(create("y", {})).kind, Kind::kResolved);
-  EXPECT_EQ(b.resolve(create("y", {})).kind, Kind::kDependent);
-  EXPECT_EQ(b.resolve(db::UpdateRequest{"y", status("CLOSED")}).kind, Kind::kDependent);
-  EXPECT_EQ(b.resolve(db::RemoveRequest{"y"}).kind, Kind::kDependent);
+  ASSERT_EQ(resolve(b, create("y", {})).kind, Kind::kResolved);
+  EXPECT_EQ(resolve(b, create("y", {})).kind, Kind::kDependent);
+  EXPECT_EQ(resolve(b, db::UpdateRequest{"y", status("CLOSED")}).kind, Kind::kDependent);
+  EXPECT_EQ(resolve(b, db::RemoveRequest{"y"}).kind, Kind::kDependent);
 }
 
 TEST_F(BatchResolverTest, AJoinByABusinessKeyAnEarlierWriteSetOrMovedIsDependent) {
   {
     BatchResolver b(store_, 2000, ids_);
-    ASSERT_EQ(b.resolve(create({}, "BK-NEW")).kind, Kind::kResolved);  // a new case with BK-NEW
-    EXPECT_EQ(b.resolve(create({}, "BK-NEW")).kind, Kind::kDependent);  // must join it
+    ASSERT_EQ(resolve(b, create({}, "BK-NEW")).kind, Kind::kResolved);  // a new case with BK-NEW
+    EXPECT_EQ(resolve(b, create({}, "BK-NEW")).kind, Kind::kDependent);  // must join it
   }
   {
     BatchResolver b(store_, 2000, ids_);
-    ASSERT_EQ(b.resolve(db::RemoveRequest{"x"}).kind, Kind::kResolved);
-    EXPECT_EQ(b.resolve(create({}, "BK-X")).kind, Kind::kDependent);  // x no longer holds BK-X
+    ASSERT_EQ(resolve(b, db::RemoveRequest{"x"}).kind, Kind::kResolved);
+    EXPECT_EQ(resolve(b, create({}, "BK-X")).kind, Kind::kDependent);  // x no longer holds BK-X
   }
   {
     BatchResolver b(store_, 2000, ids_);
     Patch p;
     p.businessKey = std::optional<std::string>("BK-MOVED");
-    ASSERT_EQ(b.resolve(db::UpdateRequest{"x", p}).kind, Kind::kResolved);
-    EXPECT_EQ(b.resolve(create({}, "BK-MOVED")).kind, Kind::kDependent);
+    ASSERT_EQ(resolve(b, db::UpdateRequest{"x", p}).kind, Kind::kResolved);
+    EXPECT_EQ(resolve(b, create({}, "BK-MOVED")).kind, Kind::kDependent);
   }
 }
 
 TEST_F(BatchResolverTest, RefusalsAreDecidedOnThePreBatchState) {
   BatchResolver b(store_, 2000, ids_);
-  auto conflict = b.resolve(create("x", {}, "another-client"));
+  auto conflict = resolve(b, create("x", {}, "another-client"));
   ASSERT_EQ(conflict.kind, Kind::kRefused);
   EXPECT_EQ(conflict.error->code(), ErrorCode::kConflict);
-  auto missing = b.resolve(db::UpdateRequest{"nobody", status("X")});
+  auto missing = resolve(b, db::UpdateRequest{"nobody", status("X")});
   ASSERT_EQ(missing.kind, Kind::kRefused);
   EXPECT_EQ(missing.error->code(), ErrorCode::kNotFound);
-  auto joined = b.resolve(create({}, "BK-X"));
+  auto joined = resolve(b, create({}, "BK-X"));
   ASSERT_EQ(joined.kind, Kind::kResolved);
   EXPECT_EQ(*std::get<engine::ResolvedCreate>(joined.mutation).request.caseId, "x");
 }
 
 TEST_F(BatchResolverTest, StampsNeverGoBelowTheStoresLastOne) {
   BatchResolver b(store_, 500, ids_);  // the clock stepped back
-  auto r = b.resolve(create({}, {}));
+  auto r = resolve(b, create({}, {}));
   EXPECT_EQ(std::get<engine::ResolvedCreate>(r.mutation).stamp_ms, 1000);
 }
 

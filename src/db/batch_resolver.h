@@ -26,7 +26,8 @@ namespace caserepo::db {
 class BatchResolver {
  public:
   // `now_ms`: the clock once for the batch; stamps never go below the store's last one.
-  BatchResolver(const engine::Store& store, std::int64_t now_ms, CaseIdGenerator& ids);
+  // `shared`: more than one write may be resolved (else nothing is tracked).
+  BatchResolver(const engine::Store& store, std::int64_t now_ms, CaseIdGenerator& ids, bool shared = true);
 
   struct Resolution {
     enum Kind { kResolved, kRefused, kDependent } kind;
@@ -40,18 +41,26 @@ class BatchResolver {
     static Resolution refused(Error e) { return {kRefused, engine::Mutation{}, 0, std::move(e)}; }
     static Resolution dependent() { return {kDependent, engine::Mutation{}, 0, std::nullopt}; }
   };
-  Resolution resolve(const WriteRequest& request);
+  // Moves what it needs out of `request`, but only when the verdict is
+  // kResolved (a dependent write keeps its request for the next batch).
+  Resolution resolve(WriteRequest& request);
 
  private:
-  Resolution create(CreateRequest request);
-  Resolution update(const UpdateRequest& request);
-  Resolution remove(const RemoveRequest& request);
-  bool case_written(const std::string& caseId) const { return cases_.count(caseId) > 0; }
-  bool business_key_written(const std::string& key) const { return all_business_keys_ || business_keys_.count(key) > 0; }
+  Resolution create(CreateRequest& request);
+  Resolution update(UpdateRequest& request);
+  Resolution remove(RemoveRequest& request);
+  void wrote_case(const std::string& caseId) {
+    if (shared_) cases_.insert(caseId);
+  }
+  bool case_written(const std::string& caseId) const { return shared_ && cases_.count(caseId) > 0; }
+  bool business_key_written(const std::string& key) const {
+    return shared_ && (all_business_keys_ || business_keys_.count(key) > 0);
+  }
 
   const engine::Store& store_;
   const std::int64_t stamp_ms_;
   CaseIdGenerator& ids_;
+  const bool shared_;
   std::unordered_set<std::string> cases_;          // written by this batch
   std::unordered_set<std::string> business_keys_;  // set by this batch
   bool all_business_keys_ = false;                 // an update or remove may have moved any of them

@@ -3,8 +3,7 @@
 #include <sys/random.h>
 
 #include <array>
-#include <boost/uuid/random_generator.hpp>
-#include <boost/uuid/uuid_io.hpp>
+#include <boost/uuid/uuid.hpp>
 #include <cstdint>
 
 namespace caserepo::db {
@@ -32,8 +31,23 @@ std::mt19937_64 seeded_engine() {
 
 std::string CaseIdGenerator::next() {
   if (!engine_) engine_ = seeded_engine();
-  boost::uuids::basic_random_generator<std::mt19937_64> generator(&*engine_);
-  return boost::uuids::to_string(generator());
+  // 122 random bits in the RFC 4122 version 4 layout, as Boost.Uuid has it.
+  boost::uuids::uuid u{};
+  for (int half = 0; half < 2; ++half) {
+    const std::uint64_t r = (*engine_)();
+    for (int i = 0; i < 8; ++i) u.data[8 * half + i] = static_cast<std::uint8_t>(r >> (8 * i));
+  }
+  u.data[6] = static_cast<std::uint8_t>((u.data[6] & 0x0F) | 0x40);  // version 4
+  u.data[8] = static_cast<std::uint8_t>((u.data[8] & 0x3F) | 0x80);  // variant 10
+  // 8-4-4-4-12 lowercase hex, as boost::uuids::to_string writes it, in one buffer.
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(36, '-');
+  for (std::size_t i = 0, at = 0; i < 16; ++i, at += 2) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++at;
+    out[at] = kDigits[u.data[i] >> 4];
+    out[at + 1] = kDigits[u.data[i] & 15];
+  }
+  return out;
 }
 
 }  // namespace caserepo::db

@@ -1,5 +1,5 @@
 // Generated caseIds: random (version 4) UUIDs, lowercase, 36 characters,
-// made by Boost.Uuid from a 64-bit Mersenne Twister whose whole state is
+// from a 64-bit Mersenne Twister (formatted by Boost.Uuid) whose whole state is
 // seeded from the operating system's entropy (not from one 32-bit seed,
 // which would let two processes generate the same sequence). Seeded on first
 // use, so a repository that never generates an id pays nothing. Not

@@ -102,22 +102,22 @@ class Repository::Impl {
       if (!request.source) request.source = kLowCodeDefaultSource;
     }
     if (auto e = engine::check_create(request)) return *e;
-    auto done = write(std::move(request));
-    if (!done.ok()) return done.error();
-    return std::move(done->entry);
+    db::QueuedWrite w(std::move(request));
+    if (!write(w)) return std::move(*w.error);
+    return std::move(w.result.entry);
   }
 
   Result<Entry> update(std::string_view caseId, const Patch& patch) {
     if (auto e = engine::check_patch(patch)) return *e;
-    auto done = write(db::UpdateRequest{std::string(caseId), patch});
-    if (!done.ok()) return done.error();
-    return std::move(done->entry);
+    db::QueuedWrite w(db::UpdateRequest{std::string(caseId), patch});
+    if (!write(w)) return std::move(*w.error);
+    return std::move(w.result.entry);
   }
 
   Result<std::uint64_t> remove(std::string_view caseId) {
-    auto done = write(db::RemoveRequest{std::string(caseId)});
-    if (!done.ok()) return done.error();
-    return done->removed;
+    db::QueuedWrite w(db::RemoveRequest{std::string(caseId)});
+    if (!write(w)) return std::move(*w.error);
+    return w.result.removed;
   }
 
   Result<Entry> get(std::string_view caseId) const {
@@ -244,33 +244,35 @@ class Repository::Impl {
  private:
   static std::string not_found(std::string_view caseId) { return "no case '" + std::string(caseId) + "'"; }
 
-  Result<db::WriteResult> write(db::WriteRequest request) {
-    db::QueuedWrite w(std::move(request));
+  // Commits `w`; false when it failed (w.error says why).
+  bool write(db::QueuedWrite& w) {
     queue_.write(w);
-    if (w.result->ok() && journal_) maybe_checkpoint();
-    return std::move(*w.result);
+    if (w.error) return false;
+    if (journal_) maybe_checkpoint();
+    return true;
   }
 
   // The leader's work for one batch (see the file comment). Allocation
   // failure while applying a logged write would leave the Store behind the
   // log: the process stops instead (noexcept), and a restart replays it.
   std::size_t commit_batch(std::span<db::QueuedWrite* const> writes) noexcept {
-    db::BatchResolver resolver(store_, options_.clock().time_since_epoch().count(), ids_);
+    db::BatchResolver resolver(store_, options_.clock().time_since_epoch().count(), ids_, writes.size() > 1);
     struct Resolved {
       db::QueuedWrite* write;
       engine::Mutation mutation;
       std::uint64_t removed;
     };
     std::vector<Resolved> batch;
+    batch.reserve(writes.size());
     std::size_t taken = 0;
     for (db::QueuedWrite* w : writes) {
       auto r = resolver.resolve(w->request);
       if (r.kind == db::BatchResolver::Resolution::kDependent) break;  // it leads the next batch
       ++taken;
       if (r.kind == db::BatchResolver::Resolution::kRefused) {
-        w->result = std::move(*r.error);
+        w->error = std::move(r.error);
       } else {
-        batch.push_back({w, std::move(r.mutation), r.removed});
+        batch.emplace_back(Resolved{w, std::move(r.mutation), r.removed});
       }
     }
     if (batch.empty()) return taken;
@@ -279,7 +281,7 @@ class Repository::Impl {
       records.reserve(batch.size());
       for (const Resolved& r : batch) records.push_back({storage::type_of(r.mutation), storage::encode_payload(r.mutation)});
       if (auto logged = journal_->write(records); !logged.ok()) {
-        for (Resolved& r : batch) r.write->result = logged.error();
+        for (Resolved& r : batch) r.write->error = logged.error();
         return taken;
       }
     }
@@ -287,10 +289,8 @@ class Repository::Impl {
     for (Resolved& r : batch) {
       if (tracking_) touched_.emplace(engine::case_of(r.mutation));
       const std::uint32_t slot = engine::apply_mutation(store_, r.mutation);
-      db::WriteResult result;
-      if (slot != engine::kNoValue) result.entry = store_.materialize(slot);
-      result.removed = r.removed;
-      r.write->result = std::move(result);
+      if (slot != engine::kNoValue) r.write->result.entry = store_.materialize(slot);
+      r.write->result.removed = r.removed;
       (r.mutation.index() == 0 ? creates_ : r.mutation.index() == 1 ? updates_ : removes_).fetch_add(1);
     }
     return taken;

@@ -21,9 +21,12 @@
 namespace caserepo::db {
 
 struct QueuedWrite {
-  explicit QueuedWrite(WriteRequest r) : request(std::move(r)) {}
+  explicit QueuedWrite(WriteRequest&& r) : request(std::move(r)) {}
   WriteRequest request;
-  std::optional<Result<WriteResult>> result;  // set by the batch that took it
+  // Set by the batch that took it: `error`, or else `result`. (Not a
+  // Result<WriteResult>: each layer of wrapping would move the Entry again.)
+  std::optional<Error> error;
+  WriteResult result;
 };
 
 class WriterQueue {
