@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DCASEREPO_BUILD_TESTS=OFF -DCASEREPO_BUILD_TOOLS=OFF
+cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DCASEREPO_BUILD_TESTS=OFF -DCASEREPO_BUILD_TOOLS=OFF -DCASEREPO_BUILD_SERVER=OFF
 cmake --build build-bench -j "$(nproc)" --target caserepo-bench
 mkdir -p bench/results
 out=bench/results/benchmarks.json

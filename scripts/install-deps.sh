@@ -10,7 +10,10 @@ packages=(
   libboost-serialization-dev        # snapshot payloads
   libcereal-dev                     # log record payloads
   libroaring-dev                    # per-value posting bitmaps
-  nlohmann-json3-dev                # JSON wire format (CLI)
+  nlohmann-json3-dev                # JSON wire format (CLI, server)
+  libssl-dev                        # caserepo-server: TLS (OpenSSL)
+  libsodium-dev                     # caserepo-server: Argon2id password hashes
+  openssl                           # tests: a self-signed certificate for the TLS test
   libgtest-dev libgmock-dev         # unit tests
   libbenchmark-dev                  # benchmarks
   libsqlite3-dev                    # benchmark peer

@@ -1,0 +1,80 @@
+#include "server/config.h"
+
+#include <charconv>
+
+namespace caserepo::server {
+namespace {
+
+template <class T>
+bool number(const std::string& s, T& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+}  // namespace
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+Result<ServerConfig> parse_server_args(const std::vector<std::string>& args) {
+  ServerConfig c;
+  auto bad = [](const std::string& m) { return Error::InvalidArgument(m); };
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--insecure-plain-http") {
+      c.insecure_plain_http = true;
+      continue;
+    }
+    if (i + 1 >= args.size()) return bad(a + " needs a value (or is unknown)");
+    const std::string& v = args[++i];
+    unsigned long long n = 0;
+    if (a == "--data") {
+      c.data_dir = v;
+    } else if (a == "--users") {
+      c.users_file = v;
+    } else if (a == "--listen") {
+      const auto colon = v.rfind(':');
+      if (colon == std::string::npos || !number(v.substr(colon + 1), n) || n > 65535) return bad("--listen takes HOST:PORT");
+      c.host = v.substr(0, colon);
+      if (c.host.size() > 2 && c.host.front() == '[' && c.host.back() == ']') c.host = c.host.substr(1, c.host.size() - 2);
+      c.port = static_cast<std::uint16_t>(n);
+    } else if (a == "--fsync") {
+      if (v == "always") c.fsync = FsyncPolicy::kAlways;
+      else if (v == "interval") c.fsync = FsyncPolicy::kInterval;
+      else if (v == "none") c.fsync = FsyncPolicy::kNone;
+      else return bad("--fsync must be always, interval or none");
+    } else if (a == "--tls-cert") {
+      c.tls_cert = v;
+    } else if (a == "--tls-key") {
+      c.tls_key = v;
+    } else if (a == "--access-log") {
+      c.access_log = v;
+    } else if (a == "--threads" || a == "--workers" || a == "--max-body" || a == "--max-header" ||
+               a == "--request-timeout" || a == "--idle-timeout" || a == "--max-connections" ||
+               a == "--checkpoint-every") {
+      if (!number(v, n)) return bad(a + " takes a non-negative integer");
+      if (a == "--threads") c.threads = static_cast<unsigned>(n);
+      if (a == "--workers") c.workers = static_cast<unsigned>(std::max<unsigned long long>(n, 1));
+      if (a == "--max-body") c.max_body = n;
+      if (a == "--max-header") c.max_header = n;
+      if (a == "--request-timeout") c.request_timeout = std::chrono::seconds(n);
+      if (a == "--idle-timeout") c.idle_timeout = std::chrono::seconds(n);
+      if (a == "--max-connections") c.max_connections = n;
+      if (a == "--checkpoint-every") c.checkpoint_every = std::chrono::seconds(n);
+    } else {
+      return bad("unknown option " + a);
+    }
+  }
+  if (c.data_dir.empty()) return bad("--data DIR is required");
+  if (c.users_file.empty()) return bad("--users FILE is required");
+  if (c.tls_cert.empty() != c.tls_key.empty()) return bad("--tls-cert and --tls-key go together");
+  if (!c.tls() && !is_loopback(c.host) && !c.insecure_plain_http) {
+    return bad("refusing to serve plain HTTP on " + c.host +
+               ": Basic auth would cross the network in clear text. Give --tls-cert/--tls-key, or "
+               "--insecure-plain-http if something in front terminates TLS");
+  }
+  return c;
+}
+
+}  // namespace caserepo::server

@@ -1,0 +1,47 @@
+// The server's command line (docs/server.md):
+//   caserepo-server --data DIR --users FILE [--listen 127.0.0.1:8080]
+//       [--fsync always|interval|none] [--tls-cert FILE --tls-key FILE]
+//       [--threads N] [--workers N] [--insecure-plain-http]
+//       [--max-body BYTES] [--max-header BYTES] [--request-timeout S] [--idle-timeout S]
+//       [--max-connections N] [--checkpoint-every S] [--access-log FILE|-|off]
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "caserepo/error.h"
+#include "caserepo/options.h"
+
+namespace caserepo::server {
+
+struct ServerConfig {
+  std::string data_dir;
+  std::string users_file;
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;  // 0: any free port
+  FsyncPolicy fsync = FsyncPolicy::kInterval;
+  std::string tls_cert, tls_key;
+  bool insecure_plain_http = false;
+  unsigned threads = 0;  // I/O threads; 0 = one per core
+  unsigned workers = 64;  // threads for writes and slow password checks (group commit needs many in flight)
+  std::size_t max_body = 64 * 1024;
+  std::size_t max_header = 16 * 1024;
+  std::chrono::seconds request_timeout{10};  // from a request's first byte to its last
+  std::chrono::seconds idle_timeout{60};     // a kept-alive connection with no request
+  std::size_t max_connections = 16384;
+  std::chrono::seconds checkpoint_every{0};  // 0: only by log size (Options::checkpointLogBytes)
+  std::string access_log = "-";              // "-" stderr, "off", or a file
+  std::chrono::seconds shutdown_grace{10};
+
+  bool tls() const { return !tls_cert.empty(); }
+};
+
+// InvalidArgument with a message for the user (exit 1).
+Result<ServerConfig> parse_server_args(const std::vector<std::string>& args);
+
+// Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost).
+bool is_loopback(const std::string& host);
+
+}  // namespace caserepo::server
