@@ -1,13 +1,20 @@
 #include "targets.h"
 
+#include <sodium.h>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/http.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <string>
 
 #include "caserepo/maintenance.h"
 #include "engine/page_token.h"
 #include "json/wire.h"
+#include "server/api.h"
+#include "server/dispatcher.h"
 #include "storage/log.h"
 #include "storage/manifest.h"
 #include "storage/records.h"
@@ -324,6 +331,63 @@ void json_request(const std::uint8_t* data, std::size_t size) {
       auto r = repo.search(s->filter, s->page);
       if (!r.ok()) return expect_invalid(r.error(), "search");
       (void)json::to_json(*r).dump();
+    }
+  }
+}
+
+void http_request(const std::uint8_t* data, std::size_t size) {
+  namespace http = boost::beast::http;
+  // Users whose hashes are cheap to check (the parameters live in the hash).
+  static const std::vector<server::User> kUsers = [] {
+    if (sodium_init() < 0) fail("sodium_init");
+    auto cheap = [](const char* password) {
+      char h[crypto_pwhash_STRBYTES];
+      if (crypto_pwhash_str(h, password, std::strlen(password), crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN) != 0) {
+        fail("crypto_pwhash_str");
+      }
+      return std::string(h);
+    };
+    return std::vector<server::User>{{"w", server::Role::kWriter, "", cheap("pw")},
+                                     {"r", server::Role::kReader, "", cheap("pr")},
+                                     {"l", server::Role::kWriter, "app", cheap("pl")}};
+  }();
+  static const std::string kDummy = kUsers[0].hash;
+  Repository repo;
+  CreateRequest seed;
+  seed.caseId = "c1";
+  seed.caseType = "LOAN";
+  seed.clientId = "1";
+  seed.clientType = "PESEL";
+  seed.status = "OPEN";
+  if (!repo.create(seed).ok()) fail("seed create");
+  server::Metrics metrics;
+  server::Authenticator auth(kUsers, kDummy);
+  server::Api api(repo, metrics);
+  server::Dispatcher dispatcher(api, auth, metrics);
+
+  // Several requests may follow each other (keep-alive, pipelining).
+  boost::asio::const_buffer rest(data, size);
+  for (int n = 0; n < 8 && rest.size() > 0; ++n) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(16 * 1024);
+    parser.body_limit(64 * 1024);
+    parser.eager(true);
+    boost::beast::error_code ec;
+    const std::size_t used = parser.put(rest, ec);
+    if (ec || !parser.is_done()) return;  // malformed or incomplete: the connection answers 400 or waits
+    rest += used;
+    server::RequestInfo info;
+    const server::Response res = dispatcher.respond(parser.get(), "fuzz", info);
+    const unsigned status = res.result_int();
+    if (status == 500) fail("500: " + res.body());
+    if (status < 200 || status > 503) fail("status " + std::to_string(status));
+    const bool metrics_page = parser.get().target() == "/metrics" && status == 200;
+    if (!metrics_page) {
+      auto body = json::parse(res.body());
+      if (!body.ok()) fail("response body is not JSON: " + res.body().substr(0, 200));
+      if (status >= 400 && (!body->is_object() || !body->contains("error") || !body->contains("message"))) {
+        fail("error response without the error JSON: " + res.body().substr(0, 200));
+      }
     }
   }
 }

@@ -39,4 +39,11 @@ void manifest(const std::uint8_t* data, std::size_t size);
 // search): a value or InvalidArgument; accepted searches run.
 void json_request(const std::uint8_t* data, std::size_t size);
 
+// Bytes as one or more raw HTTP requests, parsed as the server parses them
+// (Beast's parser, the server's limits) and answered by its dispatcher
+// (routing, Basic auth, the endpoints) over an in-memory repository: a
+// response with a valid status and a JSON body (the error JSON for errors),
+// never a crash or a 500.
+void http_request(const std::uint8_t* data, std::size_t size);
+
 }  // namespace caserepo::fuzz

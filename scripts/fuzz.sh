@@ -9,11 +9,11 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(ops_differential page_token log_reader log_evidence snapshot_loader manifest json_request)
+[ ${#targets[@]} -eq 0 ] && targets=(ops_differential page_token log_reader log_evidence snapshot_loader manifest json_request http_request)
 
 scripts/install-deps.sh
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
-  -DCASEREPO_BUILD_FUZZ=ON -DCASEREPO_BUILD_TESTS=OFF -DCASEREPO_BUILD_BENCH=OFF -DCASEREPO_BUILD_TOOLS=OFF \
+  -DCASEREPO_BUILD_FUZZ=ON -DCASEREPO_BUILD_TESTS=OFF -DCASEREPO_BUILD_BENCH=OFF -DCASEREPO_BUILD_TOOLS=OFF -DCASEREPO_BUILD_SERVER=OFF \
   -DCASEREPO_SANITIZE=address,undefined,fuzzer-no-link
 cmake --build build-fuzz -j "$(nproc)"
 

@@ -53,6 +53,10 @@ TEST(FuzzRegressionTest, ManifestInputsStillParse) {
   EXPECT_GT(replay("manifest", caserepo::fuzz::manifest), 0u);
 }
 
+TEST(FuzzRegressionTest, HttpRequestInputsStillGetAnAnswer) {
+  EXPECT_GT(replay("http_request", caserepo::fuzz::http_request), 0u);
+}
+
 TEST(FuzzRegressionTest, JsonRequestInputsStillParse) {
   EXPECT_GT(replay("json_request", caserepo::fuzz::json_request), 0u);
 }

@@ -39,7 +39,10 @@ class Authenticator {
   static constexpr int kClientFailuresBeforeThrottle = 50;  // per client address (NAT: many users)
   static constexpr std::chrono::seconds kThrottleWindow{60};
 
-  explicit Authenticator(std::vector<User> users);
+  // `dummy_hash`: what an unknown user's password is checked against, so
+  // that timing does not tell unknown users from wrong passwords; default:
+  // a hash with the same cost as `users add` makes.
+  explicit Authenticator(std::vector<User> users, std::string dummy_hash = {});
   void replace_users(std::vector<User> users);  // and forget every remembered password
 
   enum class Outcome { kOk, kMissing, kWrong, kThrottled };
@@ -70,6 +73,7 @@ class Authenticator {
   void failed(const std::string& key, Clock::time_point now);
 
   std::array<unsigned char, 32> key_;
+  std::string dummy_hash_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, User> users_;
   std::unordered_map<std::string, Remembered> remembered_;  // by user name
