@@ -104,7 +104,7 @@ void ops_differential(const std::uint8_t* data, std::size_t size) {
   // The tuning is chosen by the input too: both plans, frequent compaction.
   engine::Tuning tuning;
   switch (choices.below(4)) {
-    case 0: tuning = engine::Tuning{0, 4, 2}; break;  // bitmap plans, lazy last AND, short skips
+    case 0: tuning = engine::Tuning{0, 4, 2, 0}; break;  // bitmap plans, lazy last AND, short skips, facets by bitmap
     case 1: tuning = engine::Tuning{std::numeric_limits<std::uint64_t>::max(), 4}; break;
     case 2: tuning = engine::Tuning{0, 16, 0}; break;  // bitmap plans, materialised
     default: tuning = engine::Tuning{8, 16}; break;

@@ -19,9 +19,9 @@ struct Config {
 
 const Config kConfigs[] = {
     {"DefaultTuning", engine::Tuning{}},
-    {"BitmapPlanOnly", engine::Tuning{0, 16}},
+    {"BitmapPlanOnly", engine::Tuning{0, 16, 1000, 0}},  // facets by posting intersection too
     {"ProbePlanOnly", engine::Tuning{std::numeric_limits<std::uint64_t>::max(), 16}},
-    {"BitmapPlanMaterialised", engine::Tuning{0, 16, 0}},
+    {"BitmapPlanMaterialised", engine::Tuning{0, 16, 0, 0}},
     {"BitmapPlanLazyShortSkips", engine::Tuning{0, 16, 3}},
 };
 
@@ -65,6 +65,11 @@ TEST_P(DifferentialTest, EveryCombinationOfFilterFieldsMatchesTheModel) {
         ASSERT_EQ(harness.search(f, page, 3), "") << "mask " << mask << " currentOnly " << current_only;
         page.page = 1 + choices.below(4);
         ASSERT_EQ(harness.search(f, page, 0), "") << "mask " << mask << " currentOnly " << current_only;
+      }
+      Filter f = ops.filter(mask);
+      f.currentOnly = current_only;
+      for (int field = 0; field < 4; ++field) {
+        ASSERT_EQ(harness.facets(f, static_cast<FacetField>(field)), "") << "mask " << mask << " currentOnly " << current_only;
       }
     }
   }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "caserepo/entry.h"
@@ -62,6 +63,17 @@ struct SearchResult {
   std::uint64_t totalElements = 0;  // exact
   std::uint64_t totalPages = 0;
   std::optional<std::string> nextPageToken;  // absent when no match follows
+};
+
+// The fields facets() counts by: the few-valued ones. Never renumber.
+enum class FacetField : std::uint8_t { kStatus = 0, kCaseType = 1, kClientType = 2, kSource = 3 };
+
+// For the entries matching a filter, how many hold each value of a field.
+struct FacetResult {
+  // Values that occur, by count descending (ties: by value); counts are exact.
+  std::vector<std::pair<std::string, std::uint64_t>> counts;
+  std::uint64_t missing = 0;        // matches with no value (source is nullable)
+  std::uint64_t totalElements = 0;  // = the search's totalElements = sum(counts) + missing
 };
 
 }  // namespace caserepo

@@ -107,6 +107,12 @@ class Repository {
   // inverted date range, damaged token or token of another filter/sort).
   Result<SearchResult> search(const Filter& filter, const PageRequest& page = {}) const;
 
+  // Facet counts: for the entries matching `filter` (as search() would find
+  // them), the number holding each value of `field`, computed on the
+  // posting bitmaps without materialising a page. Errors: InvalidArgument
+  // (as search()).
+  Result<FacetResult> facets(const Filter& filter, FacetField field) const;
+
   Stats stats() const;
 
  private:

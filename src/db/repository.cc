@@ -145,6 +145,16 @@ class Repository::Impl {
     return engine::run_search(store_, filter, page);
   }
 
+  Result<FacetResult> facets(const Filter& filter, FacetField field) const {
+    if (auto e = engine::check_filter(filter)) return *e;
+    static constexpr engine::Field kFields[] = {engine::Field::kStatus, engine::Field::kCaseType,
+                                                engine::Field::kClientType, engine::Field::kSource};
+    const auto index = static_cast<std::size_t>(field);
+    if (index >= std::size(kFields)) return Error::InvalidArgument("no such facet field");
+    std::shared_lock lock(mutex_);
+    return engine::run_facets(store_, filter, kFields[index]);
+  }
+
   // Copies the state in chunks under the shared lock, while batches go on
   // committing between them. Each chunk is consistent, but chunks are of
   // different moments: so from before the first chunk on, every applied
@@ -348,6 +358,9 @@ Result<Entry> Repository::get(std::string_view caseId) const { return impl_->get
 Result<std::vector<Entry>> Repository::history(std::string_view caseId) const { return impl_->history(caseId); }
 Result<SearchResult> Repository::search(const Filter& filter, const PageRequest& page) const {
   return impl_->search(filter, page);
+}
+Result<FacetResult> Repository::facets(const Filter& filter, FacetField field) const {
+  return impl_->facets(filter, field);
 }
 Result<CheckpointInfo> Repository::checkpoint() { return impl_->checkpoint(); }
 Stats Repository::stats() const { return impl_->stats(); }

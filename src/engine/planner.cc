@@ -161,6 +161,17 @@ class MatchSet {
     return m;
   }
 
+  // The members as one bitmap (materialising a lazy intersection), or
+  // nullptr for a sorted vector (see sorted()).
+  const Bitmap* as_bitmap() const {
+    if (filter_) {
+      if (!materialised_) materialised_ = std::make_unique<Bitmap>(*bitmap_ & *filter_);
+      return materialised_.get();
+    }
+    return bitmap_;
+  }
+  const std::vector<std::uint32_t>& sorted() const { return sorted_; }
+
   std::uint64_t count() const {
     if (!count_) {
       count_ = filter_ ? bitmap_->and_cardinality(*filter_) : bitmap_ ? bitmap_->cardinality() : sorted_.size();
@@ -259,6 +270,7 @@ class MatchSet {
   std::uint64_t skip_limit_ = 0;
   std::vector<std::uint32_t> sorted_;
   mutable std::optional<std::uint64_t> count_;  // cardinality is O(containers): once
+  mutable std::unique_ptr<Bitmap> materialised_;  // as_bitmap() of a lazy intersection
 };
 
 std::uint32_t position_of(const Store& store, std::uint32_t slot, Space space) {
@@ -475,6 +487,55 @@ Result<SearchResult> run_search(const Store& store, const Filter& filter, const 
     const std::uint32_t last_slot = slot_of(store, positions.back(), q.space);
     result.nextPageToken = encode_page_token(page.sort, *digest, key_of(store, last_slot, q.space));
   }
+  return result;
+}
+
+FacetResult run_facets(const Store& store, const Filter& filter, Field field) {
+  const Query q = resolve(store, filter, SortOrder::kCreationDateAsc);  // slots: every posting has them
+  const MatchSet matches = find_matches(store, q);
+  FacetResult result;
+  result.totalElements = matches.count();
+  const auto& dict = store.dictionary(field);
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> by_code;  // (code, count)
+  // Few matches: read each one's code. Tallying costs a record read per
+  // match; intersecting a posting costs about its containers, per value.
+  const Bitmap* bitmap = matches.as_bitmap();
+  if (bitmap == nullptr || result.totalElements < store.tuning().facet_tally_limit) {
+    std::vector<std::uint64_t> tally;
+    auto count_slot = [&](std::uint32_t slot) {
+      const std::uint32_t code = store.record(slot).code(field);
+      if (code == kNoValue) return;
+      if (code >= tally.size()) tally.resize(code + 1, 0);
+      ++tally[code];
+    };
+    if (bitmap) {
+      for_each_position(*bitmap, count_slot);
+    } else {
+      for (std::uint32_t slot : matches.sorted()) count_slot(slot);
+    }
+    for (std::uint32_t code = 0; code < tally.size(); ++code) {
+      if (tally[code] > 0) by_code.emplace_back(code, tally[code]);
+    }
+  } else {
+    dict.for_each([&](const auto& v) {
+      std::uint64_t n = 0;
+      if (v.payload.is_big()) {
+        n = bitmap->and_cardinality(v.payload.bitmap(Space::kCreation));
+      } else {
+        for (const auto& m : v.payload.small()) n += bitmap->contains(m.slot);
+      }
+      if (n > 0) by_code.emplace_back(v.code, n);
+    });
+  }
+  std::uint64_t counted = 0;
+  for (const auto& [code, n] : by_code) {
+    result.counts.emplace_back(dict.at(code).text, n);
+    counted += n;
+  }
+  result.missing = result.totalElements - counted;
+  std::sort(result.counts.begin(), result.counts.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
   return result;
 }
 

@@ -26,4 +26,9 @@ namespace caserepo::engine {
 // REQUIRES: filter and page passed check_filter/check_page.
 Result<SearchResult> run_search(const Store& store, const Filter& filter, const PageRequest& page);
 
+// The matches of `filter` counted per value of `field`: a small match set
+// is tallied entry by entry; a large one is intersected with each value's
+// posting bitmap by cardinality only. REQUIRES: filter passed check_filter.
+FacetResult run_facets(const Store& store, const Filter& filter, Field field);
+
 }  // namespace caserepo::engine

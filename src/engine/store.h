@@ -51,6 +51,9 @@ struct Tuning {
   // page by walking the smaller side) unless a page skips more matches
   // than this; 0 always materialises.
   std::uint64_t lazy_skip_limit = 1000;
+  // facets() tallies a match set smaller than this entry by entry; a larger
+  // one by intersecting each value's posting (by cardinality only).
+  std::uint64_t facet_tally_limit = 4096;
 };
 
 class Store {

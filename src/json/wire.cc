@@ -261,6 +261,56 @@ Json to_json(const std::vector<Entry>& entries) {
   return out;
 }
 
+std::string_view to_string(FacetField f) {
+  switch (f) {
+    case FacetField::kStatus: return "status";
+    case FacetField::kCaseType: return "caseType";
+    case FacetField::kClientType: return "clientType";
+    case FacetField::kSource: return "source";
+  }
+  return "?";
+}
+
+Result<FacetRequest> parse_facets(const Json& j) {
+  if (!j.is_object()) return invalid("a facet request must be a JSON object");
+  FacetRequest r;
+  bool has_field = false;
+  for (const auto& [key, v] : j.items()) {
+    if (key == "field") {
+      if (!v.is_string()) return invalid("'field' must be a string");
+      const std::string name = v.get<std::string>();
+      bool known = false;
+      for (FacetField f : {FacetField::kStatus, FacetField::kCaseType, FacetField::kClientType, FacetField::kSource}) {
+        if (name == to_string(f)) {
+          r.field = f;
+          known = true;
+        }
+      }
+      if (!known) return invalid("'field' must be status, caseType, clientType or source");
+      has_field = true;
+    } else if (key == "filter") {
+      if (!v.is_object()) return invalid("'filter' must be a JSON object");
+      for (const char* paging : {"page", "size", "sort", "pageToken"}) {
+        if (v.contains(paging)) return invalid(std::string("'") + paging + "' has no meaning in a facet filter");
+      }
+      auto s = parse_search(v);
+      if (!s.ok()) return s.error();
+      r.filter = std::move(s->filter);
+    } else {
+      return invalid("unknown field '" + key + "' in facet request");
+    }
+  }
+  if (!has_field) return invalid("'field' is required");
+  return r;
+}
+
+Json to_json(FacetField field, const FacetResult& r) {
+  Json counts = Json::object();
+  for (const auto& [value, n] : r.counts) counts[value] = n;
+  return Json{{"field", to_string(field)}, {"counts", std::move(counts)}, {"missing", r.missing},
+              {"totalElements", r.totalElements}};
+}
+
 Json to_json(const SearchResult& r) {
   return Json{{"content", to_json(r.content)},
               {"page", r.page},

@@ -24,6 +24,15 @@ struct SearchRequest {
 };
 Result<SearchRequest> parse_search(const Json& j);
 
+// A facet request: {"field":"status","filter":{...a search request without
+// page, size, sort or pageToken...}}.
+struct FacetRequest {
+  FacetField field = FacetField::kStatus;
+  Filter filter;
+};
+Result<FacetRequest> parse_facets(const Json& j);
+std::string_view to_string(FacetField f);
+
 // ISO-8601 UTC with milliseconds; on input the fraction and the offset are
 // optional (no offset = UTC).
 Result<Timestamp> parse_timestamp(std::string_view text);
@@ -34,5 +43,7 @@ Json to_json(const std::vector<Entry>& entries);
 Json to_json(const SearchResult& r);
 Json to_json(const Stats& s);
 Json to_json(const Error& e);  // {"error":"NotFound","message":"..."}
+// {"field":"status","counts":{"OPEN":123,...},"missing":0,"totalElements":N}
+Json to_json(FacetField field, const FacetResult& r);
 
 }  // namespace caserepo::json

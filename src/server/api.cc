@@ -218,6 +218,15 @@ Response Api::run(const Request& req, const Route& route, const Principal* who, 
       auto r = repo_.search(s->filter, s->page);
       return r.ok() ? json_response(http::status::ok, dump(json::to_json(*r)), req) : error_for(r.error(), req);
     }
+    case Endpoint::kFacets: {
+      if (!query.empty()) return invalid("POST /v1/facets takes its request in the body, not the query string", req);
+      auto body = body_json(req);
+      if (auto* r = std::get_if<Response>(&body)) return std::move(*r);
+      auto f = json::parse_facets(std::get<Json>(body));
+      if (!f.ok()) return error_for(f.error(), req);
+      auto r = repo_.facets(f->filter, f->field);
+      return r.ok() ? json_response(http::status::ok, dump(json::to_json(f->field, *r)), req) : error_for(r.error(), req);
+    }
     case Endpoint::kHealth: return json_response(http::status::ok, R"({"status":"ok"})", req);
     case Endpoint::kReady: {
       const Stats s = repo_.stats();

@@ -26,6 +26,7 @@ commands:
   update CASEID JSON    patch every entry of a case   history CASEID    all entries, oldest first
   remove CASEID         delete a case                 search JSON       a page of matching entries
   stats                 counts and persistence state  checkpoint        snapshot now, drop old log
+  facets FIELD JSON     counts per value of status, caseType, clientType or source for a search filter
   verify                check every file, report      generate N        add N realistic entries
   repair                cut the log at its first damage (the cut bytes are kept in files beside it),
                         report the records dropped; for a directory that verify calls DAMAGED
@@ -218,7 +219,7 @@ int main(int argc, char** argv) {
 
   static const std::vector<std::pair<std::string, std::size_t>> kArity = {
       {"create", 1}, {"get", 1}, {"update", 2}, {"remove", 1}, {"search", 1}, {"history", 1},
-      {"stats", 0},  {"checkpoint", 0}, {"generate", 1}, {"apply", 0}};
+      {"stats", 0},  {"checkpoint", 0}, {"generate", 1}, {"apply", 0}, {"facets", 2}};
   bool known = false;
   for (const auto& [name, n] : kArity) {
     if (name == cmd) {
@@ -246,6 +247,16 @@ int main(int argc, char** argv) {
     }
     auto req = json::parse_search(*parsed);
     return req.ok() ? print(repo.search(req->filter, req->page)) : fail(req.error());
+  }
+  if (cmd == "facets") {
+    auto filter = json::parse(args[2]);
+    if (!filter.ok()) return fail(filter.error());
+    auto req = json::parse_facets(Json{{"field", args[1]}, {"filter", *filter}});
+    if (!req.ok()) return fail(req.error());
+    auto r = repo.facets(req->filter, req->field);
+    if (!r.ok()) return fail(r.error());
+    std::printf("%s\n", dump(json::to_json(req->field, *r)).c_str());
+    return 0;
   }
   if (cmd == "get") return print(repo.get(args[1]));
   if (cmd == "history") return print(repo.history(args[1]));

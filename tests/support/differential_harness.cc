@@ -90,6 +90,26 @@ std::string DifferentialHarness::history(const std::string& caseId) {
   return compare("history", repo_->history(caseId), model_.history(caseId));
 }
 
+std::string DifferentialHarness::facets(const Filter& filter, FacetField field) {
+  auto engine = repo_->facets(filter, field);
+  // The model refuses a bad filter in search; facets must refuse it the same way.
+  if (auto valid = model_.search(filter, SortOrder::kCreationDateAsc, 0, 1); !valid.ok()) {
+    if (engine.ok() || engine.error().code() != valid.error().code()) return "facets: accepted a filter search refuses";
+    return "";
+  }
+  if (!engine.ok()) return "facets: engine failed: " + engine.error().to_string();
+  const FacetResult model = model_.facets(filter, field);
+  auto show = [](const FacetResult& r) {
+    std::string s = "total " + std::to_string(r.totalElements) + ", missing " + std::to_string(r.missing) + ":";
+    for (const auto& [v, n] : r.counts) s += " " + v + "=" + std::to_string(n);
+    return s;
+  };
+  if (engine->counts != model.counts || engine->missing != model.missing || engine->totalElements != model.totalElements) {
+    return "facets by field " + std::to_string(static_cast<int>(field)) + ": engine " + show(*engine) + "; model " + show(model);
+  }
+  return "";
+}
+
 std::string DifferentialHarness::compare_page(const char* what, const Walk& walk, const Result<SearchResult>& engine,
                                               const Result<ReferenceModel::Page>& model) {
   std::string where = std::string(what) + " (sort " + std::to_string(static_cast<int>(walk.page.sort)) + ", size " +

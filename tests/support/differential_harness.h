@@ -43,6 +43,9 @@ class DifferentialHarness {
   // start + up to `pages` token pages.
   std::string search(const Filter& filter, const PageRequest& page, int pages);
 
+  // Facet counts of a filter by a field, against the model's.
+  std::string facets(const Filter& filter, FacetField field);
+
   // Every case's history and the whole repository in all four orders.
   std::string compare_everything();
 

@@ -147,6 +147,7 @@ std::string OpGenerator::step() {
   if (op < 76) return h_.get(case_id());
   if (op < 80) return h_.history(case_id());
   if (op == 99 && c_.percent(40)) return h_.reopen(c_.percent(50));  // with or without a checkpoint
+  if (op >= 96) return h_.facets(filter(c_.below(512)), static_cast<FacetField>(c_.below(4)));
   return h_.search(filter(c_.below(512)), page(), static_cast<int>(c_.below(4)));
 }
 

@@ -235,4 +235,27 @@ std::vector<std::string> ReferenceModel::case_ids() const {
   return {ids.begin(), ids.end()};
 }
 
+FacetResult ReferenceModel::facets(const Filter& filter, FacetField field) const {
+  std::map<std::string, std::uint64_t> counts;
+  FacetResult r;
+  for (const Row* row : ordered(filter, SortOrder::kCreationDateAsc)) {
+    ++r.totalElements;
+    const Entry& e = row->e;
+    const std::optional<std::string> value = field == FacetField::kStatus     ? std::optional(e.status)
+                                             : field == FacetField::kCaseType ? std::optional(e.caseType)
+                                             : field == FacetField::kClientType ? std::optional(e.clientType)
+                                                                                : e.source;
+    if (value) {
+      ++counts[*value];
+    } else {
+      ++r.missing;
+    }
+  }
+  r.counts.assign(counts.begin(), counts.end());
+  std::sort(r.counts.begin(), r.counts.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  return r;
+}
+
 }  // namespace caserepo::testing

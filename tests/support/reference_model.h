@@ -36,6 +36,9 @@ class ReferenceModel {
   Result<Page> search(const Filter& filter, SortOrder sort, std::uint64_t page, std::uint32_t size) const;
   Page search_after(const Filter& filter, SortOrder sort, std::uint64_t key, std::uint32_t size) const;
 
+  // Per value of `field`, how many of the filter's matches hold it.
+  FacetResult facets(const Filter& filter, FacetField field) const;
+
   std::size_t size() const { return entries_.size(); }
   std::vector<std::string> case_ids() const;
 
