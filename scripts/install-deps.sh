@@ -14,6 +14,7 @@ packages=(
   libssl-dev                        # caserepo-server: TLS (OpenSSL)
   libsodium-dev                     # caserepo-server: Argon2id password hashes
   openssl                           # tests: a self-signed certificate for the TLS test
+  chromium chromium-driver python3-selenium   # tests: the console in a real browser
   libgtest-dev libgmock-dev         # unit tests
   libbenchmark-dev                  # benchmarks
   libsqlite3-dev                    # benchmark peer

@@ -227,6 +227,13 @@ Response Api::run(const Request& req, const Route& route, const Principal* who, 
       auto r = repo_.facets(f->filter, f->field);
       return r.ok() ? json_response(http::status::ok, dump(json::to_json(f->field, *r)), req) : error_for(r.error(), req);
     }
+    case Endpoint::kMe: {
+      if (!query.empty()) return invalid("GET /v1/me takes no parameters", req);
+      return json_response(http::status::ok,
+                           dump(Json{{"name", who->name}, {"role", to_string(who->role)},
+                                     {"app", who->app.empty() ? Json(nullptr) : Json(who->app)}}),
+                           req);
+    }
     case Endpoint::kHealth: return json_response(http::status::ok, R"({"status":"ok"})", req);
     case Endpoint::kReady: {
       const Stats s = repo_.stats();

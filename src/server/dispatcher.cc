@@ -1,5 +1,7 @@
 #include "server/dispatcher.h"
 
+#include "server/console.h"
+
 namespace caserepo::server {
 namespace {
 
@@ -26,6 +28,10 @@ bool Dispatcher::may_block(const Request& req) const {
 
 Response Dispatcher::respond(const Request& req, std::string_view client, RequestInfo& info) const {
   const auto [path, query] = split_target(std::string_view(req.target().data(), req.target().size()));
+  if (auto page = console_response(req, path)) {
+    info.route = "console";
+    return std::move(*page);
+  }
   const Match m = match(req.method(), path);
   if (!m.route) {
     if (!m.path_known) {
@@ -59,7 +65,12 @@ Response Dispatcher::respond(const Request& req, std::string_view client, Reques
                                   verdict.outcome == Authenticator::Outcome::kMissing ? "credentials are required"
                                                                                      : "wrong user name or password",
                                   req.version(), req.keep_alive());
-      r.set(http::field::www_authenticate, "Basic realm=\"caserepo\"");
+      // Browser code marks its calls; a challenge would make the browser pop
+      // up its own sign-in dialog over the page's (the console's) form.
+      const auto marked = req.find("X-Requested-With");
+      if (marked == req.end() || marked->value() != "XMLHttpRequest") {
+        r.set(http::field::www_authenticate, "Basic realm=\"caserepo\"");
+      }
       return r;
     }
   }

@@ -16,6 +16,7 @@ const std::vector<Route>& routes() {
       {verb::post, "/v1/search", Endpoint::kSearchPost, Access::kReader, "search"},
       {verb::get, "/v1/search", Endpoint::kSearchGet, Access::kReader, "search"},
       {verb::post, "/v1/facets", Endpoint::kFacets, Access::kReader, "facets"},
+      {verb::get, "/v1/me", Endpoint::kMe, Access::kReader, "me"},
       {verb::get, "/healthz", Endpoint::kHealth, Access::kPublic, "healthz"},
       {verb::get, "/readyz", Endpoint::kReady, Access::kPublic, "readyz"},
       {verb::get, "/metrics", Endpoint::kMetrics, Access::kPublic, "metrics"},

@@ -15,7 +15,7 @@ namespace caserepo::server {
 inline constexpr std::string_view kApiPrefix = "/api/case-repository";
 
 enum class Endpoint {
-  kCreate, kGet, kUpdate, kRemove, kHistory, kSearchPost, kSearchGet, kFacets,
+  kCreate, kGet, kUpdate, kRemove, kHistory, kSearchPost, kSearchGet, kFacets, kMe,
   kHealth, kReady, kMetrics,
 };
 

@@ -58,6 +58,10 @@ expect("wrong password", Client(server, "writer", "nope").request("GET", f"{API}
 expect("unknown user", Client(server, "mallory", "x").request("GET", f"{API}/v1?caseId=x"), 401, "Unauthorized")
 expect("not Basic", anon.request("GET", f"{API}/v1?caseId=x", headers={"Authorization": "Bearer abc"}), 401, "Unauthorized")
 expect("bad base64", anon.request("GET", f"{API}/v1?caseId=x", headers={"Authorization": "Basic !!!"}), 401, "Unauthorized")
+# A script's call (X-Requested-With) gets its 401 without the Basic
+# challenge, which would make a browser pop up its own sign-in dialog.
+code, headers, b, _ = anon.request("GET", f"{API}/v1?caseId=x", headers={"X-Requested-With": "XMLHttpRequest"})
+t.equal("script call: 401 without a challenge", (code, (b or {}).get("error"), headers.get("www-authenticate")), (401, "Unauthorized", None))
 reader = Client(server, "reader", "r-secret-1")
 expect("reader creating", reader.request("POST", API + "/v1", body), 403, "Forbidden")
 expect("reader removing", reader.request("DELETE", f"{API}/v1?caseId=x"), 403, "Forbidden")
@@ -83,7 +87,7 @@ code, headers, b, _ = Client(server, "writer", "w-secret-1").request("GET", f"{A
 t.equal("throttled after 10 failures", (code, (b or {}).get("error"), headers.get("retry-after")), (429, "TooManyRequests", "60"))
 metrics = anon.request("GET", "/metrics")[3].decode()
 counts = dict(line.split() for line in metrics.splitlines() if line.startswith(("caserepo_auth_failures_total", "caserepo_auth_throttled_total")))
-t.check("metrics count auth failures", int(counts.get("caserepo_auth_failures_total", 0)) >= 14, counts)
+t.check("metrics count auth failures", int(counts.get("caserepo_auth_failures_total", 0)) >= 15, counts)
 t.equal("metrics count throttled requests", int(counts.get("caserepo_auth_throttled_total", 0)), 1)
 
 # SIGHUP reloads the users file: a new user works, a removed one is refused.

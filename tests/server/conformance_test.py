@@ -96,6 +96,45 @@ is_error("search: inverted date range", r.request("POST", API + "/v1/search",
          400, "InvalidArgument")
 is_error("search: malformed query", r.request("GET", f"{API}/v1/search?status=%zz"), 400, "InvalidArgument")
 
+# facets: counts per value that add up to the search's total
+for field, flt in [("status", {"caseType": "LOAN"}), ("caseType", {}), ("clientType", {"status": ["NEW", "OPEN"]}), ("source", {})]:
+    code, _, f, _ = r.request("POST", API + "/v1/facets", {"field": field, "filter": flt})
+    code2, _, s2, _ = r.request("POST", API + "/v1/search", {**flt, "size": 1000})
+    t.equal(f"facets {field}: status", code, 200)
+    t.equal(f"facets {field}: shape", sorted(f.keys()), ["counts", "field", "missing", "totalElements"])
+    t.equal(f"facets {field}: total = search total", f["totalElements"], s2["totalElements"])
+    t.equal(f"facets {field}: counts + missing = total", sum(f["counts"].values()) + f["missing"], f["totalElements"])
+    expected = {}
+    for e in s2["content"]:
+        if e[field] is not None:
+            expected[e[field]] = expected.get(e[field], 0) + 1
+    t.equal(f"facets {field}: counts = the search's entries counted", f["counts"], expected)
+    t.check(f"facets {field}: most frequent first", list(f["counts"].values()) == sorted(f["counts"].values(), reverse=True), f)
+is_error("facets: unknown field", r.request("POST", API + "/v1/facets", {"field": "clientId"}), 400, "InvalidArgument")
+is_error("facets: no field", r.request("POST", API + "/v1/facets", {"filter": {}}), 400, "InvalidArgument")
+is_error("facets: paging in the filter", r.request("POST", API + "/v1/facets", {"field": "status", "filter": {"page": 1}}), 400,
+         "InvalidArgument")
+is_error("facets: GET", r.request("GET", API + "/v1/facets"), 405, "MethodNotAllowed")
+
+# me: who the credentials are
+code, _, me, _ = r.request("GET", API + "/v1/me")
+t.equal("me", (code, me), (200, {"name": "reader", "role": "reader", "app": None}))
+code, _, me, _ = Client(server, "lowcode", "l-secret").request("GET", API + "/v1/me")
+t.equal("me with an application", (code, me), (200, {"name": "lowcode", "role": "writer", "app": "mortgage-app"}))
+
+# the console's static files, outside the API
+anon0 = Client(server)
+code, headers, _, raw = anon0.request("GET", "/console")
+t.equal("console: redirect", (code, headers.get("location")), (301, "/console/"))
+code, headers, _, raw = anon0.request("GET", "/console/")
+t.equal("console: index", (code, headers.get("content-type")), (200, "text/html; charset=utf-8"))
+t.check("console: a content security policy", "default-src 'self'" in headers.get("content-security-policy", ""), headers)
+t.check("console: the page", b"<title>caserepo console</title>" in raw, raw[:200])
+code, headers, _, _ = anon0.request("GET", "/console/app.js")
+t.equal("console: a module", (code, headers.get("content-type")), (200, "text/javascript; charset=utf-8"))
+is_error("console: unknown file", anon0.request("GET", "/console/nope.js"), 404, "NotFound")
+is_error("console: not GET", anon0.request("POST", "/console/", {"a": 1}), 405, "MethodNotAllowed")
+
 # errors of the create/get family
 is_error("create: unknown field", w.request("POST", API + "/v1", {"caseType": "LOAN", "clientId": "1", "clientType": "P", "status": "S", "x": 1}),
          400, "InvalidArgument")
@@ -128,7 +167,7 @@ got = r.request("DELETE", API + "/v1/search")
 t.equal("405 Allow header on search", (got[0], got[1].get("allow")), (405, "GET, POST"))
 
 # the low-code facade: a user with an application name gets its defaults
-lc = Client(server, "lowcode", "l-secret")
+lc = Client(server, "lowcode", "l-secret")  # noqa: F811
 code, _, e, _ = lc.request("POST", API + "/v1", {"clientId": "9", "clientType": "PESEL", "status": "NEW"})
 t.equal("low-code defaults", (code, e["caseType"], e["source"]), (200, "mortgage-app", "eximee"))
 code, _, e, _ = lc.request("POST", API + "/v1", {"clientId": "9", "clientType": "PESEL", "status": "NEW", "caseType": "OWN", "source": "PORTAL"})
