@@ -32,6 +32,11 @@ class CaserepoPeer final : public Peer {
     auto r = repo_->remove(caseId);
     return r.ok() ? *r : 0;
   }
+  std::vector<std::pair<std::string, std::uint64_t>> facets(const Filter& filter, FacetField field) override {
+    auto r = repo_->facets(filter, field);
+    if (!r.ok()) throw std::runtime_error(r.error().to_string());
+    return std::move(r->counts);
+  }
   std::uint64_t counted_bytes() const override { return RepositoryInternal::store(*repo_).memory_bytes(); }
 
  private:

@@ -173,8 +173,53 @@ void register_search(std::uint64_t n, const std::string& workload, std::function
   }
 }
 
+// Facet counts under a filter: caserepo against SQLite's GROUP BY.
+void register_facets(std::uint64_t n) {
+  struct Case {
+    const char* name;
+    FacetField field;
+    std::function<Filter(Dataset&)> filter;
+  };
+  auto common = [](Dataset& d, std::initializer_list<const char*> fields) {
+    Filter f;
+    for (const FieldSpec& spec : kFields) {
+      for (const char* want : fields) {
+        if (std::string(spec.name) == want) (f.*spec.member) = {d.values[spec.name][0]};
+      }
+    }
+    return f;
+  };
+  const Case cases[] = {
+      {"Facets/status/all", FacetField::kStatus, [](Dataset&) { return Filter{}; }},
+      {"Facets/caseType/status+clientType=high", FacetField::kCaseType, [=](Dataset& d) { return common(d, {"status", "clientType"}); }},
+      {"Facets/status/caseType+source=high", FacetField::kStatus, [=](Dataset& d) { return common(d, {"caseType", "source"}); }},
+      {"Facets/source/clientId=high", FacetField::kSource, [=](Dataset& d) { return common(d, {"clientId"}); }},
+  };
+  for (const Case& c : cases) {
+    for (const std::string& system : {std::string("caserepo"), std::string("sqlite")}) {
+      benchmark::RegisterBenchmark(label(n, c.name, system).c_str(), [=](benchmark::State& state) {
+        Dataset& d = dataset(n);
+        Peer& peer = d.peer(system);
+        const Filter filter = c.filter(d);
+        Latencies lat;
+        std::size_t values = 0;
+        for (auto _ : state) {
+          lat.time([&] {
+            auto counts = peer.facets(filter, c.field);
+            values = counts.size();
+            benchmark::DoNotOptimize(counts);
+          });
+        }
+        state.counters["values"] = static_cast<double>(values);
+        lat.report(state);
+      })->Unit(benchmark::kMicrosecond);
+    }
+  }
+}
+
 void register_all(std::uint64_t n) {
   const std::uint64_t write_ops = std::clamp<std::uint64_t>(n / 10, 100, 20000);
+  register_facets(n);
 
   // Point reads.
   for (const char* keys : {"hot", "uniform"}) {

@@ -31,6 +31,8 @@ class Peer {
   virtual void create(const CreateRequest& request, Timestamp now) = 0;
   virtual void update(const std::string& caseId, const Patch& patch, Timestamp now) = 0;
   virtual std::uint64_t remove(const std::string& caseId) = 0;
+  // Matches per value of `field` (facets); the scan peer has none.
+  virtual std::vector<std::pair<std::string, std::uint64_t>> facets(const Filter&, FacetField) { return {}; }
 
   // Bytes this peer's data structures hold, by its own count.
   virtual std::uint64_t counted_bytes() const = 0;

@@ -3,6 +3,8 @@
 // for totals, keyset tokens on (date, seq).
 #include <sqlite3.h>
 
+#include <functional>
+
 #include <map>
 #include <stdexcept>
 
@@ -117,7 +119,8 @@ class SqlitePeer final : public Peer {
     return out.size();
   }
 
-  PeerPage search(const Filter& f, const PageRequest& page) override {
+  // " WHERE ..." for a filter, and a function binding its values.
+  static std::pair<std::string, std::function<void(Statement&)>> where_of(const Filter& f) {
     std::string where = " WHERE 1";
     auto in = [&](const char* column, const std::vector<std::string>& values) {
       if (values.empty()) return;
@@ -137,7 +140,7 @@ class SqlitePeer final : public Peer {
     if (f.updateDate.from) where += " AND updateDate >= ?";
     if (f.updateDate.to) where += " AND updateDate < ?";
     if (f.currentOnly) where += " AND isCurrent = 1";
-    auto bind_filter = [&](Statement& s) {
+    auto bind = [f](Statement& s) {
       for (const auto* values : {&f.caseId, &f.businessKey, &f.caseType, &f.clientId, &f.clientType, &f.status, &f.source}) {
         for (const auto& v : *values) s.bind(v);
       }
@@ -145,6 +148,24 @@ class SqlitePeer final : public Peer {
         if (bound) s.bind(ms(*bound));
       }
     };
+    return {where, bind};
+  }
+
+  std::vector<std::pair<std::string, std::uint64_t>> facets(const Filter& f, FacetField field) override {
+    static const char* kColumns[] = {"status", "caseType", "clientType", "source"};
+    const char* column = kColumns[static_cast<int>(field)];
+    auto [where, bind_filter] = where_of(f);
+    Statement& s = statement(std::string("SELECT ") + column + ", COUNT(*) FROM entries" + where + " AND " + column +
+                             " IS NOT NULL GROUP BY " + column + " ORDER BY 2 DESC, 1");
+    s.reset();
+    bind_filter(s);
+    std::vector<std::pair<std::string, std::uint64_t>> out;
+    while (s.step()) out.emplace_back(*s.text(0), static_cast<std::uint64_t>(s.integer(1)));
+    return out;
+  }
+
+  PeerPage search(const Filter& f, const PageRequest& page) override {
+    auto [where, bind_filter] = where_of(f);
 
     PeerPage out;
     Statement& count = statement("SELECT COUNT(*) FROM entries" + where);
