@@ -187,11 +187,12 @@ def main():
         row("writes while a checkpoint runs: p99 ≤ 50 ms", f"{stall['write_p99_ms']:.1f} ms (max {stall['write_max_ms']:.1f} ms)",
             stall["write_p99_ms"] <= 50)
 
-    try:
-        with open("bench/notes.md") as f:
-            out.append("\n" + f.read().strip())
-    except FileNotFoundError:
-        pass
+    for extra in ("bench/http/results.md", "bench/notes.md"):
+        try:
+            with open(extra) as f:
+                out.append("\n" + f.read().strip())
+        except FileNotFoundError:
+            pass
 
     out.append("\n## Where caserepo loses\n")
     out.append("\n".join(f"- {l}" for l in losses) if losses else "- nowhere in this run: every workload's caserepo median is below SQLite's.")

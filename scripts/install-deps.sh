@@ -20,6 +20,11 @@ packages=(
   libsqlite3-dev                    # benchmark peer
 )
 
+# bench/http/run.sh's peers and load generators (not needed to build or test).
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(nginx wrk postgresql-15 curl)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
