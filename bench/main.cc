@@ -217,6 +217,12 @@ void register_facets(std::uint64_t n) {
   }
 }
 
+}  // namespace
+
+void register_ycsb(std::uint64_t n);  // ycsb.cc
+
+namespace {
+
 void register_all(std::uint64_t n) {
   const std::uint64_t write_ops = std::clamp<std::uint64_t>(n / 10, 100, 20000);
   register_facets(n);
@@ -600,6 +606,7 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("caserepo_build", CASEREPO_BUILD_TYPE);
   for (std::uint64_t n : sizes) caserepo::bench::register_all(n);
   for (std::uint64_t n : sizes) caserepo::bench::register_persistence(n);
+  for (std::uint64_t n : sizes) caserepo::bench::register_ycsb(n);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -44,4 +44,12 @@ std::unique_ptr<Peer> make_caserepo_peer(std::unique_ptr<Repository> filled);
 std::unique_ptr<Peer> make_sqlite_peer(const std::vector<Entry>& entries, bool analyze);
 std::unique_ptr<Peer> make_scan_peer(const std::vector<Entry>& entries);
 
+// SQLite in a file, in WAL mode, with `synchronous` NORMAL (fsync at
+// checkpoints: like fsync=interval) or FULL (every commit: like always).
+struct SqliteFile {
+  std::string path;
+  std::string synchronous;
+};
+std::unique_ptr<Peer> make_sqlite_file_peer(const std::vector<Entry>& entries, const SqliteFile& file);
+
 }  // namespace caserepo::bench

@@ -72,7 +72,7 @@ def main():
 
     losses = []
     for family, keys in families.items():
-        if family in ("Memory", "Persist"):
+        if family in ("Memory", "Persist", "YCSB"):
             continue
         out.append(f"\n## {family}\n")
         out.append("| workload | N | caserepo p50 | p99 | sqlite p50 | sqlite-noanalyze p50 | scan p50 | matches | speed-up vs sqlite |")
@@ -87,6 +87,31 @@ def main():
                        f"{'' if matches is None else f'{int(matches):,}'} | {ratio(us(c), us(s))} |")
             if us(c) is not None and us(s) is not None and us(c) > us(s):
                 losses.append(f"{workload} at N={n:,}: caserepo {fmt(us(c))}, sqlite {fmt(us(s))}")
+
+    ycsb = [(w, n, r) for (w, n), r in rows.items() if w.startswith("YCSB/")]
+    ycsb_losses = []
+    if ycsb:
+        out.append("\n## YCSB-style mixed workloads\n")
+        out.append("A 50% get / 50% update; B 95/5; C 100% get; E 95% search of a client's 10 newest entries / 5% create; "
+                   "W 100% create. Ops/s over all threads (median latency in brackets). In memory: SQLite `:memory:`; "
+                   "persistent: caserepo with fsync=interval / always against SQLite WAL with synchronous=NORMAL / FULL. "
+                   "SQLite's one connection is shared behind a mutex; caserepo is called as it is.\n")
+        out.append("| workload | threads | N | caserepo | SQLite | caserepo / SQLite |")
+        out.append("|---|---:|---:|---:|---:|---:|")
+        def ops(b):
+            return f"{b['ops_per_s']:,.0f} ({fmt(b.get('p50_us'))})" if b else "–"
+        for (w, n, r) in sorted(ycsb, key=lambda x: (x[1], x[0])):
+            mix, threads = w.split("/")[1], w.split("/")[2].split("=")[1]
+            pairs = [("caserepo", "sqlite")] if "persistent" not in mix else [("caserepo-interval", "sqlite-wal-NORMAL"), ("caserepo-always", "sqlite-wal-FULL")]
+            for a, b in pairs:
+                if a not in r or b not in r:
+                    continue
+                label = mix if len(pairs) == 1 else f"{mix} ({a.split('-')[1]} vs {b.split('-')[-1]})"
+                ratio = r[a]["ops_per_s"] / r[b]["ops_per_s"]
+                out.append(f"| {label} | {threads} | {n:,} | {ops(r[a])} | {ops(r[b])} | {ratio:.1f}× |")
+                if ratio < 1:
+                    ycsb_losses.append(f"YCSB {label} threads={threads} N={n:,}: caserepo {r[a]['ops_per_s']:,.0f}/s, SQLite {r[b]['ops_per_s']:,.0f}/s")
+        losses.extend(ycsb_losses)
 
     out.append("\n## Memory\n")
     out.append("| N | system | bytes/entry (RSS growth while loading) | bytes/entry (own count) |")
@@ -180,6 +205,8 @@ def main():
         row("facets of a field under a two-term filter ≤ 200 µs", f"{fmt(us(worst[1]['caserepo']))} ({worst[0]})", us(worst[1]["caserepo"]) <= 200)
         slowest_ratio = min(us(r["sqlite"]) / us(r["caserepo"]) for w, r in facets if "sqlite" in r)
         row("facets faster than SQLite's GROUP BY", f"at least {slowest_ratio:.0f}×", slowest_ratio > 1)
+    if ycsb:
+        row("YCSB: caserepo ahead of SQLite in every cell", "yes" if not ycsb_losses else f"{len(ycsb_losses)} cells behind (see below)", not ycsb_losses)
     stall = cell("Persist/CheckpointStall")
     if stall:
         row("reads while a checkpoint runs: p99 ≤ 10 ms", f"{stall['read_p99_ms']:.1f} ms (max {stall['read_max_ms']:.1f} ms)",

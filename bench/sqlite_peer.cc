@@ -69,8 +69,13 @@ constexpr const char* kColumns =
 
 class SqlitePeer final : public Peer {
  public:
-  SqlitePeer(const std::vector<Entry>& entries, bool analyze) : analyze_(analyze) {
-    if (sqlite3_open(":memory:", &db_) != SQLITE_OK) throw std::runtime_error("sqlite open");
+  SqlitePeer(const std::vector<Entry>& entries, bool analyze, const SqliteFile* file = nullptr) : analyze_(analyze) {
+    if (sqlite3_open(file ? file->path.c_str() : ":memory:", &db_) != SQLITE_OK) throw std::runtime_error("sqlite open");
+    if (file) {
+      name_ = "sqlite-wal-" + file->synchronous;
+      exec("PRAGMA journal_mode=WAL");
+      exec("PRAGMA synchronous=" + file->synchronous);
+    }
     exec("CREATE TABLE entries (seq INTEGER PRIMARY KEY, caseId TEXT NOT NULL, businessKey TEXT, "
          "caseType TEXT NOT NULL, clientId TEXT NOT NULL, clientType TEXT NOT NULL, status TEXT NOT NULL, "
          "statusDescription TEXT, source TEXT, creationDate INTEGER NOT NULL, updateDate INTEGER NOT NULL, "
@@ -102,7 +107,7 @@ class SqlitePeer final : public Peer {
     sqlite3_close(db_);
   }
 
-  std::string name() const override { return analyze_ ? "sqlite" : "sqlite-noanalyze"; }
+  std::string name() const override { return !name_.empty() ? name_ : analyze_ ? "sqlite" : "sqlite-noanalyze"; }
 
   std::optional<Entry> get(const std::string& caseId) override {
     Statement& s = statement(std::string("SELECT ") + kColumns + " FROM entries WHERE caseId = ? ORDER BY seq DESC LIMIT 1");
@@ -276,6 +281,7 @@ class SqlitePeer final : public Peer {
   }
 
   sqlite3* db_ = nullptr;
+  std::string name_;
   bool analyze_;
   std::int64_t next_seq_ = 1;
   std::int64_t touch_offset_ = 0;
@@ -283,6 +289,10 @@ class SqlitePeer final : public Peer {
 };
 
 }  // namespace
+
+std::unique_ptr<Peer> make_sqlite_file_peer(const std::vector<Entry>& entries, const SqliteFile& file) {
+  return std::make_unique<SqlitePeer>(entries, /*analyze=*/true, &file);
+}
 
 std::unique_ptr<Peer> make_sqlite_peer(const std::vector<Entry>& entries, bool analyze) {
   return std::make_unique<SqlitePeer>(entries, analyze);

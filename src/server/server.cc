@@ -35,7 +35,7 @@ Server::Server(ServerConfig config, std::unique_ptr<Repository> repo, std::vecto
       access_log_(config_.access_log),
       tls_(net::ssl::context::tls_server),
       ioc_(static_cast<int>(config_.threads ? config_.threads : std::max(1u, std::thread::hardware_concurrency()))),
-      acceptor_(ioc_),
+      acceptor_(net::make_strand(ioc_)),  // accept and close never run at once
       pool_(config_.workers) {}
 
 Server::~Server() {
@@ -116,7 +116,7 @@ void Server::accept() {
     if (stopping_) return;
     if (ec) {
       // Out of descriptors and the like: back off instead of spinning.
-      auto timer = std::make_shared<net::steady_timer>(ioc_, std::chrono::milliseconds(50));
+      auto timer = std::make_shared<net::steady_timer>(acceptor_.get_executor(), std::chrono::milliseconds(50));
       timer->async_wait([this, timer](beast::error_code) { accept(); });
       return;
     }
@@ -144,8 +144,10 @@ void Server::accept() {
 
 void Server::begin_stop() {
   if (stopping_.exchange(true)) return;
-  beast::error_code ec;
-  acceptor_.close(ec);
+  net::post(acceptor_.get_executor(), [this] {
+    beast::error_code ec;
+    acceptor_.close(ec);
+  });
   {
     std::lock_guard lock(connections_mu_);
     for (auto& w : connections_) {

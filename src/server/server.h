@@ -82,7 +82,7 @@ class Server {
   // Destroyed first (last declared): the pool's jobs and the context's
   // handlers hold connections, which use everything above.
   boost::asio::io_context ioc_;
-  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::ip::tcp::acceptor acceptor_;  // on a strand
   boost::asio::thread_pool pool_;
 };
 
