@@ -32,6 +32,15 @@ class CaserepoPeer final : public Peer {
     auto r = repo_->remove(caseId);
     return r.ok() ? *r : 0;
   }
+  std::size_t get_in_place(const std::string& caseId) override {
+    std::size_t bytes = 0;
+    (void)repo_->visit(caseId, [&](const EntryView& v) {
+      bytes = v.caseId.size() + v.caseType.size() + v.clientId.size() + v.clientType.size() + v.status.size() +
+              (v.businessKey ? v.businessKey->size() : 0) + (v.source ? v.source->size() : 0) +
+              (v.statusDescription ? v.statusDescription->size() : 0);
+    });
+    return bytes;
+  }
   std::vector<std::pair<std::string, std::uint64_t>> facets(const Filter& filter, FacetField field) override {
     auto r = repo_->facets(filter, field);
     if (!r.ok()) throw std::runtime_error(r.error().to_string());

@@ -230,8 +230,10 @@ void register_all(std::uint64_t n) {
   // Point reads.
   for (const char* keys : {"hot", "uniform"}) {
     for (const std::string& system : kReadPeers) {
-      for (const char* op : {"Get", "History"}) {
+      for (const char* op : {"Get", "History", "GetInPlace"}) {
+        if (std::strcmp(op, "GetInPlace") == 0 && system != "caserepo" && system != "sqlite") continue;
         const bool get = std::strcmp(op, "Get") == 0;
+        const bool in_place = std::strcmp(op, "GetInPlace") == 0;
         const bool hot = std::strcmp(keys, "hot") == 0;
         benchmark::RegisterBenchmark(label(n, std::string(op) + "/" + keys, system).c_str(), [=](benchmark::State& state) {
           Dataset& d = dataset(n);
@@ -242,7 +244,9 @@ void register_all(std::uint64_t n) {
           for (auto _ : state) {
             const std::string& id = d.cases[hot ? zipf(rng) : rng() % d.cases.size()];
             lat.time([&] {
-              if (get) benchmark::DoNotOptimize(peer.get(id)); else benchmark::DoNotOptimize(peer.history(id));
+              if (in_place) benchmark::DoNotOptimize(peer.get_in_place(id));
+              else if (get) benchmark::DoNotOptimize(peer.get(id));
+              else benchmark::DoNotOptimize(peer.history(id));
             });
           }
           lat.report(state);

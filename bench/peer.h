@@ -25,6 +25,12 @@ class Peer {
   virtual std::string name() const = 0;
 
   virtual std::optional<Entry> get(const std::string& caseId) = 0;
+  // get() without copying the strings out: the bytes of the entry's fields
+  // (reading each), or 0 when there is no such case.
+  virtual std::size_t get_in_place(const std::string& caseId) {
+    auto e = get(caseId);
+    return e ? e->caseId.size() : 0;
+  }
   virtual std::size_t history(const std::string& caseId) = 0;
   // page.token is this peer's own token from a previous page.
   virtual PeerPage search(const Filter& filter, const PageRequest& page) = 0;

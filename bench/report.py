@@ -160,6 +160,13 @@ def main():
     if g:
         row("get ≤ 0.5 µs median (uniform keys)", fmt(us(g)), us(g) <= 0.5)
         row("get ≥ 20× faster than SQLite", ratio(us(g), us(gs)), us(gs) / us(g) >= 20)
+    gv = cell("GetInPlace/uniform"); gvs = cell("GetInPlace/uniform", "sqlite")
+    if gv and gvs:
+        row("get in place (visit) ≤ 0.5 µs median (uniform keys)", fmt(us(gv)), us(gv) <= 0.5)
+        row("get in place ≥ 12× SQLite's (column text in place)", ratio(us(gv), us(gvs)), us(gvs) / us(gv) >= 12)
+    gh = cell("GetInPlace/hot")
+    if gh:
+        row("get in place, hot keys ≤ 0.25 µs median", fmt(us(gh)), us(gh) <= 0.25)
     c = cell("Create"); cs = cell("Create", "sqlite")
     if c:
         row("in-memory create ≤ 3 µs median", fmt(us(c)), us(c) <= 3)

@@ -53,6 +53,11 @@ class Statement {
     throw std::runtime_error(std::string("sqlite step: ") + sqlite3_errstr(rc));
   }
   std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+  // The column's text in place (no copy): its length.
+  std::size_t bytes(int col) const {
+    (void)sqlite3_column_text(stmt_, col);
+    return static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col));
+  }
   std::optional<std::string> text(int col) const {
     if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
     return std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col)), sqlite3_column_bytes(stmt_, col));
@@ -114,6 +119,15 @@ class SqlitePeer final : public Peer {
     s.reset().bind(caseId);
     if (!s.step()) return std::nullopt;
     return row(s);
+  }
+
+  std::size_t get_in_place(const std::string& caseId) override {
+    Statement& s = statement(std::string("SELECT ") + kColumns + " FROM entries WHERE caseId = ? ORDER BY seq DESC LIMIT 1");
+    s.reset().bind(caseId);
+    if (!s.step()) return 0;
+    std::size_t bytes = 0;
+    for (int col = 0; col < 8; ++col) bytes += s.bytes(col);
+    return bytes;
   }
 
   std::size_t history(const std::string& caseId) override {

@@ -57,6 +57,27 @@ TEST(CaseIdTest, GeneratedIdsAreVersion4UuidsDistinctAcrossRepositories) {
   }
 }
 
+TEST_F(RepositoryTest, VisitReadsTheCurrentEntryAndTheHistoryInPlace) {
+  CreateRequest r = request("k1", "LOAN", "NEW");
+  r.caseId = "v1";
+  r.businessKey = "BK-V";
+  ASSERT_TRUE(repo_.create(r).ok());
+  r.status = "OPEN";
+  r.statusDescription = "second";
+  ASSERT_TRUE(repo_.create(r).ok());
+  std::vector<Entry> seen;
+  ASSERT_TRUE(repo_.visit("v1", [&](const EntryView& v) { seen.push_back(v.to_entry()); }).ok());
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0], *repo_.get("v1"));
+  EXPECT_EQ(seen[0].statusDescription, "second");
+  seen.clear();
+  ASSERT_TRUE(repo_.visit_history("v1", [&](const EntryView& v) { seen.push_back(v.to_entry()); }).ok());
+  EXPECT_EQ(seen, *repo_.history("v1"));
+  auto missing = repo_.visit("nope", [&](const EntryView&) { ADD_FAILURE() << "visited a missing case"; });
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+}
+
 TEST_F(RepositoryTest, CreateStampsBothDatesWithTheClock) {
   const Entry e = create(request("c1", "LOAN", "NEW"));
   EXPECT_EQ(e.creationDate.time_since_epoch().count(), 1735689600000LL);

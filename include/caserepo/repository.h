@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -101,6 +102,15 @@ class Repository {
 
   // Every entry of the case, oldest first. Errors: NotFound.
   Result<std::vector<Entry>> history(std::string_view caseId) const;
+
+  // get() and history() without copying: `visit` is called with a view of
+  // the current entry (visit) or of each entry oldest first (visit_history)
+  // while the read lock is held — the views are valid only during the call,
+  // and `visit` must not call back into this repository. Allocates nothing.
+  // Errors: NotFound.
+  using Visitor = std::function<void(const EntryView&)>;
+  Status visit(std::string_view caseId, const Visitor& visit) const;
+  Status visit_history(std::string_view caseId, const Visitor& visit) const;
 
   // One page of the entries matching `filter`, in `page.sort` order, with the
   // exact number of matches. Errors: InvalidArgument (bad value, page, size,

@@ -137,6 +137,18 @@ class Repository::Impl {
     return out;
   }
 
+  Status visit(std::string_view caseId, const Visitor& f, bool all) const {
+    std::shared_lock lock(mutex_);
+    const engine::Posting* entries = store_.case_entries(caseId);
+    if (entries == nullptr) return Error::NotFound(not_found(caseId));
+    if (all) {
+      entries->for_each_slot([&](std::uint32_t slot) { f(store_.view(slot)); });
+    } else {
+      f(store_.view(entries->last_slot()));
+    }
+    return ok_status();
+  }
+
   Result<SearchResult> search(const Filter& filter, const PageRequest& page) const {
     if (auto e = engine::check_filter(filter)) return *e;
     if (auto e = engine::check_page(page)) return *e;
@@ -356,6 +368,8 @@ Result<Entry> Repository::update(std::string_view caseId, const Patch& patch) { 
 Result<std::uint64_t> Repository::remove(std::string_view caseId) { return impl_->remove(caseId); }
 Result<Entry> Repository::get(std::string_view caseId) const { return impl_->get(caseId); }
 Result<std::vector<Entry>> Repository::history(std::string_view caseId) const { return impl_->history(caseId); }
+Status Repository::visit(std::string_view caseId, const Visitor& f) const { return impl_->visit(caseId, f, false); }
+Status Repository::visit_history(std::string_view caseId, const Visitor& f) const { return impl_->visit(caseId, f, true); }
 Result<SearchResult> Repository::search(const Filter& filter, const PageRequest& page) const {
   return impl_->search(filter, page);
 }

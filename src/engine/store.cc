@@ -242,6 +242,27 @@ void Store::restore(std::vector<StoredEntry> entries, const StoreCounters& count
   --rebuilds_;  // a restore is not a compaction
 }
 
+EntryView Store::view(std::uint32_t slot) const {
+  const EntryRecord& r = slots_[slot];
+  auto text = [&](Field f) -> std::string_view { return dicts_[index_of(f)].at(r.code(f)).text; };
+  auto nullable = [&](Field f) -> std::optional<std::string_view> {
+    if (r.code(f) == kNoValue) return std::nullopt;
+    return text(f);
+  };
+  EntryView v;
+  v.caseId = text(Field::kCaseId);
+  v.businessKey = nullable(Field::kBusinessKey);
+  v.caseType = text(Field::kCaseType);
+  v.clientId = text(Field::kClientId);
+  v.clientType = text(Field::kClientType);
+  v.status = text(Field::kStatus);
+  if (r.description != kNoValue) v.statusDescription = std::string_view(descriptions_.at(r.description).text);
+  v.source = nullable(Field::kSource);
+  v.creationDate = to_timestamp(r.creation_ms);
+  v.updateDate = to_timestamp(r.update_ms);
+  return v;
+}
+
 Entry Store::materialize(std::uint32_t slot) const {
   const EntryRecord& r = slots_[slot];
   auto text = [&](Field f) -> const std::string& { return dicts_[index_of(f)].at(r.code(f)).text; };

@@ -87,6 +87,7 @@ class Store {
 
   const Posting* case_entries(std::string_view caseId) const;
   Entry materialize(std::uint32_t slot) const;
+  EntryView view(std::uint32_t slot) const;  // valid until the next write
 
   const EntryRecord& record(std::uint32_t slot) const { return slots_[slot]; }
   std::uint32_t slot_count() const noexcept { return static_cast<std::uint32_t>(slots_.size()); }

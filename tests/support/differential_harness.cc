@@ -83,11 +83,20 @@ std::string DifferentialHarness::remove(const std::string& caseId) {
 }
 
 std::string DifferentialHarness::get(const std::string& caseId) {
-  return compare("get", repo_->get(caseId), model_.get(caseId));
+  // The copying read and the in-place one agree.
+  std::optional<Entry> viewed;
+  auto visited = repo_->visit(caseId, [&](const EntryView& v) { viewed = v.to_entry(); });
+  auto got = repo_->get(caseId);
+  if (visited.ok() != got.ok() || (got.ok() && viewed != *got)) return "get: visit() disagrees with get()";
+  return compare("get", std::move(got), model_.get(caseId));
 }
 
 std::string DifferentialHarness::history(const std::string& caseId) {
-  return compare("history", repo_->history(caseId), model_.history(caseId));
+  std::vector<Entry> viewed;
+  auto visited = repo_->visit_history(caseId, [&](const EntryView& v) { viewed.push_back(v.to_entry()); });
+  auto got = repo_->history(caseId);
+  if (visited.ok() != got.ok() || (got.ok() && viewed != *got)) return "history: visit_history() disagrees with history()";
+  return compare("history", std::move(got), model_.history(caseId));
 }
 
 std::string DifferentialHarness::facets(const Filter& filter, FacetField field) {
