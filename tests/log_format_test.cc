@@ -7,6 +7,7 @@
 #include "storage/log.h"
 #include "storage/records.h"
 #include "storage/unsynced_window.h"
+#include "util/crc32c.h"
 #include "support/log_bytes.h"
 
 namespace caserepo::testing {
@@ -161,6 +162,18 @@ TEST(LogFormatTest, Version1DamageFollowedByIntactRecordsIsCorruption) {
   ASSERT_TRUE(scan.damage.has_value());
   EXPECT_FALSE(scan.damage->torn());
   EXPECT_EQ(scan.damage->intact_after, 6u);
+}
+
+TEST(Crc32cTest, TheFastChecksumEqualsTheReferenceForEveryLengthAndAlignment) {
+  EXPECT_EQ(util::crc32c("123456789", 9), 0xE3069283u);  // the CRC-32C check value
+  std::string bytes;
+  for (int i = 0; i < 300; ++i) bytes.push_back(static_cast<char>(i * 131 + 7));
+  for (std::size_t offset = 0; offset < 9; ++offset) {
+    for (std::size_t n = 0; offset + n <= bytes.size(); n += 1 + n / 8) {
+      ASSERT_EQ(util::crc32c(bytes.data() + offset, n), util::detail::crc32c_reference(bytes.data() + offset, n))
+          << "offset " << offset << ", " << n << " bytes";
+    }
+  }
 }
 
 // The `interval` policy's bug: after a sync that did not cover appends made

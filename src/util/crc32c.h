@@ -1,4 +1,5 @@
-// CRC-32C (Castagnoli), the checksum of page tokens and (later) file frames.
+// CRC-32C (Castagnoli), the checksum of every file record, frame and header,
+// and of page tokens. Uses the CPU's CRC32 instruction where there is one.
 #pragma once
 
 #include <cstddef>
@@ -9,5 +10,10 @@ namespace caserepo::util {
 
 std::uint32_t crc32c(const void* data, std::size_t size) noexcept;
 inline std::uint32_t crc32c(std::string_view bytes) noexcept { return crc32c(bytes.data(), bytes.size()); }
+
+namespace detail {
+// The table-driven computation, always: for tests of the fast one.
+std::uint32_t crc32c_reference(const void* data, std::size_t size) noexcept;
+}  // namespace detail
 
 }  // namespace caserepo::util
