@@ -41,6 +41,13 @@ check "generate" 0 '"generated":500' -- "$cli" generate 500
 check "checkpoint" 0 '"seq"' -- "$cli" checkpoint
 check "restart keeps everything" 0 '"entries":503' -- "$cli" stats
 check "verify" 0 'verify: ok' -- "$cli" verify
+progress=$("$cli" generate 100 2>&1 >/dev/null)
+if [ -n "$progress" ]; then
+  echo "FAIL: progress printed on a stderr that is not a terminal: $progress"
+  failures=$((failures + 1))
+else
+  passes=$((passes + 1))
+fi
 
 apply_out=$(printf '%s\n' \
   '{"op":"create","request":{"caseType":"CARD","clientId":"9","clientType":"NIP","status":"NEW","caseId":"a1"}}' \

@@ -53,6 +53,39 @@ TEST(PersistenceTest, ReopenGivesBackTheStateAndWritesContinue) {
   EXPECT_EQ(all_entries(**again), with_one_more);
 }
 
+TEST(PersistenceTest, OpeningAndCheckpointingReportProgress) {
+  FaultEnv env;
+  ManualClock clock;
+  std::vector<Progress> seen;
+  std::vector<std::string> tasks;  // Progress::task views die with the call
+  Options o = options_for(env, clock);
+  o.progress = [&](const Progress& p) {
+    seen.push_back(p);
+    tasks.emplace_back(p.task);
+  };
+  {
+    auto repo = Repository::open(kDir, o);
+    ASSERT_TRUE(repo.ok());
+    for (int i = 0; i < 70000; ++i) ASSERT_TRUE((*repo)->create(request("k" + std::to_string(i % 50), "LOAN", "NEW")).ok());
+  }
+  seen.clear();
+  tasks.clear();
+  auto repo = Repository::open(kDir, o);
+  ASSERT_TRUE(repo.ok());
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(tasks.front(), "replaying log");
+  EXPECT_EQ(seen.front().done, 65536u);  // a report every 64k records
+  EXPECT_TRUE(seen.back().finished);
+  EXPECT_EQ(seen.back().done, 70000u);
+  seen.clear();
+  tasks.clear();
+  ASSERT_TRUE((*repo)->checkpoint().ok());
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(tasks.back(), "checkpoint: copying");
+  EXPECT_TRUE(seen.back().finished);
+  EXPECT_EQ(seen.back().done, 70000u);
+}
+
 TEST(PersistenceTest, ADirectoryOpenInOneRepositoryCannotBeOpenedAgain) {
   FaultEnv env;
   ManualClock clock;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "caserepo/entry.h"
 
@@ -40,6 +41,16 @@ enum class RecoveryMode : std::uint8_t {
   kPointInTime,
 };
 
+// Progress of long work — opening (snapshot load, log replay), checkpoints,
+// verify, repair — for a caller that shows it. `total` is 0 when unknown.
+struct Progress {
+  std::string_view task;  // "loading snapshot", "replaying log", "checkpoint: copying", ...
+  std::uint64_t done = 0;
+  std::uint64_t total = 0;
+  bool finished = false;  // the last report of this task
+};
+using ProgressFn = std::function<void(const Progress&)>;
+
 struct Options {
   // The low-code facade's application name. When not empty, a create that
   // leaves them out gets caseType = applicationName and source = "eximee".
@@ -57,6 +68,8 @@ struct Options {
   // the last one (0: only on demand).
   std::uint64_t checkpointLogBytes = std::uint64_t{256} << 20;
   RecoveryMode recovery = RecoveryMode::kTolerateTornTail;
+  // Called now and then during long work (from the thread doing it); empty: nothing.
+  ProgressFn progress;
   // The file system; nullptr = Env::posix(). Tests inject faults here.
   Env* env = nullptr;
 };

@@ -24,7 +24,7 @@ auto with_directory(const std::string& dir, const Options& options, F&& f) -> de
 Result<VerifyReport> verify(const std::string& dir, const Options& options) {
   return with_directory(dir, options, [&](Env& env) -> Result<VerifyReport> {
     engine::Store store;
-    auto recovered = db::recover(env, dir, store, RecoveryMode::kTolerateTornTail, /*read_only=*/true);
+    auto recovered = db::recover(env, dir, store, RecoveryMode::kTolerateTornTail, /*read_only=*/true, options.progress);
     if (!recovered.ok()) return recovered.error();
     const db::RecoveryReport& r = recovered->report;
     VerifyReport v;
@@ -45,7 +45,7 @@ Result<VerifyReport> verify(const std::string& dir, const Options& options) {
 Result<RepairReport> repair(const std::string& dir, const Options& options, bool dryRun) {
   return with_directory(dir, options, [&](Env& env) -> Result<RepairReport> {
     engine::Store store;
-    auto recovered = db::recover(env, dir, store, RecoveryMode::kPointInTime, /*read_only=*/dryRun);
+    auto recovered = db::recover(env, dir, store, RecoveryMode::kPointInTime, /*read_only=*/dryRun, options.progress);
     if (!recovered.ok()) return recovered.error();
     RepairReport r = recovered->report.repair;
     r.lastSeq = recovered->report.last_seq;

@@ -55,7 +55,10 @@ Damage plain_damage(std::uint64_t offset, std::string what) { return Damage{offs
 }  // namespace
 
 Result<Recovered> recover(Env& env, const std::string& dir, engine::Store& store, RecoveryMode mode,
-                          bool read_only) {
+                          bool read_only, const ProgressFn& progress) {
+  auto report_progress = [&](std::string_view task, std::uint64_t done, std::uint64_t total, bool finished) {
+    if (progress) progress(Progress{task, done, total, finished});
+  };
   Recovered out;
   RecoveryReport& report = out.report;
   auto listing = storage::list_data_dir(env, dir);
@@ -90,11 +93,13 @@ Result<Recovered> recover(Env& env, const std::string& dir, engine::Store& store
     if (!env.exists(path)) return Error::Corruption(path + " is named by the MANIFEST but missing");
     auto bytes = env.read_file(path, storage::kMaxSnapshotFileBytes);
     if (!bytes.ok()) return bytes.error();
+    report_progress("loading snapshot", 0, 0, false);
     auto snap = storage::parse_snapshot(*bytes, path);
     if (!snap.ok()) return snap.error();
     if (snap->covered_seq != manifest.snapshot_seq) return Error::Corruption(path + ": covers another seq than its name");
     report.snapshot_entries = snap->entries.size();
     store.restore(std::move(snap->entries), snap->counters);
+    report_progress("loading snapshot", report.snapshot_entries, report.snapshot_entries, true);
   }
   report.snapshot_seq = manifest.snapshot_seq;
   for (std::uint64_t s : listing->snapshots) {
@@ -146,7 +151,7 @@ Result<Recovered> recover(Env& env, const std::string& dir, engine::Store& store
       }
       engine::apply_mutation(store, *m);
       ++expected;
-      ++report.replayed_records;
+      if (++report.replayed_records % 65536 == 0) report_progress("replaying log", report.replayed_records, 0, false);
     }
     if (cut) break;
     if (scan.damage) {
@@ -159,6 +164,7 @@ Result<Recovered> recover(Env& env, const std::string& dir, engine::Store& store
     last_bytes = bytes->size();
   }
   report.last_seq = expected - 1;
+  if (report.replayed_records > 0) report_progress("replaying log", report.replayed_records, report.replayed_records, true);
 
   if (cut) {
     const std::string name = log_name(segments[cut->segment]);

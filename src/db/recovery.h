@@ -44,6 +44,6 @@ struct Recovered {
 // changes nothing and reports what it would do. Errors: Corruption naming
 // the file and offset, IOError.
 Result<Recovered> recover(Env& env, const std::string& dir, engine::Store& store, RecoveryMode mode,
-                          bool read_only);
+                          bool read_only, const ProgressFn& progress = {});
 
 }  // namespace caserepo::db

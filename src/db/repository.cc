@@ -76,7 +76,7 @@ class Repository::Impl {
     auto lock = env.lock_file(dir + "/" + storage::kLockName);
     if (!lock.ok()) return lock.error();
     dir_lock_ = std::move(*lock);
-    auto recovered = db::recover(env, dir, store_, options_.recovery, /*read_only=*/false);
+    auto recovered = db::recover(env, dir, store_, options_.recovery, /*read_only=*/false, options_.progress);
     if (!recovered.ok()) return recovered.error();
     recovery_ = std::move(recovered->report);
     checkpoint_seq_ = recovery_.snapshot_seq;
@@ -193,16 +193,21 @@ class Repository::Impl {
     if (nothing_new) return *nothing_new;
 
     storage::SnapshotData data;
+    std::uint64_t total = 0;
     {
       std::shared_lock lock(mutex_);
-      const std::size_t n = store_.entry_count();
-      lock.unlock();
-      data.entries.reserve(n + n / 4);  // no reallocation (of ~200 MB at 1M entries) inside a chunk
+      total = store_.entry_count();
     }
+    data.entries.reserve(total + total / 4);  // no reallocation (of ~200 MB at 1M entries) inside a chunk
     for (std::optional<std::uint64_t> after = 0; after;) {
       std::shared_lock lock(mutex_);
       after = store_.export_after(*after, kCheckpointChunk, data.entries);
+      lock.unlock();
+      if (options_.progress && data.entries.size() % (64 * kCheckpointChunk) == 0) {
+        options_.progress(Progress{"checkpoint: copying", data.entries.size(), total, false});
+      }
     }
+    if (options_.progress) options_.progress(Progress{"checkpoint: copying", data.entries.size(), data.entries.size(), true});
     std::unordered_set<std::string> touched;
     std::vector<engine::StoredEntry> recopied;
     Status rotated = ok_status();

@@ -3,7 +3,11 @@
 //
 // Exit codes: 0 ok, 1 usage, 2 InvalidArgument, 3 NotFound, 4 Conflict,
 // 5 IOError / Corruption / ReadOnly.
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
+#include <memory>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -53,6 +57,44 @@ int fail(const Error& e) {
   std::fprintf(stderr, "%s\n", dump(caserepo::json::to_json(e)).c_str());
   return exit_code(e.code());
 }
+
+// Progress on stderr when it is a terminal: one line rewritten in place,
+// at most ten times a second; nothing at all otherwise.
+class ProgressLine {
+ public:
+  static caserepo::ProgressFn make() {
+    if (!::isatty(STDERR_FILENO)) return {};
+    auto line = std::make_shared<ProgressLine>();
+    return [line](const caserepo::Progress& p) { line->show(p); };
+  }
+  void show(const caserepo::Progress& p) {
+    const auto now = std::chrono::steady_clock::now();
+    if (p.task != task_) {
+      task_ = std::string(p.task);
+      started_ = now;
+    }
+    if (!p.finished && now - shown_ < std::chrono::milliseconds(100)) return;
+    shown_ = now;
+    const double seconds = std::chrono::duration<double>(now - started_).count();
+    const double rate = seconds > 0 ? static_cast<double>(p.done) / seconds : 0;
+    std::string text = task_ + ": " + std::to_string(p.done);
+    if (p.total > 0) text += " of " + std::to_string(p.total);
+    char tail[96];
+    std::snprintf(tail, sizeof tail, " (%.0f/s", rate);
+    text += tail;
+    if (p.total > p.done && rate > 0) {
+      std::snprintf(tail, sizeof tail, ", %.0f s left", static_cast<double>(p.total - p.done) / rate);
+      text += tail;
+    }
+    text += ")";
+    std::fprintf(stderr, "\r%-79s%s", text.c_str(), p.finished ? "\n" : "");
+    std::fflush(stderr);
+  }
+
+ private:
+  std::string task_;
+  std::chrono::steady_clock::time_point started_{}, shown_{};
+};
 
 int usage(const std::string& why) {
   std::fprintf(stderr, "caserepo: %s\n%s", why.c_str(), kUsage);
@@ -180,6 +222,7 @@ int repair_command(const std::string& dir, const caserepo::Options& options) {
 int main(int argc, char** argv) {
   std::string dir = "./caserepo-data";
   caserepo::Options options;
+  options.progress = ProgressLine::make();
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -286,6 +329,7 @@ int main(int argc, char** argv) {
       auto e = repo.create(r);
       if (!e.ok()) return fail(e.error());
       gen.created(*e);
+      if (options.progress && (i % 4096 == 0 || i + 1 == n)) options.progress({"generating", i + 1, n, i + 1 == n});
     }
     std::printf("%s\n", dump(Json{{"generated", n}, {"entries", repo.stats().entries}}).c_str());
     return 0;
