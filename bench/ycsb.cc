@@ -14,6 +14,7 @@
 // threads), p50_us and p99_us.
 #include <benchmark/benchmark.h>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -160,7 +161,6 @@ void register_ycsb_for(std::uint64_t n, bool persistent) {
           std::mt19937_64 rng(state.thread_index() * 7919 + 1);
           std::vector<double> ns;
           ns.reserve(static_cast<std::size_t>(state.max_iterations));
-          std::uint64_t i = 0;
           for (auto _ : state) {
             const bool read = static_cast<int>(rng() % 100) < mix.read_pct;
             const auto t0 = Clock::now();
@@ -174,7 +174,8 @@ void register_ycsb_for(std::uint64_t n, bool persistent) {
               benchmark::DoNotOptimize(peer.get(d.cases[rng() % d.cases.size()]));
             } else if (mix.creates) {
               CreateRequest r;  // a new case of an existing client
-              r.caseId = "y" + std::to_string(state.thread_index()) + "-" + std::to_string(i++) + "-" + system;
+              static std::atomic<std::uint64_t> made{0};  // new cases across every run and thread
+              r.caseId = "y" + std::to_string(made++);
               r.caseType = "LOAN";
               r.clientId = d.clients[rng() % d.clients.size()];
               r.clientType = "PESEL";

@@ -69,6 +69,17 @@ void fix_snapshot_checksums(std::string& b) {
   }
 }
 
+// One case, c1 (LOAN, client 1, OPEN), for inputs that update or read it.
+void seed_case(Repository& repo) {
+  CreateRequest seed;
+  seed.caseId = "c1";
+  seed.caseType = "LOAN";
+  seed.clientId = "1";
+  seed.clientType = "PESEL";
+  seed.status = "OPEN";
+  if (!repo.create(seed).ok()) fail("seed create");
+}
+
 // A log of `n` creates of cases c1..cn, as the engine writes it.
 std::string make_log(std::uint64_t n) {
   std::string log = storage::encode_log_header(1);
@@ -300,13 +311,7 @@ void json_request(const std::uint8_t* data, std::size_t size) {
     if (e.code() != ErrorCode::kInvalidArgument) fail(std::string(what) + ": " + e.to_string());
   };
   Repository repo;
-  CreateRequest seed;
-  seed.caseId = "c1";
-  seed.caseType = "LOAN";
-  seed.clientId = "1";
-  seed.clientType = "PESEL";
-  seed.status = "OPEN";
-  if (!repo.create(seed).ok()) fail("seed create");
+  seed_case(repo);
   switch (data[0] % 3) {
     case 0: {
       auto r = json::parse_create(*parsed);
@@ -353,13 +358,7 @@ void http_request(const std::uint8_t* data, std::size_t size) {
   }();
   static const std::string kDummy = kUsers[0].hash;
   Repository repo;
-  CreateRequest seed;
-  seed.caseId = "c1";
-  seed.caseType = "LOAN";
-  seed.clientId = "1";
-  seed.clientType = "PESEL";
-  seed.status = "OPEN";
-  if (!repo.create(seed).ok()) fail("seed create");
+  seed_case(repo);
   server::Metrics metrics;
   server::Authenticator auth(kUsers, kDummy);
   server::Api api(repo, metrics);

@@ -263,26 +263,7 @@ EntryView Store::view(std::uint32_t slot) const {
   return v;
 }
 
-Entry Store::materialize(std::uint32_t slot) const {
-  const EntryRecord& r = slots_[slot];
-  auto text = [&](Field f) -> const std::string& { return dicts_[index_of(f)].at(r.code(f)).text; };
-  auto nullable = [&](Field f) -> std::optional<std::string> {
-    if (r.code(f) == kNoValue) return std::nullopt;
-    return text(f);
-  };
-  Entry e;
-  e.caseId = text(Field::kCaseId);
-  e.businessKey = nullable(Field::kBusinessKey);
-  e.caseType = text(Field::kCaseType);
-  e.clientId = text(Field::kClientId);
-  e.clientType = text(Field::kClientType);
-  e.status = text(Field::kStatus);
-  if (r.description != kNoValue) e.statusDescription = descriptions_.at(r.description).text;
-  e.source = nullable(Field::kSource);
-  e.creationDate = to_timestamp(r.creation_ms);
-  e.updateDate = to_timestamp(r.update_ms);
-  return e;
-}
+Entry Store::materialize(std::uint32_t slot) const { return view(slot).to_entry(); }
 
 std::size_t Store::posting_bytes() const {
   std::size_t total = live_.bytes() + current_.bytes();

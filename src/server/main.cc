@@ -16,6 +16,7 @@
 
 #include "caserepo/caserepo.h"
 #include "json/wire.h"
+#include "tools/exit_codes.h"
 #include "server/config.h"
 #include "server/router.h"
 #include "server/server.h"
@@ -35,18 +36,9 @@ constexpr const char* kUsage = R"(usage:
   caserepo-server users remove --users FILE --name NAME
 )";
 
-int exit_code(ErrorCode c) {
-  switch (c) {
-    case ErrorCode::kInvalidArgument: return 2;
-    case ErrorCode::kNotFound: return 3;
-    case ErrorCode::kConflict: return 4;
-    default: return 5;
-  }
-}
-
 int fail(const Error& e) {
   std::fprintf(stderr, "%s\n", caserepo::json::to_json(e).dump().c_str());
-  return exit_code(e.code());
+  return caserepo::tools::exit_code(e.code());
 }
 
 int usage(const std::string& why) {

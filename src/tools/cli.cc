@@ -15,6 +15,7 @@
 
 #include "caserepo/caserepo.h"
 #include "json/wire.h"
+#include "tools/exit_codes.h"
 #include "workload/generator.h"
 
 namespace {
@@ -42,20 +43,11 @@ commands:
 exit: 0 ok, 1 usage, 2 InvalidArgument, 3 NotFound, 4 Conflict, 5 IOError/Corruption/ReadOnly
 )";
 
-int exit_code(ErrorCode c) {
-  switch (c) {
-    case ErrorCode::kInvalidArgument: return 2;
-    case ErrorCode::kNotFound: return 3;
-    case ErrorCode::kConflict: return 4;
-    default: return 5;
-  }
-}
-
 std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 int fail(const Error& e) {
   std::fprintf(stderr, "%s\n", dump(caserepo::json::to_json(e)).c_str());
-  return exit_code(e.code());
+  return caserepo::tools::exit_code(e.code());
 }
 
 // Progress on stderr when it is a terminal: one line rewritten in place,
