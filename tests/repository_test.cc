@@ -306,6 +306,8 @@ TEST_F(RepositoryTest, StatsCountEntriesCasesAndOperations) {
   EXPECT_EQ(s.distinctClients, 1u);
   EXPECT_EQ(s.creates, 3u);
   EXPECT_EQ(s.removes, 1u);
+  EXPECT_EQ(s.postingBytes, 0u);  // the walk over every value only when asked for
+  EXPECT_GT(repo_.stats(/*memory=*/true).postingBytes, 0u);
 }
 
 }  // namespace

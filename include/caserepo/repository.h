@@ -40,7 +40,7 @@ struct Stats {
   std::uint64_t creates = 0, updates = 0, removes = 0;  // since construction
   std::uint64_t searches = 0;
   std::uint64_t rebuilds = 0;        // index compactions (see architecture.md)
-  std::uint64_t postingBytes = 0;    // bytes held by posting lists and bitmaps
+  std::uint64_t postingBytes = 0;    // bytes held by posting lists and bitmaps (only from stats(true))
 
   // Persistence (all zero for an in-memory repository).
   bool persistent = false;
@@ -123,7 +123,11 @@ class Repository {
   // (as search()).
   Result<FacetResult> facets(const Filter& filter, FacetField field) const;
 
-  Stats stats() const;
+  // Counts and persistence state: O(1), cheap enough for every health
+  // check. With `memory`, also postingBytes — a walk over every distinct
+  // value (~250 ms at 1M entries, under the read lock): for an operator's
+  // occasional look, not for polling.
+  Stats stats(bool memory = false) const;
 
  private:
   friend class RepositoryInternal;  // white-box door for tests (src/engine/repository_internal.h)

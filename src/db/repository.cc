@@ -237,7 +237,7 @@ class Repository::Impl {
                           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
   }
 
-  Stats stats() const {
+  Stats stats(bool memory) const {
     std::shared_lock lock(mutex_);
     Stats s;
     s.entries = store_.entry_count();
@@ -248,7 +248,7 @@ class Repository::Impl {
     s.removes = removes_.load();
     s.searches = searches_.load(std::memory_order_relaxed);
     s.rebuilds = store_.rebuild_count();
-    s.postingBytes = store_.posting_bytes();
+    if (memory) s.postingBytes = store_.posting_bytes();
     if (journal_) {
       s.persistent = true;
       s.readOnly = journal_->failure().has_value();
@@ -382,7 +382,7 @@ Result<FacetResult> Repository::facets(const Filter& filter, FacetField field) c
   return impl_->facets(filter, field);
 }
 Result<CheckpointInfo> Repository::checkpoint() { return impl_->checkpoint(); }
-Stats Repository::stats() const { return impl_->stats(); }
+Stats Repository::stats(bool memory) const { return impl_->stats(memory); }
 
 engine::Store& RepositoryInternal::store(Repository& repo) { return repo.impl_->store(); }
 

@@ -302,7 +302,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "stats") {
-    std::printf("%s\n", dump(json::to_json(repo.stats())).c_str());
+    std::printf("%s\n", dump(json::to_json(repo.stats(/*memory=*/true))).c_str());
     return 0;
   }
   if (cmd == "checkpoint") {
