@@ -3,6 +3,8 @@
 
 #include "json/wire.h"
 
+#include <random>
+
 namespace caserepo::testing {
 namespace {
 
@@ -34,6 +36,43 @@ TEST(WireTimestampTest, RefusesSignedOrOutOfRangeFields) {
       EXPECT_EQ(t.error().code(), ErrorCode::kInvalidArgument) << bad;
     }
   }
+}
+
+// The hand-written writers of the service's responses give the very bytes
+// nlohmann's dump() gives, for strings with every kind of character.
+TEST(WireDumpTest, TheFastWritersEqualNlohmannsDump) {
+  std::mt19937_64 rng(3);
+  const std::string alphabet = std::string("aZ09 \"\\/\b\f\n\r\t\x01\x1f\x7f") + "żółw€𝄞";
+  auto text = [&] {
+    std::string s;
+    for (int n = static_cast<int>(rng() % 12); n > 0; --n) {
+      const std::size_t i = rng() % alphabet.size();
+      // whole UTF-8 sequences only
+      std::size_t j = i;
+      while (j > 0 && (static_cast<unsigned char>(alphabet[j]) & 0xC0) == 0x80) --j;
+      std::size_t k = j + 1;
+      while (k < alphabet.size() && (static_cast<unsigned char>(alphabet[k]) & 0xC0) == 0x80) ++k;
+      s += alphabet.substr(j, k - j);
+    }
+    return s;
+  };
+  std::vector<Entry> entries;
+  for (int i = 0; i < 300; ++i) {
+    Entry e{text(), std::nullopt, text(), text(), text(), text(), std::nullopt, std::nullopt,
+            Timestamp(std::chrono::milliseconds(static_cast<std::int64_t>(rng() % 4102444800000ULL))),
+            Timestamp(std::chrono::milliseconds(static_cast<std::int64_t>(rng() % 4102444800000ULL)))};
+    if (rng() % 2) e.businessKey = text();
+    if (rng() % 2) e.statusDescription = text();
+    if (rng() % 2) e.source = text();
+    ASSERT_EQ(json::dump(e), json::to_json(e).dump()) << i;
+    entries.push_back(e);
+  }
+  ASSERT_EQ(json::dump(entries), json::to_json(entries).dump());
+  SearchResult r{entries, 3, 20, 12345, 618, std::string("ab12")};
+  EXPECT_EQ(json::dump(r), json::to_json(r).dump());
+  r.nextPageToken.reset();
+  r.content.clear();
+  EXPECT_EQ(json::dump(r), json::to_json(r).dump());
 }
 
 }  // namespace

@@ -241,6 +241,123 @@ std::string format_timestamp(Timestamp t) {
   return buf;
 }
 
+void append_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (const char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[static_cast<unsigned char>(c) >> 4]);
+          out.push_back(kHex[static_cast<unsigned char>(c) & 15]);
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+namespace {
+
+void append_nullable(std::string& out, const std::optional<std::string>& s) {
+  if (s) append_string(out, *s); else out += "null";
+}
+
+void append_timestamp(std::string& out, Timestamp t) {
+  const auto days = std::chrono::floor<std::chrono::days>(t);
+  const std::chrono::year_month_day ymd{days};
+  const int year = static_cast<int>(ymd.year());
+  if (year < 1 || year > 9999) {  // outside what digits below write
+    append_string(out, format_timestamp(t));
+    return;
+  }
+  const std::int64_t ms = (t - days).count();
+  char buf[26] = "\"0000-00-00T00:00:00.000Z";
+  auto put = [&](int at, std::int64_t v, int width) {
+    for (int i = width - 1; i >= 0; --i, v /= 10) buf[at + i] = static_cast<char>('0' + v % 10);
+  };
+  put(1, year, 4);
+  put(6, static_cast<unsigned>(ymd.month()), 2);
+  put(9, static_cast<unsigned>(ymd.day()), 2);
+  put(12, ms / 3600000, 2);
+  put(15, ms / 60000 % 60, 2);
+  put(18, ms / 1000 % 60, 2);
+  put(21, ms % 1000, 3);
+  out.append(buf, 25);
+  out.push_back('"');
+}
+
+void append_entry(std::string& out, const Entry& e) {
+  out += "{\"caseId\":";
+  append_string(out, e.caseId);
+  out += ",\"businessKey\":";
+  append_nullable(out, e.businessKey);
+  out += ",\"caseType\":";
+  append_string(out, e.caseType);
+  out += ",\"clientId\":";
+  append_string(out, e.clientId);
+  out += ",\"clientType\":";
+  append_string(out, e.clientType);
+  out += ",\"status\":";
+  append_string(out, e.status);
+  out += ",\"statusDescription\":";
+  append_nullable(out, e.statusDescription);
+  out += ",\"source\":";
+  append_nullable(out, e.source);
+  out += ",\"creationDate\":";
+  append_timestamp(out, e.creationDate);
+  out += ",\"updateDate\":";
+  append_timestamp(out, e.updateDate);
+  out.push_back('}');
+}
+
+void append_entries(std::string& out, const std::vector<Entry>& entries) {
+  out.push_back('[');
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    append_entry(out, entries[i]);
+  }
+  out.push_back(']');
+}
+
+}  // namespace
+
+std::string dump(const Entry& e) {
+  std::string out;
+  out.reserve(320);
+  append_entry(out, e);
+  return out;
+}
+
+std::string dump(const std::vector<Entry>& entries) {
+  std::string out;
+  out.reserve(320 * entries.size() + 2);
+  append_entries(out, entries);
+  return out;
+}
+
+std::string dump(const SearchResult& r) {
+  std::string out;
+  out.reserve(320 * r.content.size() + 160);
+  out += "{\"content\":";
+  append_entries(out, r.content);
+  out += ",\"page\":" + std::to_string(r.page) + ",\"size\":" + std::to_string(r.size) +
+         ",\"totalElements\":" + std::to_string(r.totalElements) + ",\"totalPages\":" + std::to_string(r.totalPages) +
+         ",\"nextPageToken\":";
+  if (r.nextPageToken) append_string(out, *r.nextPageToken); else out += "null";
+  out.push_back('}');
+  return out;
+}
+
 Json to_json(const Entry& e) {
   auto nullable = [](const std::optional<std::string>& s) { return s ? Json(*s) : Json(nullptr); };
   return Json{{"caseId", e.caseId},

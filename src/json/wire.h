@@ -46,4 +46,14 @@ Json to_json(const Error& e);  // {"error":"NotFound","message":"..."}
 // {"field":"status","counts":{"OPEN":123,...},"missing":0,"totalElements":N}
 Json to_json(FacetField field, const FacetResult& r);
 
+// The service's hot responses written straight into text: the same bytes as
+// to_json(x).dump(), without building a JSON value (whose allocations were
+// most of a search's cost over HTTP).
+std::string dump(const Entry& e);
+std::string dump(const std::vector<Entry>& entries);
+std::string dump(const SearchResult& r);
+// A JSON string literal of `s` appended to `out`, escaped as dump() does
+// (UTF-8 kept as it is: pass valid UTF-8).
+void append_string(std::string& out, std::string_view s);
+
 }  // namespace caserepo::json

@@ -172,7 +172,7 @@ Response Api::run(const Request& req, const Route& route, const Principal* who, 
         if (!request->source) request->source = kLowCodeDefaultSource;
       }
       auto e = repo_.create(*request);
-      return e.ok() ? json_response(http::status::ok, dump(json::to_json(*e)), req) : error_for(e.error(), req);
+      return e.ok() ? json_response(http::status::ok, json::dump(*e), req) : error_for(e.error(), req);
     }
     case Endpoint::kGet:
     case Endpoint::kHistory:
@@ -181,11 +181,11 @@ Response Api::run(const Request& req, const Route& route, const Principal* who, 
       if (!id.ok()) return error_for(id.error(), req);
       if (route.endpoint == Endpoint::kGet) {
         auto e = repo_.get(*id);
-        return e.ok() ? json_response(http::status::ok, dump(json::to_json(*e)), req) : error_for(e.error(), req);
+        return e.ok() ? json_response(http::status::ok, json::dump(*e), req) : error_for(e.error(), req);
       }
       if (route.endpoint == Endpoint::kHistory) {
         auto h = repo_.history(*id);
-        return h.ok() ? json_response(http::status::ok, dump(json::to_json(*h)), req) : error_for(h.error(), req);
+        return h.ok() ? json_response(http::status::ok, json::dump(*h), req) : error_for(h.error(), req);
       }
       auto n = repo_.remove(*id);
       return n.ok() ? json_response(http::status::ok, dump(Json{{"removed", *n}}), req) : error_for(n.error(), req);
@@ -198,7 +198,7 @@ Response Api::run(const Request& req, const Route& route, const Principal* who, 
       auto patch = json::parse_patch(std::get<Json>(body));
       if (!patch.ok()) return error_for(patch.error(), req);
       auto e = repo_.update(*id, *patch);
-      return e.ok() ? json_response(http::status::ok, dump(json::to_json(*e)), req) : error_for(e.error(), req);
+      return e.ok() ? json_response(http::status::ok, json::dump(*e), req) : error_for(e.error(), req);
     }
     case Endpoint::kSearchPost:
     case Endpoint::kSearchGet: {
@@ -216,7 +216,7 @@ Response Api::run(const Request& req, const Route& route, const Principal* who, 
       auto s = json::parse_search(j);
       if (!s.ok()) return error_for(s.error(), req);
       auto r = repo_.search(s->filter, s->page);
-      return r.ok() ? json_response(http::status::ok, dump(json::to_json(*r)), req) : error_for(r.error(), req);
+      return r.ok() ? json_response(http::status::ok, json::dump(*r), req) : error_for(r.error(), req);
     }
     case Endpoint::kFacets: {
       if (!query.empty()) return invalid("POST /v1/facets takes its request in the body, not the query string", req);
