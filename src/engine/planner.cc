@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "engine/intersection.h"
 #include "engine/page_token.h"
 
 namespace caserepo::engine {
@@ -140,23 +141,21 @@ class MatchSet {
     m.sorted_ = std::move(v);
     return m;
   }
-  // The intersection of `base` and `last`, not materialised: counted by
-  // popcount, paged by walking the smaller of the two and testing the
-  // other. Materialising an intersection of common values costs most of a
-  // search (extracting set bits into array containers); a first page needs
-  // a few dozen membership tests. `scratch` and `owned_base` (when `base`
-  // is it) are kept alive; `base` points into them or into the store.
-  static MatchSet lazy_and(std::deque<Bitmap> scratch, std::unique_ptr<Bitmap> owned_base, const Bitmap* base,
-                           const Bitmap* last, std::uint64_t skip_limit) {
+  // The intersection of `operands`, not materialised: counted without
+  // building it (and_cardinality, intersection.h), paged by walking the
+  // smallest operand from the wanted end and testing membership in the
+  // others. Materialising an intersection of common values (CRoaring
+  // extracting set bits into containers, once per AND) cost most of a
+  // search; a first page needs a few dozen membership tests. `scratch`
+  // keeps alive the bitmaps built for the query that operands point into.
+  static MatchSet lazy_and(std::deque<Bitmap> scratch, std::vector<const Bitmap*> operands, std::uint64_t skip_limit) {
     MatchSet m;
     m.scratch_ = std::move(scratch);  // a deque's move keeps its elements in place
-    if (owned_base) {
-      m.owned_ = std::move(owned_base);
-      base = m.owned_.get();
-    }
-    const bool walk_last = last->cardinality() < base->cardinality();
-    m.bitmap_ = walk_last ? last : base;
-    m.filter_ = walk_last ? base : last;
+    auto smallest = std::min_element(operands.begin(), operands.end(),
+                                     [](const Bitmap* a, const Bitmap* b) { return a->cardinality() < b->cardinality(); });
+    m.bitmap_ = *smallest;
+    operands.erase(smallest);
+    m.filters_ = std::move(operands);
     m.skip_limit_ = skip_limit;
     return m;
   }
@@ -164,8 +163,8 @@ class MatchSet {
   // The members as one bitmap (materialising a lazy intersection), or
   // nullptr for a sorted vector (see sorted()).
   const Bitmap* as_bitmap() const {
-    if (filter_) {
-      if (!materialised_) materialised_ = std::make_unique<Bitmap>(*bitmap_ & *filter_);
+    if (!filters_.empty()) {
+      if (!materialised_) materialised_ = std::make_unique<Bitmap>(materialise());
       return materialised_.get();
     }
     return bitmap_;
@@ -174,18 +173,18 @@ class MatchSet {
 
   std::uint64_t count() const {
     if (!count_) {
-      count_ = filter_ ? bitmap_->and_cardinality(*filter_) : bitmap_ ? bitmap_->cardinality() : sorted_.size();
+      count_ = !filters_.empty() ? and_cardinality(operands(bitmap_)) : bitmap_ ? bitmap_->cardinality() : sorted_.size();
     }
     return *count_;
   }
 
   // Number of members < pos.
   std::uint64_t count_below(std::uint32_t pos) const {
-    if (filter_) {
+    if (!filters_.empty()) {
       if (pos == 0) return 0;
       Bitmap below = *bitmap_;
       roaring_bitmap_remove_range(&below.roaring, pos, std::uint64_t{1} << 32);
-      return below.and_cardinality(*filter_);
+      return and_cardinality(operands(&below));
     }
     if (bitmap_) return pos == 0 ? 0 : bitmap_->rank(pos - 1);
     return std::lower_bound(sorted_.begin(), sorted_.end(), pos) - sorted_.begin();
@@ -199,9 +198,9 @@ class MatchSet {
     std::vector<std::uint32_t> out;
     const std::uint64_t total = count();
     if (offset >= total) return out;
-    if (filter_) {
+    if (!filters_.empty()) {
       if (!start && offset > skip_limit_) {
-        MatchSet materialised = owning(*bitmap_ & *filter_);
+        MatchSet materialised = owning(materialise());
         return materialised.slice(offset, n, descending);
       }
       return walk(offset, n, descending, start);
@@ -228,8 +227,26 @@ class MatchSet {
   }
 
  private:
+  // `first` and the filters: every operand of a lazy intersection.
+  std::vector<const Bitmap*> operands(const Bitmap* first) const {
+    std::vector<const Bitmap*> all{first};
+    all.insert(all.end(), filters_.begin(), filters_.end());
+    return all;
+  }
+  Bitmap materialise() const {
+    Bitmap m = *bitmap_ & *filters_[0];
+    for (std::size_t i = 1; i < filters_.size(); ++i) m &= *filters_[i];
+    return m;
+  }
+  bool in_filters(std::uint32_t pos) const {
+    for (const Bitmap* f : filters_) {
+      if (!f->contains(pos)) return false;
+    }
+    return true;
+  }
+
   // Lazy intersection: walk bitmap_ from one end (or from `start`), keep the
-  // members `filter_` has, skip `offset` of them (none when starting at `start`).
+  // members every filter has, skip `offset` of them (none when starting at `start`).
   std::vector<std::uint32_t> walk(std::uint64_t offset, std::uint32_t n, bool descending,
                                   std::optional<std::uint32_t> start) const {
     std::vector<std::uint32_t> out;
@@ -251,7 +268,7 @@ class MatchSet {
     }
     std::uint64_t skip = start ? 0 : offset;
     while (it.has_value && out.size() < n) {
-      if (filter_->contains(it.current_value)) {
+      if (in_filters(it.current_value)) {
         if (skip > 0) {
           --skip;
         } else {
@@ -263,10 +280,10 @@ class MatchSet {
     return out;
   }
 
-  std::deque<Bitmap> scratch_;  // bitmaps built for the query that bitmap_/filter_ may point into
+  std::deque<Bitmap> scratch_;  // bitmaps built for the query that bitmap_/filters_ may point into
   std::unique_ptr<Bitmap> owned_;
   const Bitmap* bitmap_ = nullptr;
-  const Bitmap* filter_ = nullptr;  // lazy intersection with bitmap_
+  std::vector<const Bitmap*> filters_;  // a lazy intersection: bitmap_ ∩ all of them
   std::uint64_t skip_limit_ = 0;
   std::vector<std::uint32_t> sorted_;
   mutable std::optional<std::uint64_t> count_;  // cardinality is O(containers): once
@@ -357,13 +374,11 @@ MatchSet intersect(const Store& store, const Query& q) {
   if (own_creation && q.creation.active) operands.push_back(&range_bitmap(q.slots));
   if (!own_creation && q.update.active) operands.push_back(&range_bitmap(q.touches));
   const MillisRange& cross = own_creation ? q.update : q.creation;
-  const bool lazy_last = operands.size() >= 2 && !cross.active && store.tuning().lazy_skip_limit > 0;
-  for (std::size_t i = 0; i + (lazy_last ? 1 : 0) < operands.size(); ++i) and_with(*operands[i]);
-  if (acc == nullptr) acc = &store.live().in(q.space);
-  if (lazy_last) {
-    return MatchSet::lazy_and(std::move(scratch), owned ? std::make_unique<Bitmap>(std::move(result)) : nullptr, acc,
-                              operands.back(), store.tuning().lazy_skip_limit);
+  if (operands.size() >= 2 && !cross.active && store.tuning().lazy_skip_limit > 0) {
+    return MatchSet::lazy_and(std::move(scratch), std::move(operands), store.tuning().lazy_skip_limit);
   }
+  for (const Bitmap* operand : operands) and_with(*operand);
+  if (acc == nullptr) acc = &store.live().in(q.space);
 
   // The other space's range is not an interval here: test each match, or
   // map the range's entries over, whichever is fewer.

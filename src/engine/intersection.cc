@@ -1,0 +1,153 @@
+#include "engine/intersection.h"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <vector>
+
+#include <roaring/containers/containers.h>
+
+namespace caserepo::engine {
+namespace {
+
+// One container of one bitmap, unwrapped from a copy-on-write share.
+struct Container {
+  const void* data;
+  std::uint8_t type;
+
+  std::uint32_t cardinality() const {
+    switch (type) {
+      case BITSET_CONTAINER_TYPE_CODE: return static_cast<std::uint32_t>(static_cast<const bitset_container_t*>(data)->cardinality);
+      case ARRAY_CONTAINER_TYPE_CODE: return static_cast<std::uint32_t>(static_cast<const array_container_t*>(data)->cardinality);
+      default: {
+        const auto* r = static_cast<const run_container_t*>(data);
+        std::uint32_t n = 0;
+        for (std::int32_t i = 0; i < r->n_runs; ++i) n += r->runs[i].length + 1u;
+        return n;
+      }
+    }
+  }
+
+  bool contains(std::uint16_t v) const {
+    switch (type) {
+      case BITSET_CONTAINER_TYPE_CODE:
+        return (static_cast<const bitset_container_t*>(data)->array[v >> 6] >> (v & 63)) & 1;
+      case ARRAY_CONTAINER_TYPE_CODE: {
+        const auto* a = static_cast<const array_container_t*>(data);
+        return std::binary_search(a->array, a->array + a->cardinality, v);
+      }
+      default: {
+        const auto* r = static_cast<const run_container_t*>(data);
+        // The last run starting at or before v.
+        const rle16_t* begin = r->runs;
+        const rle16_t* end = begin + r->n_runs;
+        const rle16_t* it = std::upper_bound(begin, end, v, [](std::uint16_t x, const rle16_t& run) { return x < run.value; });
+        if (it == begin) return false;
+        --it;
+        return v <= static_cast<std::uint32_t>(it->value) + it->length;
+      }
+    }
+  }
+
+  // Calls f(v) for every member, ascending.
+  template <class F>
+  void for_each(F&& f) const {
+    switch (type) {
+      case BITSET_CONTAINER_TYPE_CODE: {
+        const std::uint64_t* words = static_cast<const bitset_container_t*>(data)->array;
+        for (std::uint32_t w = 0; w < 1024; ++w) {
+          for (std::uint64_t bits = words[w]; bits != 0; bits &= bits - 1) {
+            f(static_cast<std::uint16_t>(w * 64 + static_cast<std::uint32_t>(std::countr_zero(bits))));
+          }
+        }
+        return;
+      }
+      case ARRAY_CONTAINER_TYPE_CODE: {
+        const auto* a = static_cast<const array_container_t*>(data);
+        for (std::int32_t i = 0; i < a->cardinality; ++i) f(a->array[i]);
+        return;
+      }
+      default: {
+        const auto* r = static_cast<const run_container_t*>(data);
+        for (std::int32_t i = 0; i < r->n_runs; ++i) {
+          for (std::uint32_t v = r->runs[i].value; v <= static_cast<std::uint32_t>(r->runs[i].value) + r->runs[i].length; ++v) {
+            f(static_cast<std::uint16_t>(v));
+          }
+        }
+      }
+    }
+  }
+};
+
+Container container_at(const roaring_array_t& ra, std::int32_t i) {
+  const void* data = ra.containers[i];
+  std::uint8_t type = ra.typecodes[i];
+  if (type == SHARED_CONTAINER_TYPE_CODE) {
+    const auto* shared = static_cast<const shared_container_t*>(data);
+    data = shared->container;
+    type = shared->typecode;
+  }
+  return {data, type};
+}
+
+// |c[0] ∩ ... ∩ c[n-1]| for the containers of one key.
+std::uint64_t and_cardinality(std::span<const Container> c) {
+  if (std::all_of(c.begin(), c.end(), [](const Container& x) { return x.type == BITSET_CONTAINER_TYPE_CODE; })) {
+    std::uint64_t n = 0;
+    for (std::uint32_t w = 0; w < 1024; ++w) {
+      std::uint64_t word = ~std::uint64_t{0};
+      for (const Container& x : c) word &= static_cast<const bitset_container_t*>(x.data)->array[w];
+      n += static_cast<std::uint64_t>(std::popcount(word));
+    }
+    return n;
+  }
+  // Probe the members of the smallest container against the others.
+  std::size_t smallest = 0;
+  std::uint32_t least = c[0].cardinality();
+  for (std::size_t i = 1; i < c.size(); ++i) {
+    const std::uint32_t n = c[i].cardinality();
+    if (n < least) {
+      least = n;
+      smallest = i;
+    }
+  }
+  std::uint64_t n = 0;
+  c[smallest].for_each([&](std::uint16_t v) {
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      if (i != smallest && !c[i].contains(v)) return;
+    }
+    ++n;
+  });
+  return n;
+}
+
+}  // namespace
+
+std::uint64_t and_cardinality(std::span<const Bitmap* const> bitmaps) {
+  if (bitmaps.size() == 1) return bitmaps[0]->cardinality();
+  if (bitmaps.size() == 2) return bitmaps[0]->and_cardinality(*bitmaps[1]);
+  // Drive by the bitmap with the fewest containers; find each of its keys in
+  // the others with a cursor each (keys are sorted).
+  std::vector<const roaring_array_t*> ra;
+  for (const Bitmap* b : bitmaps) ra.push_back(&b->roaring.high_low_container);
+  std::sort(ra.begin(), ra.end(), [](const roaring_array_t* a, const roaring_array_t* b) { return a->size < b->size; });
+  std::vector<std::int32_t> cursor(ra.size(), 0);
+  std::vector<Container> containers(ra.size());
+  std::uint64_t total = 0;
+  for (std::int32_t i = 0; i < ra[0]->size; ++i) {
+    const std::uint16_t key = ra[0]->keys[i];
+    containers[0] = container_at(*ra[0], i);
+    bool everywhere = true;
+    for (std::size_t b = 1; b < ra.size() && everywhere; ++b) {
+      const roaring_array_t& r = *ra[b];
+      std::int32_t& at = cursor[b];
+      at = static_cast<std::int32_t>(std::lower_bound(r.keys + at, r.keys + r.size, key) - r.keys);
+      everywhere = at < r.size && r.keys[at] == key;
+      if (everywhere) containers[b] = container_at(r, at);
+    }
+    if (everywhere) total += and_cardinality(std::span<const Container>(containers));
+  }
+  return total;
+}
+
+}  // namespace caserepo::engine

@@ -1,0 +1,19 @@
+// The size of an intersection of several Roaring bitmaps, computed without
+// materialising it (nor any pairwise intersection): container by container,
+// bitsets ANDed word by word and popcounted, the smallest array or run
+// probed against the others. Debian's CRoaring 0.2.66 has this only for two
+// bitmaps (roaring_bitmap_and_cardinality); a search with three or four
+// common values used to materialise the first ANDs, most of its time.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "engine/posting.h"
+
+namespace caserepo::engine {
+
+// |b[0] ∩ b[1] ∩ ... ∩ b[n-1]|. REQUIRES: n ≥ 1.
+std::uint64_t and_cardinality(std::span<const Bitmap* const> bitmaps);
+
+}  // namespace caserepo::engine

@@ -1,0 +1,67 @@
+// The multi-way intersection count against CRoaring's own AND, over bitmaps
+// of every container kind (arrays, bitsets, runs, copy-on-write shares).
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "engine/intersection.h"
+
+namespace caserepo::engine {
+namespace {
+
+Bitmap random_bitmap(std::mt19937_64& rng) {
+  Bitmap b;
+  const int chunks = 1 + static_cast<int>(rng() % 12);
+  for (int c = 0; c < chunks; ++c) {
+    const std::uint32_t base = static_cast<std::uint32_t>(rng() % 20) << 16;  // shared keys across bitmaps
+    switch (rng() % 4) {
+      case 0:  // sparse: an array container
+        for (int i = static_cast<int>(rng() % 300); i > 0; --i) b.add(base + static_cast<std::uint32_t>(rng() % 65536));
+        break;
+      case 1:  // dense: a bitset container
+        for (int i = 0; i < 20000; ++i) b.add(base + static_cast<std::uint32_t>(rng() % 65536));
+        break;
+      case 2: {  // runs
+        const std::uint32_t from = static_cast<std::uint32_t>(rng() % 60000);
+        b.addRange(base + from, base + from + 1 + static_cast<std::uint32_t>(rng() % 5000));
+        break;
+      }
+      default:  // every other value: dense, not runs
+        for (std::uint32_t v = static_cast<std::uint32_t>(rng() % 2); v < 65536; v += 2 + static_cast<std::uint32_t>(rng() % 3)) b.add(base + v);
+    }
+  }
+  if (rng() % 2) b.runOptimize();
+  return b;
+}
+
+TEST(IntersectionTest, CountsEqualTheMaterialisedIntersection) {
+  std::mt19937_64 rng(11);
+  for (int round = 0; round < 400; ++round) {
+    const int n = 1 + static_cast<int>(rng() % 5);
+    std::vector<Bitmap> owned;
+    for (int i = 0; i < n; ++i) owned.push_back(random_bitmap(rng));
+    if (rng() % 3 == 0) {  // copy-on-write shares of containers
+      owned[0].setCopyOnWrite(true);
+      Bitmap copy = owned[0];
+      copy.setCopyOnWrite(true);
+      owned.push_back(copy);
+    }
+    std::vector<const Bitmap*> bitmaps;
+    for (const Bitmap& b : owned) bitmaps.push_back(&b);
+    Bitmap expected = *bitmaps[0];
+    for (std::size_t i = 1; i < bitmaps.size(); ++i) expected &= *bitmaps[i];
+    ASSERT_EQ(and_cardinality(bitmaps), expected.cardinality()) << "round " << round << ", " << bitmaps.size() << " bitmaps";
+  }
+}
+
+TEST(IntersectionTest, DisjointKeysGiveZero) {
+  Bitmap a, b, c;
+  a.add(1);
+  b.add(1u << 16);
+  c.add(1);
+  const Bitmap* bitmaps[] = {&a, &b, &c};
+  EXPECT_EQ(and_cardinality(bitmaps), 0u);
+}
+
+}  // namespace
+}  // namespace caserepo::engine
