@@ -47,7 +47,7 @@ inline constexpr std::uint32_t kTombstone = kNoValue;
 struct Tuning {
   std::uint64_t probe_limit = 256;               // largest driver the probe plan walks
   std::uint64_t min_waste_for_rebuild = 1u << 16;  // holes/tombstones before compaction
-  // A bitmap plan leaves its last AND unmaterialised (count by popcount,
+  // A bitmap plan leaves its ANDs unmaterialised (count by intersection count,
   // page by walking the smaller side) unless a page skips more matches
   // than this; 0 always materialises.
   std::uint64_t lazy_skip_limit = 1000;
