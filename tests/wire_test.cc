@@ -65,6 +65,9 @@ TEST(WireDumpTest, TheFastWritersEqualNlohmannsDump) {
     if (rng() % 2) e.statusDescription = text();
     if (rng() % 2) e.source = text();
     ASSERT_EQ(json::dump(e), json::to_json(e).dump()) << i;
+    EntryView v{e.caseId, e.businessKey, e.caseType, e.clientId, e.clientType, e.status,
+                e.statusDescription, e.source, e.creationDate, e.updateDate};
+    ASSERT_EQ(json::dump(v), json::dump(e)) << i;
     entries.push_back(e);
   }
   ASSERT_EQ(json::dump(entries), json::to_json(entries).dump());

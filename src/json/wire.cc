@@ -268,7 +268,8 @@ void append_string(std::string& out, std::string_view s) {
 
 namespace {
 
-void append_nullable(std::string& out, const std::optional<std::string>& s) {
+template <class S>
+void append_nullable(std::string& out, const std::optional<S>& s) {
   if (s) append_string(out, *s); else out += "null";
 }
 
@@ -296,7 +297,8 @@ void append_timestamp(std::string& out, Timestamp t) {
   out.push_back('"');
 }
 
-void append_entry(std::string& out, const Entry& e) {
+template <class E>  // Entry or EntryView
+void append_entry(std::string& out, const E& e) {
   out += "{\"caseId\":";
   append_string(out, e.caseId);
   out += ",\"businessKey\":";
@@ -332,6 +334,13 @@ void append_entries(std::string& out, const std::vector<Entry>& entries) {
 }  // namespace
 
 std::string dump(const Entry& e) {
+  std::string out;
+  out.reserve(320);
+  append_entry(out, e);
+  return out;
+}
+
+std::string dump(const EntryView& e) {
   std::string out;
   out.reserve(320);
   append_entry(out, e);

@@ -50,6 +50,7 @@ Json to_json(FacetField field, const FacetResult& r);
 // to_json(x).dump(), without building a JSON value (whose allocations were
 // most of a search's cost over HTTP).
 std::string dump(const Entry& e);
+std::string dump(const EntryView& e);
 std::string dump(const std::vector<Entry>& entries);
 std::string dump(const SearchResult& r);
 // A JSON string literal of `s` appended to `out`, escaped as dump() does

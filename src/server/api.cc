@@ -180,8 +180,9 @@ Response Api::run(const Request& req, const Route& route, const Principal* who, 
       auto id = case_id_param(query);
       if (!id.ok()) return error_for(id.error(), req);
       if (route.endpoint == Endpoint::kGet) {
-        auto e = repo_.get(*id);
-        return e.ok() ? json_response(http::status::ok, json::dump(*e), req) : error_for(e.error(), req);
+        std::string body;  // written from the stored strings in place, no Entry copied
+        auto found = repo_.visit(*id, [&](const EntryView& v) { body = json::dump(v); });
+        return found.ok() ? json_response(http::status::ok, std::move(body), req) : error_for(found.error(), req);
       }
       if (route.endpoint == Endpoint::kHistory) {
         auto h = repo_.history(*id);
