@@ -279,12 +279,7 @@ TEST_F(HundredCreatesTest, PointInTimeRecoveryIsRepairOnOpen) {
 TEST(RecoveryModeTest, AbsoluteConsistencyRefusesEvenATornTailAndChangesNothing) {
   FaultEnv env;
   ManualClock clock;
-  {
-    auto repo = Repository::open(kDir, options_for(env, clock));
-    ASSERT_TRUE(repo.ok());
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE((*repo)->create(request("k", "LOAN", "NEW")).ok());
-  }
-  const std::string log = path_ending(env.files(), "/log-");
+  const std::string log = log_after_creates(env, clock, 3);
   const std::string torn = env.files()[log].substr(0, env.files()[log].size() - 3);
   env.set_file(log, torn);
   Options strict = options_for(env, clock);
@@ -303,12 +298,7 @@ TEST(RecoveryModeTest, AbsoluteConsistencyRefusesEvenATornTailAndChangesNothing)
 TEST(RecoveryModeTest, VerifyReportsATornTailWithoutCuttingIt) {
   FaultEnv env;
   ManualClock clock;
-  {
-    auto repo = Repository::open(kDir, options_for(env, clock));
-    ASSERT_TRUE(repo.ok());
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE((*repo)->create(request("k", "LOAN", "NEW")).ok());
-  }
-  const std::string log = path_ending(env.files(), "/log-");
+  const std::string log = log_after_creates(env, clock, 3);
   const std::string torn = env.files()[log] + std::string("\x01\x02\x03", 3);
   env.set_file(log, torn);
   auto v = verify(kDir, options_for(env, clock));

@@ -208,15 +208,7 @@ TEST(CrashTest, EveryIoOperationEveryPolicyEveryTearKeepsEveryAcknowledgedSynced
 TEST(CrashTest, CuttingATornTailIsDurableBeforeAnyWrite) {
   FaultEnv env;
   ManualClock clock;
-  {
-    auto repo = Repository::open(kDir, options_for(env, clock));
-    ASSERT_TRUE(repo.ok());
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE((*repo)->create(request("k", "LOAN", "NEW")).ok());
-  }
-  std::string log;
-  for (const auto& [path, data] : env.files()) {
-    if (path.find("/log-") != std::string::npos) log = path;
-  }
+  const std::string log = log_after_creates(env, clock, 3);
   env.set_file(log, env.files()[log].substr(0, env.files()[log].size() - 7));  // the last record, torn
   const std::size_t before = env.trace().size();
   auto repo = Repository::open(kDir, options_for(env, clock));

@@ -31,7 +31,9 @@ std::string Metrics::render(const Stats& s) const {
     std::snprintf(line, sizeof line, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
     out += line;
   };
-  auto value = [&](const char* name, double v) {
+  // A metric with one unlabelled sample.
+  auto single = [&](const char* name, const char* type, const char* help, double v) {
+    metric(name, type, help);
     std::snprintf(line, sizeof line, "%s %.17g\n", name, v);
     out += line;
   };
@@ -70,33 +72,26 @@ std::string Metrics::render(const Stats& s) const {
                   static_cast<unsigned long long>(n));
     out += line;
   }
-  metric("caserepo_auth_failures_total", "counter", "Requests refused for missing or wrong credentials.");
-  value("caserepo_auth_failures_total", static_cast<double>(auth_failures_.load()));
-  metric("caserepo_auth_throttled_total", "counter", "Requests refused because their client or user failed too often.");
-  value("caserepo_auth_throttled_total", static_cast<double>(throttled_.load()));
-  metric("caserepo_http_connections", "gauge", "Open connections.");
-  value("caserepo_http_connections", static_cast<double>(connections_.load()));
-  metric("caserepo_http_connections_total", "counter", "Connections accepted.");
-  value("caserepo_http_connections_total", static_cast<double>(connections_total_.load()));
-  metric("caserepo_http_connections_refused_total", "counter", "Connections closed at once because the cap was reached.");
-  value("caserepo_http_connections_refused_total", static_cast<double>(connections_refused_.load()));
+  single("caserepo_auth_failures_total", "counter",
+         "Requests refused for missing or wrong credentials.", static_cast<double>(auth_failures_.load()));
+  single("caserepo_auth_throttled_total", "counter",
+         "Requests refused because their client or user failed too often.", static_cast<double>(throttled_.load()));
+  single("caserepo_http_connections", "gauge", "Open connections.", static_cast<double>(connections_.load()));
+  single("caserepo_http_connections_total", "counter",
+         "Connections accepted.", static_cast<double>(connections_total_.load()));
+  single("caserepo_http_connections_refused_total", "counter",
+         "Connections closed at once because the cap was reached.", static_cast<double>(connections_refused_.load()));
 
-  metric("caserepo_entries", "gauge", "Live status entries.");
-  value("caserepo_entries", static_cast<double>(s.entries));
-  metric("caserepo_cases", "gauge", "Live cases.");
-  value("caserepo_cases", static_cast<double>(s.cases));
-  metric("caserepo_log_bytes_since_checkpoint", "gauge", "Bytes in the log since the last checkpoint.");
-  value("caserepo_log_bytes_since_checkpoint", static_cast<double>(s.logBytesSinceCheckpoint));
-  metric("caserepo_log_last_seq", "gauge", "Sequence number of the last log record.");
-  value("caserepo_log_last_seq", static_cast<double>(s.lastSeq));
-  metric("caserepo_log_synced_seq", "gauge", "Log records up to here are fsynced.");
-  value("caserepo_log_synced_seq", static_cast<double>(s.syncedSeq));
-  metric("caserepo_log_syncs_total", "counter", "fsyncs of the log.");
-  value("caserepo_log_syncs_total", static_cast<double>(s.syncs));
-  metric("caserepo_checkpoints_total", "counter", "Checkpoints written since start.");
-  value("caserepo_checkpoints_total", static_cast<double>(s.checkpoints));
-  metric("caserepo_read_only", "gauge", "1 after a persistence failure: writes are refused.");
-  value("caserepo_read_only", s.readOnly ? 1 : 0);
+  single("caserepo_entries", "gauge", "Live status entries.", static_cast<double>(s.entries));
+  single("caserepo_cases", "gauge", "Live cases.", static_cast<double>(s.cases));
+  single("caserepo_log_bytes_since_checkpoint", "gauge",
+         "Bytes in the log since the last checkpoint.", static_cast<double>(s.logBytesSinceCheckpoint));
+  single("caserepo_log_last_seq", "gauge", "Sequence number of the last log record.", static_cast<double>(s.lastSeq));
+  single("caserepo_log_synced_seq", "gauge", "Log records up to here are fsynced.", static_cast<double>(s.syncedSeq));
+  single("caserepo_log_syncs_total", "counter", "fsyncs of the log.", static_cast<double>(s.syncs));
+  single("caserepo_checkpoints_total", "counter",
+         "Checkpoints written since start.", static_cast<double>(s.checkpoints));
+  single("caserepo_read_only", "gauge", "1 after a persistence failure: writes are refused.", s.readOnly ? 1 : 0);
   metric("caserepo_operations_total", "counter", "Repository operations since start, by kind.");
   std::snprintf(line, sizeof line,
                 "caserepo_operations_total{op=\"create\"} %llu\ncaserepo_operations_total{op=\"update\"} %llu\n"

@@ -96,4 +96,18 @@ Options options_for(Env& env, ManualClock& clock, FsyncPolicy policy) {
   return o;
 }
 
+std::string log_after_creates(FaultEnv& env, ManualClock& clock, int creates) {
+  {
+    auto repo = Repository::open(kDataDir, options_for(env, clock));
+    if (!repo.ok()) throw std::runtime_error("open: " + repo.error().to_string());
+    for (int i = 0; i < creates; ++i) {
+      if (!(*repo)->create(request("k", "LOAN", "NEW")).ok()) throw std::runtime_error("create failed");
+    }
+  }
+  for (const auto& [path, data] : env.files()) {
+    if (path.find("/log-") != std::string::npos) return path;
+  }
+  throw std::runtime_error("no log in " + kDataDir);
+}
+
 }  // namespace caserepo::testing

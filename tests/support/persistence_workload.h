@@ -40,4 +40,8 @@ std::vector<std::vector<Entry>> expected_states(const std::vector<Op>& ops);
 
 Options options_for(Env& env, ManualClock& clock, FsyncPolicy policy = FsyncPolicy::kAlways);
 
+// Opens a repository in env, acknowledges `creates` creates, closes it, and
+// returns the path of the log that holds them.
+std::string log_after_creates(FaultEnv& env, ManualClock& clock, int creates);
+
 }  // namespace caserepo::testing
