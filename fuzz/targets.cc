@@ -380,8 +380,10 @@ void http_request(const std::uint8_t* data, std::size_t size) {
     const unsigned status = res.result_int();
     if (status == 500) fail("500: " + res.body());
     if (status < 200 || status > 503) fail("status " + std::to_string(status));
+    // The metrics page, the console's files and its redirect are not JSON; everything else is.
     const bool metrics_page = parser.get().target() == "/metrics" && status == 200;
-    if (!metrics_page) {
+    const bool console_file = info.route == "console" && status < 400;
+    if (!metrics_page && !console_file) {
       auto body = json::parse(res.body());
       if (!body.ok()) fail("response body is not JSON: " + res.body().substr(0, 200));
       if (status >= 400 && (!body->is_object() || !body->contains("error") || !body->contains("message"))) {
