@@ -42,7 +42,15 @@ for policy in ["always", "interval", "none"]:
         threads = [threading.Thread(target=writer, args=(w,)) for w in range(8)]
         for th in threads:
             th.start()
-        time.sleep(rng.uniform(0.3, 1.5))
+        # Kill once this round has at least 40 acknowledged creates (a slow
+        # disk under a sanitizer manages only a few dozen fsyncs a second, so
+        # a fixed sleep could leave nothing to check), then at a random point
+        # shortly after, so the kill lands mid-batch.
+        before = len(acked)
+        deadline = time.monotonic() + 60
+        while len(acked) - before < 40 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, 0.5))
         server.kill9()
         stop.set()
         for th in threads:
@@ -51,7 +59,7 @@ for policy in ["always", "interval", "none"]:
     server = Server(binary, data, users, "--fsync", policy, "--access-log", "off").start()
     c = Client(server, "writer", "w-secret")
     missing = [case for case in sorted(acked) if c.request("GET", f"{API}/v1?caseId={case}")[0] != 200]
-    t.check(f"{policy}: acknowledged creates", len(acked) > 100, f"only {len(acked)} acknowledged")
+    t.check(f"{policy}: acknowledged creates", len(acked) >= 120, f"only {len(acked)} acknowledged")
     t.equal(f"{policy}: every acknowledged create survived 3 kill -9s", missing[:5], [])
     print(f"{policy}: {len(acked)} creates acknowledged over 3 kill -9 rounds, {len(missing)} missing", flush=True)
     t.equal(f"{policy}: clean shutdown", server.stop(), 0)
