@@ -284,9 +284,11 @@ void snapshot_loader(const std::uint8_t* data, std::size_t size) {
     return;
   }
   engine::Store store;
-  const std::size_t n = snap->entries.size();
-  store.restore(std::move(snap->entries), snap->counters);
+  const std::size_t n = snap->image.entry_count();
+  if (store.restore(std::move(snap->image))) return;  // a value listed twice: refused
   if (store.entry_count() != n) fail("restored another number of entries");
+  store.rebuild();  // the compaction path builds the postings again from the restored codes
+  if (store.entry_count() != n) fail("compaction changed the number of entries");
 }
 
 void manifest(const std::uint8_t* data, std::size_t size) {

@@ -97,8 +97,10 @@ Result<Recovered> recover(Env& env, const std::string& dir, engine::Store& store
     auto snap = storage::parse_snapshot(*bytes, path);
     if (!snap.ok()) return snap.error();
     if (snap->covered_seq != manifest.snapshot_seq) return Error::Corruption(path + ": covers another seq than its name");
-    report.snapshot_entries = snap->entries.size();
-    store.restore(std::move(snap->entries), snap->counters);
+    report.snapshot_entries = snap->image.entry_count();
+    if (auto bad = store.restore(std::move(snap->image))) {
+      return Error::Corruption(path + " at offset " + std::to_string(storage::kSnapshotHeaderSize) + ": " + *bad);
+    }
     report_progress("loading snapshot", report.snapshot_entries, report.snapshot_entries, true);
   }
   report.snapshot_seq = manifest.snapshot_seq;

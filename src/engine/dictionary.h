@@ -56,6 +56,22 @@ class Dictionary {
     return v;
   }
 
+  // Adds `text` with the next code; nullptr when it is already there. One
+  // hash probe instead of intern's two, for bulk loading distinct values.
+  const Value* add(std::string_view text) {
+    const std::uint32_t code = free_codes_.empty() ? next_code_ : free_codes_.back();
+    auto [it, added] = values_.insert(Value{std::string(text), code, Payload{}});
+    if (!added) return nullptr;
+    if (free_codes_.empty()) {
+      ++next_code_;
+    } else {
+      free_codes_.pop_back();
+    }
+    if (code >= by_code_.size()) by_code_.resize(code + 1, nullptr);
+    by_code_[code] = &*it;
+    return &*it;
+  }
+
   void erase(std::uint32_t code) {
     const Value* v = find(code);
     if (v == nullptr) return;
@@ -65,6 +81,12 @@ class Dictionary {
   }
 
   std::size_t size() const noexcept { return values_.size(); }
+  // One past the highest code ever given (codes of erased values included).
+  std::uint32_t code_bound() const noexcept { return next_code_; }
+  void reserve(std::size_t n) {
+    values_.reserve(n);
+    by_code_.reserve(n);
+  }
 
   template <class F>
   void for_each(F&& f) const {

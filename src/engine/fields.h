@@ -26,6 +26,13 @@ inline constexpr std::array<Field, kFieldCount> kAllFields = {
 
 constexpr std::size_t index_of(Field f) noexcept { return static_cast<std::size_t>(f); }
 
+// The field's name in the SPEC's data model.
+constexpr const char* field_name(Field f) noexcept {
+  constexpr const char* kNames[kFieldCount] = {"caseId", "businessKey", "caseType", "clientId",
+                                               "clientType", "status",  "source"};
+  return kNames[index_of(f)];
+}
+
 // Code of a null field (businessKey, source, statusDescription).
 inline constexpr std::uint32_t kNoValue = std::numeric_limits<std::uint32_t>::max();
 

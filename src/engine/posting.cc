@@ -37,6 +37,23 @@ void Posting::remove(std::uint32_t slot, std::uint32_t touch) {
   small_.erase(at);
 }
 
+void Posting::assign_small(std::span<const Member> members) {
+  assert(members.size() <= kPromoteAt);
+  big_.reset();
+  small_.assign(members.begin(), members.end());
+  count_ = static_cast<std::uint32_t>(members.size());
+}
+
+void Posting::assign_big(std::span<const std::uint32_t> slots, std::span<const std::uint32_t> touches) {
+  assert(slots.size() == touches.size() && slots.size() > kPromoteAt);
+  decltype(small_)().swap(small_);
+  big_ = std::make_unique<DualBitmap>();
+  // Sorted input: add_many appends container by container.
+  big_->by_space[0].addMany(slots.size(), slots.data());
+  big_->by_space[1].addMany(touches.size(), touches.data());
+  count_ = static_cast<std::uint32_t>(slots.size());
+}
+
 std::uint32_t Posting::last_slot() const {
   assert(count_ > 0);
   if (big_) return big_->in(Space::kCreation).maximum();

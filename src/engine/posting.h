@@ -69,6 +69,12 @@ class Posting {
   void add(std::uint32_t slot, std::uint32_t touch);
   void remove(std::uint32_t slot, std::uint32_t touch);
 
+  // Bulk building (restore, compaction), replacing any members.
+  // REQUIRES: members sorted by slot, at most kPromoteAt of them.
+  void assign_small(std::span<const Member> members);
+  // REQUIRES: slots and touches each sorted, of one size above kPromoteAt.
+  void assign_big(std::span<const std::uint32_t> slots, std::span<const std::uint32_t> touches);
+
   // REQUIRES: !empty(). The newest member (highest slot).
   std::uint32_t last_slot() const;
 

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cassert>
+#include <atomic>
+#include <exception>
 #include <numeric>
+#include <thread>
 
 namespace caserepo::engine {
 namespace {
@@ -11,6 +14,40 @@ namespace {
 constexpr std::uint64_t kPositionLimit = (std::uint64_t{1} << 32) - (std::uint64_t{1} << 24);
 
 Timestamp to_timestamp(std::int64_t ms) { return Timestamp(std::chrono::milliseconds(ms)); }
+
+// Runs task(0) .. task(n-1) on the calling thread and, on a machine with
+// more than one core, one helper: fields are independent (each has its own
+// dictionary), so restore and compaction build two at a time. Tasks are
+// taken in order, largest first. An exception (bad_alloc) in either thread
+// reaches the caller once both are done.
+template <class Task>
+void run_two_at_a_time(std::size_t n, Task&& task) {
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr failed[2];
+  auto worker = [&](int w) {
+    try {
+      for (std::size_t i; (i = next.fetch_add(1)) < n;) task(i);
+    } catch (...) {
+      failed[w] = std::current_exception();
+      next = n;
+    }
+  };
+  if (std::thread::hardware_concurrency() > 1) {
+    std::thread helper(worker, 1);
+    worker(0);
+    helper.join();
+  } else {
+    worker(0);
+  }
+  for (const auto& e : failed) {
+    if (e) std::rethrow_exception(e);
+  }
+}
+
+// Largest first: caseId has nearly a value per entry.
+constexpr std::array<Field, kFieldCount> kBuildOrder = {Field::kCaseId,   Field::kBusinessKey, Field::kClientId,
+                                                        Field::kStatus,   Field::kCaseType,    Field::kClientType,
+                                                        Field::kSource};
 
 }  // namespace
 
@@ -221,25 +258,61 @@ void Store::export_case(std::string_view caseId, std::vector<StoredEntry>& out) 
   if (const Posting* entries = case_entries(caseId)) entries->for_each_slot([&](std::uint32_t slot) { out.push_back(stored(slot)); });
 }
 
-void Store::restore(std::vector<StoredEntry> entries, const StoreCounters& counters) {
+std::optional<std::string> Store::restore(StoreImage image) {
   assert(slots_.empty());
-  slots_.reserve(entries.size());
-  for (StoredEntry& e : entries) {
-    EntryRecord r;
-    r.seq = e.seq;
-    r.touch_seq = e.touch_seq;
-    r.creation_ms = e.creation_ms;
-    r.update_ms = e.update_ms;
-    intern_all(r, e.caseId, e.businessKey, e.caseType, e.clientId, e.clientType, e.status, e.source,
-               e.statusDescription);
-    slots_.push_back(r);
+  const auto n = static_cast<std::uint32_t>(image.entry_count());
+  slots_.resize(n);
+  for (std::uint32_t slot = 0; slot < n; ++slot) {
+    EntryRecord& r = slots_[slot];
+    r.seq = image.seq[slot];
+    r.creation_ms = image.creation_ms[slot];
+    for (Field f : kAllFields) r.codes[index_of(f)] = image.codes[index_of(f)][slot];
+    r.description = image.description[slot];
   }
-  live_count_ = slots_.size();
-  next_seq_ = counters.next_seq;
-  next_touch_seq_ = counters.next_touch_seq;
-  last_stamp_ = counters.last_stamp_ms;
-  rebuild();  // touch order, postings, live and current sets
-  --rebuilds_;  // a restore is not a compaction
+  for (std::uint32_t t = 0; t < n; ++t) {
+    EntryRecord& r = slots_[image.touch_slot[t]];
+    r.touch = t;
+    r.touch_seq = image.touch_seq[t];
+    r.update_ms = image.touch_ms[t];
+  }
+  touch_slot_ = std::move(image.touch_slot);
+  touch_seq_ = std::move(image.touch_seq);
+  touch_ms_ = std::move(image.touch_ms);
+  live_count_ = n;
+  next_seq_ = image.counters.next_seq;
+  next_touch_seq_ = image.counters.next_touch_seq;
+  last_stamp_ = image.counters.last_stamp_ms;
+
+  // A fresh dictionary hands out codes 0, 1, 2...: value i gets code i
+  // again (Dictionary::add refuses a text listed twice).
+  auto restore_descriptions = [&]() -> std::optional<std::string> {
+    descriptions_.reserve(image.descriptions.size());
+    for (std::uint32_t i = 0; i < image.descriptions.size(); ++i) {
+      if (descriptions_.add(image.descriptions[i]) == nullptr) return "statusDescription value listed twice";
+    }
+    for (std::uint32_t code : image.description) {
+      if (code != kNoValue) ++descriptions_.at(code).payload;
+    }
+    return std::nullopt;
+  };
+  std::vector<std::uint32_t> touch(n);
+  for (std::uint32_t slot = 0; slot < n; ++slot) touch[slot] = slots_[slot].touch;
+  std::vector<std::uint32_t> newest;
+  std::optional<std::string> bad[kFieldCount + 1];
+  run_two_at_a_time(kFieldCount + 1, [&](std::size_t task) {
+    if (task == kFieldCount) {
+      bad[task] = restore_descriptions();
+      return;
+    }
+    const Field f = kBuildOrder[task];
+    bad[task] = build_field(f, image.codes[index_of(f)], touch, &image.values[index_of(f)],
+                            f == Field::kCaseId ? &newest : nullptr);
+  });
+  for (auto& b : bad) {
+    if (b) return b;
+  }
+  build_sets(std::move(newest));
+  return std::nullopt;
 }
 
 EntryView Store::view(std::uint32_t slot) const {
@@ -316,34 +389,126 @@ void Store::rebuild() {
   ++rebuilds_;
   std::vector<EntryRecord> live_records;
   live_records.reserve(live_count_);
-  for (const EntryRecord& r : slots_) {
-    if (r.live()) live_records.push_back(r);
+  std::vector<std::uint32_t> new_slot(slots_.size(), kTombstone);
+  for (std::uint32_t slot = 0; slot < slots_.size(); ++slot) {
+    if (!slots_[slot].live()) continue;
+    new_slot[slot] = static_cast<std::uint32_t>(live_records.size());
+    live_records.push_back(slots_[slot]);
   }
-  // Update order: live entries by touch_seq.
-  std::vector<std::uint32_t> by_touch(live_records.size());
-  std::iota(by_touch.begin(), by_touch.end(), 0u);
-  std::sort(by_touch.begin(), by_touch.end(),
-            [&](std::uint32_t a, std::uint32_t b) { return live_records[a].touch_seq < live_records[b].touch_seq; });
-  touch_slot_.assign(by_touch.begin(), by_touch.end());
-  touch_seq_.resize(by_touch.size());
-  touch_ms_.resize(by_touch.size());
-  for (std::uint32_t t = 0; t < by_touch.size(); ++t) {
-    EntryRecord& r = live_records[by_touch[t]];
-    r.touch = t;
-    touch_seq_[t] = r.touch_seq;
-    touch_ms_[t] = r.update_ms;
+  // Update order: the touch positions still in use, in the order they are.
+  std::vector<std::uint32_t> touch_slot;
+  std::vector<std::uint64_t> touch_seq;
+  std::vector<std::int64_t> touch_ms;
+  touch_slot.reserve(live_records.size());
+  touch_seq.reserve(live_records.size());
+  touch_ms.reserve(live_records.size());
+  for (std::uint32_t t = 0; t < touch_slot_.size(); ++t) {
+    if (touch_slot_[t] == kTombstone) continue;
+    const std::uint32_t slot = new_slot[touch_slot_[t]];
+    EntryRecord& r = live_records[slot];
+    r.touch = static_cast<std::uint32_t>(touch_slot.size());
+    touch_slot.push_back(slot);
+    touch_seq.push_back(r.touch_seq);
+    touch_ms.push_back(r.update_ms);
   }
   slots_ = std::move(live_records);
+  touch_slot_ = std::move(touch_slot);
+  touch_seq_ = std::move(touch_seq);
+  touch_ms_ = std::move(touch_ms);
+  build_postings(columns());
+}
 
-  for (auto& dict : dicts_) dict.for_each([](const auto& v) { v.payload = Posting{}; });
-  live_ = DualBitmap{};
-  current_ = DualBitmap{};
-  for (std::uint32_t slot = 0; slot < slots_.size(); ++slot) index(slot, false);
-  const auto& cases = dicts_[index_of(Field::kCaseId)];
-  cases.for_each([&](const auto& v) {
-    const std::uint32_t newest = v.payload.last_slot();
-    current_.add(newest, slots_[newest].touch);
+Store::Columns Store::columns() const {
+  Columns c;
+  for (auto& codes : c.codes) codes.resize(slots_.size());
+  c.touch.resize(slots_.size());
+  for (std::size_t slot = 0; slot < slots_.size(); ++slot) {
+    const EntryRecord& r = slots_[slot];
+    for (std::size_t f = 0; f < kFieldCount; ++f) c.codes[f][slot] = r.codes[f];
+    c.touch[slot] = r.touch;
+  }
+  return c;
+}
+
+Store::MembersByCode Store::members_by_code(std::span<const std::uint32_t> codes, std::span<const std::uint32_t> touch,
+                                            std::uint32_t bound) {
+  MembersByCode m;
+  m.start.assign(std::size_t{bound} + 1, 0);
+  for (std::uint32_t c : codes) {
+    if (c != kNoValue) ++m.start[c + 1];
+  }
+  std::partial_sum(m.start.begin(), m.start.end(), m.start.begin());
+  std::vector<std::uint32_t> cursor(m.start.begin(), m.start.end() - 1);
+  m.members.resize(m.start[bound]);
+  for (std::uint32_t slot = 0; slot < codes.size(); ++slot) {
+    const std::uint32_t c = codes[slot];
+    if (c != kNoValue) m.members[cursor[c]++] = Posting::Member{slot, touch[slot]};
+  }
+  return m;
+}
+
+void Store::assign(Posting& posting, std::span<const Posting::Member> members, PostingScratch& scratch) {
+  if (members.size() <= Posting::kPromoteAt) {
+    posting.assign_small(members);
+    return;
+  }
+  scratch.slots.clear();
+  scratch.touches.clear();
+  for (const Posting::Member& m : members) {
+    scratch.slots.push_back(m.slot);
+    scratch.touches.push_back(m.touch);
+  }
+  // Entries never updated keep touch order = slot order.
+  if (!std::is_sorted(scratch.touches.begin(), scratch.touches.end())) {
+    std::sort(scratch.touches.begin(), scratch.touches.end());
+  }
+  posting.assign_big(scratch.slots, scratch.touches);
+}
+
+std::optional<std::string> Store::build_field(Field f, std::span<const std::uint32_t> codes,
+                                              std::span<const std::uint32_t> touch, const TextColumn* values,
+                                              std::vector<std::uint32_t>* newest) {
+  auto& dict = dicts_[index_of(f)];
+  const std::uint32_t bound = values ? static_cast<std::uint32_t>(values->size()) : dict.code_bound();
+  if (values) dict.reserve(values->size());
+  const MembersByCode m = members_by_code(codes, touch, bound);
+  PostingScratch scratch;
+  for (std::uint32_t c = 0; c < bound; ++c) {
+    const FieldDictionary::Value* v;
+    if (values) {
+      v = dict.add((*values)[c]);
+      if (v == nullptr) return std::string(field_name(f)) + " value listed twice";
+    } else if ((v = dict.find(c)) == nullptr) {
+      continue;  // a free code
+    }
+    assign(v->payload, m.of(c), scratch);
+    if (newest) newest->push_back(m.of(c).back().slot);
+  }
+  return std::nullopt;
+}
+
+void Store::build_postings(const Columns& columns) {
+  std::vector<std::uint32_t> newest;
+  run_two_at_a_time(kFieldCount, [&](std::size_t task) {
+    const Field f = kBuildOrder[task];
+    build_field(f, columns.codes[index_of(f)], columns.touch, nullptr, f == Field::kCaseId ? &newest : nullptr);
   });
+  build_sets(std::move(newest));
+}
+
+void Store::build_sets(std::vector<std::uint32_t> newest) {
+  const auto n = static_cast<std::uint32_t>(slots_.size());
+  live_ = DualBitmap{};
+  live_.by_space[0].addRange(0, n);
+  live_.by_space[1].addRange(0, n);
+  std::sort(newest.begin(), newest.end());
+  std::vector<std::uint32_t> touches;
+  touches.reserve(newest.size());
+  for (std::uint32_t slot : newest) touches.push_back(slots_[slot].touch);
+  std::sort(touches.begin(), touches.end());
+  current_ = DualBitmap{};
+  current_.by_space[0].addMany(newest.size(), newest.data());
+  current_.by_space[1].addMany(touches.size(), touches.data());
   for (auto* d : {&live_, &current_}) {
     d->by_space[0].runOptimize();
     d->by_space[1].runOptimize();

@@ -17,22 +17,12 @@ namespace {
 constexpr auto kArchiveFlags = boost::archive::no_header | boost::archive::no_codecvt;
 
 // Strings: u32 length (checked before allocating) + bytes.
-void save_text(boost::archive::binary_oarchive& ar, const std::string& s) {
-  const auto n = static_cast<std::uint32_t>(s.size());
-  ar << n;
-  ar.save_binary(s.data(), s.size());
-}
 void load_text(boost::archive::binary_iarchive& ar, std::string& s) {
   std::uint32_t n = 0;
   ar >> n;
   if (n > kMaxDescriptionBytes) throw std::runtime_error("string length " + std::to_string(n) + " over the limit");
   s.resize(n);
   ar.load_binary(s.data(), n);
-}
-void save_opt(boost::archive::binary_oarchive& ar, const std::optional<std::string>& s) {
-  const std::uint8_t present = s ? 1 : 0;
-  ar << present;
-  if (s) save_text(ar, *s);
 }
 void load_opt(boost::archive::binary_iarchive& ar, std::optional<std::string>& s) {
   std::uint8_t present = 0;
@@ -44,33 +34,8 @@ void load_opt(boost::archive::binary_iarchive& ar, std::optional<std::string>& s
   }
 }
 
-std::string encode_frame(const engine::StoredEntry* begin, const engine::StoredEntry* end) {
-  std::string payload;
-  {
-    boost::iostreams::stream<boost::iostreams::back_insert_device<std::string>> out(payload);
-    boost::archive::binary_oarchive ar(out, kArchiveFlags);
-    const auto count = static_cast<std::uint32_t>(end - begin);
-    ar << count;
-    for (const auto* e = begin; e != end; ++e) {
-      ar << e->seq << e->touch_seq << e->creation_ms << e->update_ms;
-      save_text(ar, e->caseId);
-      save_opt(ar, e->businessKey);
-      save_text(ar, e->caseType);
-      save_text(ar, e->clientId);
-      save_text(ar, e->clientType);
-      save_text(ar, e->status);
-      save_opt(ar, e->statusDescription);
-      save_opt(ar, e->source);
-    }
-  }
-  std::string frame;
-  put_u32(frame, util::crc32c(payload));
-  put_u32(frame, static_cast<std::uint32_t>(payload.size()));
-  frame += payload;
-  return frame;
-}
-
-void decode_frame(std::string_view payload, std::vector<engine::StoredEntry>& out) {
+// Version 1: one record per entry.
+void decode_v1_frame(std::string_view payload, std::vector<engine::StoredEntry>& out) {
   boost::iostreams::stream<boost::iostreams::array_source> in(payload.data(), payload.size());
   boost::archive::binary_iarchive ar(in, kArchiveFlags);
   std::uint32_t count = 0;
@@ -96,44 +61,107 @@ Error corruption(const std::string& name, std::uint64_t offset, const std::strin
   return Error::Corruption(name + " at offset " + std::to_string(offset) + ": " + what);
 }
 
-// The invariants the store is built on; a snapshot breaking them is damaged.
-std::optional<std::string> check_entries(const SnapshotData& d) {
-  using engine::check_text;
-  std::vector<std::pair<std::uint64_t, std::int64_t>> touches;
-  touches.reserve(d.entries.size());
-  const engine::StoredEntry* prev = nullptr;
-  for (const auto& e : d.entries) {
-    if (prev && (e.seq <= prev->seq || e.creation_ms < prev->creation_ms)) return "entries out of creation order";
-    if (e.seq >= d.counters.next_seq || e.touch_seq >= d.counters.next_touch_seq || e.update_ms < e.creation_ms ||
-        e.update_ms > d.counters.last_stamp_ms) {
-      return "entry beyond the snapshot's counters";
+}  // namespace
+
+
+namespace {
+
+using OArchive = boost::archive::binary_oarchive;
+using IArchive = boost::archive::binary_iarchive;
+
+// Bytes a version-2 entry takes at least: its row in the entries and the
+// touches sections. An entry count beyond the file's size is a lie.
+constexpr std::uint64_t kV2EntryBytes = 8 + 8 + 4 * engine::kFieldCount + 4 + 4 + 8 + 8;
+constexpr std::uint64_t kV1EntryBytes = 40;
+
+template <class T>
+void save_array(OArchive& ar, const std::vector<T>& v, std::size_t begin, std::size_t n) {
+  ar.save_binary(v.data() + begin, n * sizeof(T));
+}
+// Appends n elements to v (the caller has bounded n).
+template <class T>
+void load_array(IArchive& ar, std::vector<T>& v, std::size_t n) {
+  const std::size_t old = v.size();
+  v.resize(old + n);
+  ar.load_binary(v.data() + old, n * sizeof(T));
+}
+
+// Column 0-6: a field's values; 7: statusDescription's.
+template <class Image>
+auto& column_at(Image& image, std::size_t column) {
+  return column < engine::kFieldCount ? image.values[column] : image.descriptions;
+}
+
+// Version 2: one section's rows, appended to `image`.
+void decode_v2_frame(std::string_view payload, engine::StoreImage& image, std::uint64_t entry_count,
+                     std::uint8_t& last_section) {
+  boost::iostreams::stream<boost::iostreams::array_source> in(payload.data(), payload.size());
+  IArchive ar(in, kArchiveFlags);
+  std::uint8_t section = 0;
+  ar >> section;
+  if (section < last_section) throw std::runtime_error("sections out of order");
+  last_section = section;
+  auto rows = [&](std::size_t have) {
+    std::uint32_t n = 0;
+    ar >> n;
+    if (n == 0 || n > kSnapshotFrameRows) throw std::runtime_error("frame row count " + std::to_string(n));
+    if (have + n > entry_count) throw std::runtime_error("more rows than the header's entry count");
+    return n;
+  };
+  switch (static_cast<SnapshotSection>(section)) {
+    case SnapshotSection::kValues: {
+      std::uint8_t column = 0;
+      ar >> column;
+      if (column > engine::kFieldCount) throw std::runtime_error("no value column " + std::to_string(column));
+      engine::TextColumn& values = column_at(image, column);
+      const std::uint32_t n = rows(values.size());
+      std::vector<std::uint32_t> lengths;
+      load_array(ar, lengths, n);
+      std::uint64_t total = 0;
+      for (std::uint32_t length : lengths) {
+        if (length > kMaxDescriptionBytes) throw std::runtime_error("value length " + std::to_string(length) + " over the limit");
+        total += length;
+      }
+      if (total > payload.size()) throw std::runtime_error("value bytes run past the frame");
+      const std::size_t old = values.bytes.size();
+      values.bytes.resize(old + total);
+      ar.load_binary(values.bytes.data() + old, total);
+      std::uint64_t end = old;
+      for (std::uint32_t length : lengths) values.ends.push_back(end += length);
+      break;
     }
-    for (const std::string* s : {&e.caseId, &e.caseType, &e.clientId, &e.clientType, &e.status}) {
-      if (check_text("field", *s, kMaxFieldBytes)) return "invalid field value";
+    case SnapshotSection::kEntries: {
+      const std::uint32_t n = rows(image.seq.size());
+      load_array(ar, image.seq, n);
+      load_array(ar, image.creation_ms, n);
+      for (auto& codes : image.codes) load_array(ar, codes, n);
+      load_array(ar, image.description, n);
+      break;
     }
-    for (const auto* s : {&e.businessKey, &e.source}) {
-      if (*s && check_text("field", **s, kMaxFieldBytes)) return "invalid field value";
+    case SnapshotSection::kTouches: {
+      const std::uint32_t n = rows(image.touch_slot.size());
+      load_array(ar, image.touch_slot, n);
+      load_array(ar, image.touch_seq, n);
+      load_array(ar, image.touch_ms, n);
+      break;
     }
-    if (e.statusDescription && check_text("statusDescription", *e.statusDescription, kMaxDescriptionBytes)) {
-      return "invalid statusDescription";
-    }
-    touches.emplace_back(e.touch_seq, e.update_ms);
-    prev = &e;
+    default:
+      throw std::runtime_error("unknown section " + std::to_string(section));
   }
-  std::sort(touches.begin(), touches.end());
-  for (std::size_t i = 1; i < touches.size(); ++i) {
-    if (touches[i].first == touches[i - 1].first || touches[i].second < touches[i - 1].second) {
-      return "entries out of update order";
-    }
-  }
-  return std::nullopt;
+  if (in.peek() != std::char_traits<char>::eof()) throw std::runtime_error("frame has trailing bytes");
 }
 
 }  // namespace
 
 Result<std::uint64_t> write_snapshot(Env& env, const std::string& path, const SnapshotData& d) {
+  const engine::StoreImage image = engine::image_of(d.entries, d.counters);
   auto file = env.open_writable(path, /*truncate=*/true);
   if (!file.ok()) return file.error();
+  std::uint64_t size = 0;
+  auto append = [&](std::string_view bytes) {
+    size += bytes.size();
+    return (*file)->append(bytes);
+  };
   std::string header(kSnapshotMagic);
   put_u32(header, kSnapshotVersion);
   put_u64(header, d.covered_seq);
@@ -142,42 +170,97 @@ Result<std::uint64_t> write_snapshot(Env& env, const std::string& path, const Sn
   put_u64(header, d.counters.next_touch_seq);
   put_u64(header, static_cast<std::uint64_t>(d.counters.last_stamp_ms));
   put_u32(header, util::crc32c(header));
-  std::uint64_t size = header.size();
-  if (auto s = (*file)->append(header); !s.ok()) return s.error();
+  if (auto s = append(header); !s.ok()) return s.error();
+
   std::uint64_t frames = 0;
-  for (std::size_t i = 0; i < d.entries.size(); i += kSnapshotFrameEntries) {
-    const auto* begin = d.entries.data() + i;
-    const auto* end = d.entries.data() + std::min<std::size_t>(d.entries.size(), i + kSnapshotFrameEntries);
-    const std::string frame = encode_frame(begin, end);
-    if (auto s = (*file)->append(frame); !s.ok()) return s.error();
-    size += frame.size();
+  auto write_frame = [&](SnapshotSection section, auto&& fill) {
+    std::string payload;
+    {
+      boost::iostreams::stream<boost::iostreams::back_insert_device<std::string>> out(payload);
+      OArchive ar(out, kArchiveFlags);
+      ar << static_cast<std::uint8_t>(section);
+      fill(ar);
+    }
+    std::string frame_header;
+    put_u32(frame_header, util::crc32c(payload));
+    put_u32(frame_header, static_cast<std::uint32_t>(payload.size()));
     ++frames;
+    if (auto s = append(frame_header); !s.ok()) return s;
+    return append(payload);
+  };
+
+  for (std::uint8_t column = 0; column <= engine::kFieldCount; ++column) {
+    const engine::TextColumn& values = column_at(image, column);
+    for (std::size_t i = 0; i < values.size();) {
+      const std::uint64_t begin = i == 0 ? 0 : values.ends[i - 1];
+      std::vector<std::uint32_t> lengths;
+      for (std::uint64_t at = begin; i < values.size() && lengths.size() < kSnapshotFrameRows &&
+                                     values.ends[i] - begin <= kSnapshotFrameValueBytes;
+           ++i) {
+        lengths.push_back(static_cast<std::uint32_t>(values.ends[i] - at));
+        at = values.ends[i];
+      }
+      const std::uint64_t end = values.ends[i - 1];
+      auto s = write_frame(SnapshotSection::kValues, [&](OArchive& ar) {
+        ar << column << static_cast<std::uint32_t>(lengths.size());
+        save_array(ar, lengths, 0, lengths.size());
+        ar.save_binary(values.bytes.data() + begin, end - begin);
+      });
+      if (!s.ok()) return s.error();
+    }
   }
+  const std::size_t n = image.entry_count();
+  for (std::size_t i = 0; i < n; i += kSnapshotFrameRows) {
+    const auto rows = static_cast<std::uint32_t>(std::min<std::size_t>(kSnapshotFrameRows, n - i));
+    auto s = write_frame(SnapshotSection::kEntries, [&](OArchive& ar) {
+      ar << rows;
+      save_array(ar, image.seq, i, rows);
+      save_array(ar, image.creation_ms, i, rows);
+      for (const auto& codes : image.codes) save_array(ar, codes, i, rows);
+      save_array(ar, image.description, i, rows);
+    });
+    if (!s.ok()) return s.error();
+  }
+  for (std::size_t i = 0; i < n; i += kSnapshotFrameRows) {
+    const auto rows = static_cast<std::uint32_t>(std::min<std::size_t>(kSnapshotFrameRows, n - i));
+    auto s = write_frame(SnapshotSection::kTouches, [&](OArchive& ar) {
+      ar << rows;
+      save_array(ar, image.touch_slot, i, rows);
+      save_array(ar, image.touch_seq, i, rows);
+      save_array(ar, image.touch_ms, i, rows);
+    });
+    if (!s.ok()) return s.error();
+  }
+
   std::string footer(kSnapshotFooterMagic);
   put_u64(footer, frames);
-  put_u64(footer, d.entries.size());
+  put_u64(footer, n);
   put_u32(footer, util::crc32c(footer));
-  if (auto s = (*file)->append(footer); !s.ok()) return s.error();
+  if (auto s = append(footer); !s.ok()) return s.error();
   if (auto s = (*file)->sync(); !s.ok()) return s.error();
   if (auto s = (*file)->close(); !s.ok()) return s.error();
-  return size + footer.size();
+  return size;
 }
 
-Result<SnapshotData> parse_snapshot(std::string_view bytes, const std::string& name) {
+Result<LoadedSnapshot> parse_snapshot(std::string_view bytes, const std::string& name) {
   if (bytes.size() < kSnapshotHeaderSize + kSnapshotFooterSize) return corruption(name, 0, "file is too short");
   const char* h = bytes.data();
   if (bytes.substr(0, 8) != kSnapshotMagic) return corruption(name, 0, "not a caserepo snapshot (bad magic)");
   if (get_u32(h + 52) != util::crc32c(h, 52)) return corruption(name, 0, "header checksum mismatch");
-  if (get_u32(h + 8) != kSnapshotVersion) return corruption(name, 8, "snapshot version is not supported");
-  SnapshotData d;
-  d.covered_seq = get_u64(h + 12);
+  const std::uint32_t version = get_u32(h + 8);
+  if (version < kOldestSnapshotVersion || version > kSnapshotVersion) {
+    return corruption(name, 8, "snapshot version " + std::to_string(version) + " is not supported");
+  }
+  LoadedSnapshot loaded;
+  engine::StoreImage& image = loaded.image;
+  loaded.covered_seq = get_u64(h + 12);
   const std::uint64_t count = get_u64(h + 20);
-  d.counters.next_seq = get_u64(h + 28);
-  d.counters.next_touch_seq = get_u64(h + 36);
-  d.counters.last_stamp_ms = static_cast<std::int64_t>(get_u64(h + 44));
-  // Each entry takes at least 40 bytes: a count beyond the file's size is a lie.
-  if (count > bytes.size() / 40) return corruption(name, 20, "entry count larger than the file can hold");
-  d.entries.reserve(count);
+  image.counters.next_seq = get_u64(h + 28);
+  image.counters.next_touch_seq = get_u64(h + 36);
+  image.counters.last_stamp_ms = static_cast<std::int64_t>(get_u64(h + 44));
+  if (count > bytes.size() / (version == 1 ? kV1EntryBytes : kV2EntryBytes)) {
+    return corruption(name, 20, "entry count larger than the file can hold");
+  }
 
   const std::uint64_t footer_at = bytes.size() - kSnapshotFooterSize;
   const char* f = bytes.data() + footer_at;
@@ -187,6 +270,19 @@ Result<SnapshotData> parse_snapshot(std::string_view bytes, const std::string& n
   const std::uint64_t frames = get_u64(f + 8);
   if (get_u64(f + 16) != count) return corruption(name, footer_at, "footer and header disagree on the entry count");
 
+  std::vector<engine::StoredEntry> v1_entries;  // version 1 only
+  if (version == 1) {
+    v1_entries.reserve(count);
+  } else {
+    image.seq.reserve(count);
+    image.creation_ms.reserve(count);
+    for (auto& codes : image.codes) codes.reserve(count);
+    image.description.reserve(count);
+    image.touch_slot.reserve(count);
+    image.touch_seq.reserve(count);
+    image.touch_ms.reserve(count);
+  }
+  std::uint8_t last_section = 0;
   std::uint64_t pos = kSnapshotHeaderSize;
   for (std::uint64_t i = 0; i < frames; ++i) {
     if (footer_at - pos < kFrameHeaderSize) return corruption(name, pos, "frame header runs into the footer");
@@ -198,17 +294,27 @@ Result<SnapshotData> parse_snapshot(std::string_view bytes, const std::string& n
     const std::string_view payload = bytes.substr(pos + kFrameHeaderSize, length);
     if (util::crc32c(payload) != crc) return corruption(name, pos, "frame checksum mismatch");
     try {
-      decode_frame(payload, d.entries);
+      if (version == 1) {
+        decode_v1_frame(payload, v1_entries);
+        if (v1_entries.size() > count) return corruption(name, pos, "more entries than the header says");
+      } else {
+        decode_v2_frame(payload, image, count, last_section);
+      }
     } catch (const std::exception& e) {
       return corruption(name, pos, std::string("frame does not decode: ") + e.what());
     }
-    if (d.entries.size() > count) return corruption(name, pos, "more entries than the header says");
     pos += kFrameHeaderSize + length;
   }
   if (pos != footer_at) return corruption(name, pos, "bytes between the last frame and the footer");
-  if (d.entries.size() != count) return corruption(name, pos, "fewer entries than the header says");
-  if (auto bad = check_entries(d)) return corruption(name, kSnapshotHeaderSize, *bad);
-  return d;
+  if (version == 1) {
+    const engine::StoreCounters counters = image.counters;
+    image = engine::image_of(v1_entries, counters);
+  }
+  if (image.entry_count() != count || image.touch_slot.size() != count) {
+    return corruption(name, pos, "fewer entries than the header says");
+  }
+  if (auto bad = engine::check_image(image)) return corruption(name, kSnapshotHeaderSize, *bad);
+  return loaded;
 }
 
 }  // namespace caserepo::storage
