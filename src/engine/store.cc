@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <cassert>
-#include <atomic>
-#include <exception>
 #include <numeric>
-#include <thread>
+
+#include "util/two_at_a_time.h"
 
 namespace caserepo::engine {
 namespace {
@@ -14,35 +13,6 @@ namespace {
 constexpr std::uint64_t kPositionLimit = (std::uint64_t{1} << 32) - (std::uint64_t{1} << 24);
 
 Timestamp to_timestamp(std::int64_t ms) { return Timestamp(std::chrono::milliseconds(ms)); }
-
-// Runs task(0) .. task(n-1) on the calling thread and, on a machine with
-// more than one core, one helper: fields are independent (each has its own
-// dictionary), so restore and compaction build two at a time. Tasks are
-// taken in order, largest first. An exception (bad_alloc) in either thread
-// reaches the caller once both are done.
-template <class Task>
-void run_two_at_a_time(std::size_t n, Task&& task) {
-  std::atomic<std::size_t> next{0};
-  std::exception_ptr failed[2];
-  auto worker = [&](int w) {
-    try {
-      for (std::size_t i; (i = next.fetch_add(1)) < n;) task(i);
-    } catch (...) {
-      failed[w] = std::current_exception();
-      next = n;
-    }
-  };
-  if (std::thread::hardware_concurrency() > 1) {
-    std::thread helper(worker, 1);
-    worker(0);
-    helper.join();
-  } else {
-    worker(0);
-  }
-  for (const auto& e : failed) {
-    if (e) std::rethrow_exception(e);
-  }
-}
 
 // Largest first: caseId has nearly a value per entry.
 constexpr std::array<Field, kFieldCount> kBuildOrder = {Field::kCaseId,   Field::kBusinessKey, Field::kClientId,
@@ -299,7 +269,7 @@ std::optional<std::string> Store::restore(StoreImage image) {
   for (std::uint32_t slot = 0; slot < n; ++slot) touch[slot] = slots_[slot].touch;
   std::vector<std::uint32_t> newest;
   std::optional<std::string> bad[kFieldCount + 1];
-  run_two_at_a_time(kFieldCount + 1, [&](std::size_t task) {
+  util::run_two_at_a_time(kFieldCount + 1, [&](std::size_t task) {
     if (task == kFieldCount) {
       bad[task] = restore_descriptions();
       return;
@@ -489,7 +459,7 @@ std::optional<std::string> Store::build_field(Field f, std::span<const std::uint
 
 void Store::build_postings(const Columns& columns) {
   std::vector<std::uint32_t> newest;
-  run_two_at_a_time(kFieldCount, [&](std::size_t task) {
+  util::run_two_at_a_time(kFieldCount, [&](std::size_t task) {
     const Field f = kBuildOrder[task];
     build_field(f, columns.codes[index_of(f)], columns.touch, nullptr, f == Field::kCaseId ? &newest : nullptr);
   });

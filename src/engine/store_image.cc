@@ -6,6 +6,7 @@
 
 #include "caserepo/requests.h"
 #include "engine/validation.h"
+#include "util/two_at_a_time.h"
 
 namespace caserepo::engine {
 namespace {
@@ -21,7 +22,6 @@ class Interner {
     if (added) column_.push_back(text);
     return it->second;
   }
-  std::uint32_t code(const std::optional<std::string>& text) { return text ? code(std::string_view(*text)) : kNoValue; }
 
  private:
   TextColumn& column_;
@@ -71,26 +71,33 @@ StoreImage image_of(std::span<const StoredEntry> entries, const StoreCounters& c
   const std::size_t n = entries.size();
   image.seq.reserve(n);
   image.creation_ms.reserve(n);
-  for (auto& codes : image.codes) codes.reserve(n);
-  image.description.reserve(n);
-
-  std::vector<Interner> interners;
-  interners.reserve(kFieldCount);
-  for (auto& column : image.values) interners.emplace_back(column);
-  Interner descriptions(image.descriptions);
   for (const StoredEntry& e : entries) {
     image.seq.push_back(e.seq);
     image.creation_ms.push_back(e.creation_ms);
-    auto put = [&](Field f, std::uint32_t code) { image.codes[index_of(f)].push_back(code); };
-    put(Field::kCaseId, interners[index_of(Field::kCaseId)].code(std::string_view(e.caseId)));
-    put(Field::kBusinessKey, interners[index_of(Field::kBusinessKey)].code(e.businessKey));
-    put(Field::kCaseType, interners[index_of(Field::kCaseType)].code(std::string_view(e.caseType)));
-    put(Field::kClientId, interners[index_of(Field::kClientId)].code(std::string_view(e.clientId)));
-    put(Field::kClientType, interners[index_of(Field::kClientType)].code(std::string_view(e.clientType)));
-    put(Field::kStatus, interners[index_of(Field::kStatus)].code(std::string_view(e.status)));
-    put(Field::kSource, interners[index_of(Field::kSource)].code(e.source));
-    image.description.push_back(descriptions.code(e.statusDescription));
   }
+  // One column at a time, two at once (each has its own interner).
+  using ValueOf = std::optional<std::string_view> (*)(const StoredEntry&);
+  using V = std::optional<std::string_view>;
+  static constexpr ValueOf kValueOf[kFieldCount + 1] = {
+      [](const StoredEntry& e) -> V { return e.caseId; },
+      [](const StoredEntry& e) -> V { return e.businessKey; },
+      [](const StoredEntry& e) -> V { return e.caseType; },
+      [](const StoredEntry& e) -> V { return e.clientId; },
+      [](const StoredEntry& e) -> V { return e.clientType; },
+      [](const StoredEntry& e) -> V { return e.status; },
+      [](const StoredEntry& e) -> V { return e.source; },
+      [](const StoredEntry& e) -> V { return e.statusDescription; },
+  };
+  util::run_two_at_a_time(kFieldCount + 1, [&](std::size_t column) {
+    const bool description = column == kFieldCount;
+    Interner interner(description ? image.descriptions : image.values[column]);
+    std::vector<std::uint32_t>& codes = description ? image.description : image.codes[column];
+    codes.reserve(n);
+    for (const StoredEntry& e : entries) {
+      const V v = kValueOf[column](e);
+      codes.push_back(v ? interner.code(*v) : kNoValue);
+    }
+  });
 
   // Update order: by touch_seq (ties, which check_image rejects, by slot).
   image.touch_slot.resize(n);
