@@ -65,8 +65,9 @@ struct YcsbData {
   }
 };
 
-std::string scratch(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("caserepo-ycsb-" + std::to_string(::getpid()) + "-" + name);
+std::string scratch(std::uint64_t n, const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("caserepo-ycsb-" + std::to_string(::getpid()) + "-" + std::to_string(n) + "-" + name);
   std::filesystem::remove_all(dir);
   return dir.string();
 }
@@ -76,6 +77,9 @@ YcsbData& ycsb_data(std::uint64_t n, bool persistent) {
   static std::map<std::pair<std::uint64_t, bool>, std::unique_ptr<YcsbData>> all;
   auto& slot = all[{n, persistent}];
   if (slot) return *slot;
+  // Cells of one data set run together: drop the previous set (its files
+  // and gigabytes) before loading the next.
+  for (auto& [key, other] : all) other.reset();
   slot = std::make_unique<YcsbData>();
   YcsbData& d = *slot;
   Options mem;
@@ -119,7 +123,7 @@ YcsbData& ycsb_data(std::uint64_t n, bool persistent) {
     Options o;
     o.fsync = FsyncPolicy::kNone;  // loading
     const std::string name = policy == FsyncPolicy::kInterval ? "caserepo-interval" : "caserepo-always";
-    const std::string dir = scratch(name);
+    const std::string dir = scratch(n, name);
     d.scratch.push_back(dir);
     { auto loaded = load(o, dir); (void)loaded->checkpoint(); }
     o.fsync = policy;
@@ -128,7 +132,7 @@ YcsbData& ycsb_data(std::uint64_t n, bool persistent) {
     d.peers[name] = make_caserepo_peer(std::move(*repo));
   }
   for (const char* sync : {"NORMAL", "FULL"}) {
-    const std::string file = scratch(sync) + ".db";
+    const std::string file = scratch(n, std::string(sync) + ".db");
     d.scratch.push_back(file);
     d.peers[std::string("sqlite-wal-") + sync] = std::make_unique<Serialized>(make_sqlite_file_peer(entries, SqliteFile{file, sync}));
   }
