@@ -17,7 +17,8 @@ def parse(path):
     for b in data["benchmarks"]:
         if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
             continue
-        name = re.sub(r"(/iterations:\d+)?(/real_time)?$", "", b["run_name"] if "run_name" in b else b["name"])
+        # Google Benchmark's suffixes: /iterations:N, /min_time:T, /real_time, /threads:N
+        name = re.sub(r"(/(iterations|min_time|threads):[^/]+|/real_time)+$", "", b["run_name"] if "run_name" in b else b["name"])
         m = re.match(r"(.*)/N=(\d+)/([^/]+)$", name)
         if not m:
             continue
@@ -107,9 +108,9 @@ def main():
                 if a not in r or b not in r:
                     continue
                 label = mix if len(pairs) == 1 else f"{mix} ({a.split('-')[1]} vs {b.split('-')[-1]})"
-                ratio = r[a]["ops_per_s"] / r[b]["ops_per_s"]
-                out.append(f"| {label} | {threads} | {n:,} | {ops(r[a])} | {ops(r[b])} | {ratio:.1f}× |")
-                if ratio < 1:
+                speedup = r[a]["ops_per_s"] / r[b]["ops_per_s"]
+                out.append(f"| {label} | {threads} | {n:,} | {ops(r[a])} | {ops(r[b])} | {speedup:.1f}× |")
+                if speedup < 1:
                     ycsb_losses.append(f"YCSB {label} threads={threads} N={n:,}: caserepo {r[a]['ops_per_s']:,.0f}/s, SQLite {r[b]['ops_per_s']:,.0f}/s")
         losses.extend(ycsb_losses)
 

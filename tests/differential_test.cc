@@ -23,6 +23,8 @@ const Config kConfigs[] = {
     {"ProbePlanOnly", engine::Tuning{std::numeric_limits<std::uint64_t>::max(), 16}},
     {"BitmapPlanMaterialised", engine::Tuning{0, 16, 0, 0}},
     {"BitmapPlanLazyShortSkips", engine::Tuning{0, 16, 3}},
+    {"BitmapPlanLazyShortWalks", engine::Tuning{0, 16, 1000, 4096, 8}},  // sparse ANDs materialised
+    {"BitmapPlanAllLazy", engine::Tuning{0, 16, 1000, 4096, 4096, 0}},    // every AND lazy, however small
 };
 
 void PrintTo(const Config& c, std::ostream* os) { *os << c.name; }

@@ -148,7 +148,8 @@ class MatchSet {
   // extracting set bits into containers, once per AND) cost most of a
   // search; a first page needs a few dozen membership tests. `scratch`
   // keeps alive the bitmaps built for the query that operands point into.
-  static MatchSet lazy_and(std::deque<Bitmap> scratch, std::vector<const Bitmap*> operands, std::uint64_t skip_limit) {
+  static MatchSet lazy_and(std::deque<Bitmap> scratch, std::vector<const Bitmap*> operands, std::uint64_t skip_limit,
+                           std::uint64_t walk_limit) {
     MatchSet m;
     m.scratch_ = std::move(scratch);  // a deque's move keeps its elements in place
     auto smallest = std::min_element(operands.begin(), operands.end(),
@@ -157,6 +158,7 @@ class MatchSet {
     operands.erase(smallest);
     m.filters_ = std::move(operands);
     m.skip_limit_ = skip_limit;
+    m.walk_limit_ = walk_limit;
     return m;
   }
 
@@ -199,7 +201,13 @@ class MatchSet {
     const std::uint64_t total = count();
     if (offset >= total) return out;
     if (!filters_.empty()) {
-      if (!start && offset > skip_limit_) {
+      // The walk tests about (matches wanted) × |smallest| / total members;
+      // a sparse intersection (48 matches in a 10k-member operand) would
+      // walk thousands. Past either limit the ANDs are materialised.
+      const std::uint64_t wanted = (start ? 0 : offset) + n;
+      const double walked = static_cast<double>(wanted) * static_cast<double>(bitmap_->cardinality()) /
+                            static_cast<double>(total);
+      if ((!start && offset > skip_limit_) || walked > static_cast<double>(walk_limit_)) {
         MatchSet materialised = owning(materialise());
         return materialised.slice(offset, n, descending);
       }
@@ -285,6 +293,7 @@ class MatchSet {
   const Bitmap* bitmap_ = nullptr;
   std::vector<const Bitmap*> filters_;  // a lazy intersection: bitmap_ ∩ all of them
   std::uint64_t skip_limit_ = 0;
+  std::uint64_t walk_limit_ = 0;
   std::vector<std::uint32_t> sorted_;
   mutable std::optional<std::uint64_t> count_;  // cardinality is O(containers): once
   mutable std::unique_ptr<Bitmap> materialised_;  // as_bitmap() of a lazy intersection
@@ -375,7 +384,21 @@ MatchSet intersect(const Store& store, const Query& q) {
   if (!own_creation && q.update.active) operands.push_back(&range_bitmap(q.touches));
   const MillisRange& cross = own_creation ? q.update : q.creation;
   if (operands.size() >= 2 && !cross.active && store.tuning().lazy_skip_limit > 0) {
-    return MatchSet::lazy_and(std::move(scratch), std::move(operands), store.tuning().lazy_skip_limit);
+    // With a small operand, CRoaring's pairwise ANDs are cheap (each result
+    // is no bigger than it) and the multi-way count's probing is not:
+    // materialise all but the last AND, as for two terms.
+    const auto smallest = std::min_element(operands.begin(), operands.end(), [](const Bitmap* a, const Bitmap* b) {
+      return a->cardinality() < b->cardinality();
+    });
+    if (operands.size() > 2 && (*smallest)->cardinality() < store.tuning().lazy_all_min) {
+      std::iter_swap(operands.begin(), smallest);
+      for (std::size_t i = 0; i + 1 < operands.size(); ++i) and_with(*operands[i]);
+      const Bitmap* last = operands.back();
+      const Bitmap* base = owned ? &scratch.emplace_back(std::move(result)) : acc;
+      operands = {base, last};
+    }
+    return MatchSet::lazy_and(std::move(scratch), std::move(operands), store.tuning().lazy_skip_limit,
+                              store.tuning().lazy_walk_limit);
   }
   for (const Bitmap* operand : operands) and_with(*operand);
   if (acc == nullptr) acc = &store.live().in(q.space);

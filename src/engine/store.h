@@ -56,6 +56,13 @@ struct Tuning {
   // facets() tallies a match set smaller than this entry by entry; a larger
   // one by intersecting each value's posting (by cardinality only).
   std::uint64_t facet_tally_limit = 4096;
+  // A lazy AND is also materialised when its page would walk more than
+  // this many members of the smallest operand (a sparse intersection: rare
+  // values, each common alone, rarely together).
+  std::uint64_t lazy_walk_limit = 4096;
+  // Three or more ANDs are all left lazy only when every operand has at
+  // least this many members; otherwise all but the last are materialised.
+  std::uint64_t lazy_all_min = 1u << 15;
 };
 
 class Store {
