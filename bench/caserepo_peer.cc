@@ -54,6 +54,19 @@ class CaserepoPeer final : public Peer {
 
 }  // namespace
 
+std::vector<Entry> export_entries(const Repository& repo) {
+  std::vector<Entry> entries;
+  entries.reserve(repo.stats().entries);
+  PageRequest page{SortOrder::kCreationDateAsc, 0, kMaxPageSize, ""};
+  while (true) {
+    auto r = repo.search({}, page);
+    if (!r.ok()) throw std::runtime_error(r.error().to_string());
+    for (auto& e : r->content) entries.push_back(std::move(e));
+    if (!r->nextPageToken) return entries;
+    page.token = *r->nextPageToken;
+  }
+}
+
 std::unique_ptr<Peer> make_caserepo_peer(std::unique_ptr<Repository> filled) {
   return std::make_unique<CaserepoPeer>(std::move(filled));
 }

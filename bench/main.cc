@@ -95,15 +95,7 @@ double rss_in_fresh_process(std::uint64_t n, const std::string& system) {
     per_entry = static_cast<double>(rss_bytes() - before - cases_bytes) / static_cast<double>(n);
   } else {
     workload::fill(*repo, clock, n);
-    std::vector<Entry> entries;
-    entries.reserve(n);
-    PageRequest page{SortOrder::kCreationDateAsc, 0, kMaxPageSize, ""};
-    while (true) {
-      auto r = repo->search({}, page);
-      for (auto& e : r->content) entries.push_back(std::move(e));
-      if (!r->nextPageToken) break;
-      page.token = *r->nextPageToken;
-    }
+    const std::vector<Entry> entries = export_entries(*repo);
     const std::uint64_t before = rss_bytes();
     auto peer = system == "sqlite" ? make_sqlite_peer(entries, true) : make_scan_peer(entries);
     per_entry = static_cast<double>(rss_bytes() - before) / static_cast<double>(n);
@@ -128,15 +120,7 @@ Dataset& dataset(std::uint64_t n) {
   d->end = d->clock.now();
 
   // Export in creation order for the other peers.
-  std::vector<Entry> entries;
-  entries.reserve(n);
-  PageRequest page{SortOrder::kCreationDateAsc, 0, kMaxPageSize, ""};
-  while (true) {
-    auto r = repo->search({}, page);
-    for (auto& e : r->content) entries.push_back(std::move(e));
-    if (!r->nextPageToken) break;
-    page.token = *r->nextPageToken;
-  }
+  const std::vector<Entry> entries = export_entries(*repo);
   d->peers.push_back(make_caserepo_peer(std::move(repo)));
   for (bool analyze : {true, false}) d->peers.push_back(make_sqlite_peer(entries, analyze));
   d->peers.push_back(make_scan_peer(entries));

@@ -47,6 +47,8 @@ class Peer {
 // The peers are loaded with `entries` (creation order, as exported from a
 // caserepo filled by the workload generator).
 std::unique_ptr<Peer> make_caserepo_peer(std::unique_ptr<Repository> filled);
+// Every entry of `repo` in creation order: what the other peers load.
+std::vector<Entry> export_entries(const Repository& repo);
 std::unique_ptr<Peer> make_sqlite_peer(const std::vector<Entry>& entries, bool analyze);
 std::unique_ptr<Peer> make_scan_peer(const std::vector<Entry>& entries);
 

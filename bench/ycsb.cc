@@ -86,14 +86,7 @@ YcsbData& ycsb_data(std::uint64_t n, bool persistent) {
   mem.clock = d.clock.function();
   auto source = std::make_unique<Repository>(mem);
   d.cases = workload::fill(*source, d.clock, n, 77);
-  std::vector<Entry> entries;
-  PageRequest page{SortOrder::kCreationDateAsc, 0, kMaxPageSize, ""};
-  for (;;) {
-    auto r = source->search({}, page);
-    for (auto& e : r->content) entries.push_back(std::move(e));
-    if (!r->nextPageToken) break;
-    page.token = *r->nextPageToken;
-  }
+  const std::vector<Entry> entries = export_entries(*source);
   for (const Entry& e : entries) {
     if (d.clients.size() < 100000 && (d.clients.empty() || d.clients.back() != e.clientId)) d.clients.push_back(e.clientId);
   }

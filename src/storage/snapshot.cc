@@ -209,28 +209,33 @@ Result<std::uint64_t> write_snapshot(Env& env, const std::string& path, const Sn
       if (!s.ok()) return s.error();
     }
   }
+  // Entries, then the update order: arrays cut into frames of up to
+  // kSnapshotFrameRows rows.
   const std::size_t n = image.entry_count();
-  for (std::size_t i = 0; i < n; i += kSnapshotFrameRows) {
-    const auto rows = static_cast<std::uint32_t>(std::min<std::size_t>(kSnapshotFrameRows, n - i));
-    auto s = write_frame(SnapshotSection::kEntries, [&](OArchive& ar) {
-      ar << rows;
-      save_array(ar, image.seq, i, rows);
-      save_array(ar, image.creation_ms, i, rows);
-      for (const auto& codes : image.codes) save_array(ar, codes, i, rows);
-      save_array(ar, image.description, i, rows);
-    });
-    if (!s.ok()) return s.error();
-  }
-  for (std::size_t i = 0; i < n; i += kSnapshotFrameRows) {
-    const auto rows = static_cast<std::uint32_t>(std::min<std::size_t>(kSnapshotFrameRows, n - i));
-    auto s = write_frame(SnapshotSection::kTouches, [&](OArchive& ar) {
-      ar << rows;
-      save_array(ar, image.touch_slot, i, rows);
-      save_array(ar, image.touch_seq, i, rows);
-      save_array(ar, image.touch_ms, i, rows);
-    });
-    if (!s.ok()) return s.error();
-  }
+  auto write_rows = [&](SnapshotSection section, auto&& save_rows) -> Status {
+    for (std::size_t i = 0; i < n; i += kSnapshotFrameRows) {
+      const auto rows = static_cast<std::uint32_t>(std::min<std::size_t>(kSnapshotFrameRows, n - i));
+      auto s = write_frame(section, [&](OArchive& ar) {
+        ar << rows;
+        save_rows(ar, i, rows);
+      });
+      if (!s.ok()) return s;
+    }
+    return ok_status();
+  };
+  auto s = write_rows(SnapshotSection::kEntries, [&](OArchive& ar, std::size_t i, std::uint32_t rows) {
+    save_array(ar, image.seq, i, rows);
+    save_array(ar, image.creation_ms, i, rows);
+    for (const auto& codes : image.codes) save_array(ar, codes, i, rows);
+    save_array(ar, image.description, i, rows);
+  });
+  if (!s.ok()) return s.error();
+  s = write_rows(SnapshotSection::kTouches, [&](OArchive& ar, std::size_t i, std::uint32_t rows) {
+    save_array(ar, image.touch_slot, i, rows);
+    save_array(ar, image.touch_seq, i, rows);
+    save_array(ar, image.touch_ms, i, rows);
+  });
+  if (!s.ok()) return s.error();
 
   std::string footer(kSnapshotFooterMagic);
   put_u64(footer, frames);
