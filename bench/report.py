@@ -115,6 +115,7 @@ def main():
         losses.extend(ycsb_losses)
 
     out.append("\n## Memory\n")
+    out.append("Each system loads the data set in a fresh process (`caserepo-bench --memory N SYSTEM`), so memory freed by an earlier data set cannot hide its footprint.\n")
     out.append("| N | system | bytes/entry (RSS growth while loading) | bytes/entry (own count) |")
     out.append("|---:|---|---:|---:|")
     for (workload, n), r in rows.items():
