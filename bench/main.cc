@@ -66,15 +66,21 @@ struct Dataset {
   }
 };
 
-// Runs this binary with --memory N SYSTEM and returns what it prints.
-double rss_in_fresh_process(std::uint64_t n, const std::string& system) {
-  const std::string command = "/proc/" + std::to_string(::getpid()) + "/exe --memory " + std::to_string(n) + " " + system;
+// Runs this binary (a fresh process) with `args` and returns the number
+// it prints: the child modes --memory and --time-open below.
+double run_fresh_process(const std::string& args) {
+  const std::string command = "/proc/" + std::to_string(::getpid()) + "/exe " + args;
   FILE* child = ::popen(command.c_str(), "r");
   if (child == nullptr) throw std::runtime_error("popen " + command);
-  double per_entry = -1;
-  const int scanned = std::fscanf(child, "%lf", &per_entry);
+  double value = -1;
+  const int scanned = std::fscanf(child, "%lf", &value);
   if (::pclose(child) != 0 || scanned != 1) throw std::runtime_error("failed: " + command);
-  return per_entry;
+  return value;
+}
+
+// This binary with --memory N SYSTEM: bytes per entry.
+double rss_in_fresh_process(std::uint64_t n, const std::string& system) {
+  return run_fresh_process("--memory " + std::to_string(n) + " " + system);
 }
 
 // The child's side: RSS growth per entry while `system` loads the N-entry
@@ -425,15 +431,7 @@ std::unique_ptr<Repository> open_or_die(const std::string& dir, Options o) {
 // DIR: the median of three runs.
 double time_open_in_fresh_process(const std::string& dir) {
   std::vector<double> runs;
-  for (int i = 0; i < 3; ++i) {
-    const std::string command = "/proc/" + std::to_string(::getpid()) + "/exe --time-open '" + dir + "'";
-    FILE* child = ::popen(command.c_str(), "r");
-    if (child == nullptr) throw std::runtime_error("popen " + command);
-    double seconds = -1;
-    const int scanned = std::fscanf(child, "%lf", &seconds);
-    if (::pclose(child) != 0 || scanned != 1 || seconds < 0) throw std::runtime_error("failed: " + command);
-    runs.push_back(seconds);
-  }
+  for (int i = 0; i < 3; ++i) runs.push_back(run_fresh_process("--time-open '" + dir + "'"));
   std::sort(runs.begin(), runs.end());
   return runs[1];
 }

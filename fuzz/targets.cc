@@ -286,9 +286,18 @@ void snapshot_loader(const std::uint8_t* data, std::size_t size) {
   engine::Store store;
   const std::size_t n = snap->image.entry_count();
   if (store.restore(std::move(snap->image))) return;  // a value listed twice: refused
-  if (store.entry_count() != n) fail("restored another number of entries");
-  store.rebuild();  // the compaction path builds the postings again from the restored codes
-  if (store.entry_count() != n) fail("compaction changed the number of entries");
+  // Every entry is in its case's posting and in the live set, before and
+  // after compaction (which builds the postings again from the codes).
+  auto check = [&](const char* when) {
+    std::uint64_t in_cases = 0;
+    store.dictionary(engine::Field::kCaseId).for_each([&](const auto& v) { in_cases += v.payload.size(); });
+    if (store.entry_count() != n || in_cases != n || store.live().in(engine::Space::kCreation).cardinality() != n) {
+      fail(std::string(when) + ": postings disagree with the entry count");
+    }
+  };
+  check("restored");
+  store.rebuild();
+  check("compacted");
 }
 
 void manifest(const std::uint8_t* data, std::size_t size) {

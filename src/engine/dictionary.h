@@ -43,21 +43,12 @@ class Dictionary {
   // The value for `text`, added with an empty payload when new.
   const Value& intern(std::string_view text) {
     if (const Value* v = find(text)) return *v;
-    std::uint32_t code;
-    if (!free_codes_.empty()) {
-      code = free_codes_.back();
-      free_codes_.pop_back();
-    } else {
-      code = next_code_++;
-    }
-    const Value& v = *values_.insert(Value{std::string(text), code, Payload{}}).first;
-    if (code >= by_code_.size()) by_code_.resize(code + 1, nullptr);
-    by_code_[code] = &v;
-    return v;
+    return *add(text);
   }
 
-  // Adds `text` with the next code; nullptr when it is already there. One
-  // hash probe instead of intern's two, for bulk loading distinct values.
+  // Adds `text` with the next code (a freed one first); nullptr when it is
+  // already there. One hash probe: bulk loading of distinct values calls it
+  // directly.
   const Value* add(std::string_view text) {
     const std::uint32_t code = free_codes_.empty() ? next_code_ : free_codes_.back();
     auto [it, added] = values_.insert(Value{std::string(text), code, Payload{}});

@@ -239,7 +239,9 @@ std::optional<std::string> Store::restore(StoreImage image) {
     for (Field f : kAllFields) r.codes[index_of(f)] = image.codes[index_of(f)][slot];
     r.description = image.description[slot];
   }
+  std::vector<std::uint32_t> touch(n);  // per slot: the column build_field reads
   for (std::uint32_t t = 0; t < n; ++t) {
+    touch[image.touch_slot[t]] = t;
     EntryRecord& r = slots_[image.touch_slot[t]];
     r.touch = t;
     r.touch_seq = image.touch_seq[t];
@@ -265,8 +267,6 @@ std::optional<std::string> Store::restore(StoreImage image) {
     }
     return std::nullopt;
   };
-  std::vector<std::uint32_t> touch(n);
-  for (std::uint32_t slot = 0; slot < n; ++slot) touch[slot] = slots_[slot].touch;
   std::vector<std::uint32_t> newest;
   std::optional<std::string> bad[kFieldCount + 1];
   util::run_two_at_a_time(kFieldCount + 1, [&](std::size_t task) {
