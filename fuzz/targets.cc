@@ -173,14 +173,19 @@ void log_reader(const std::uint8_t* data, std::size_t size) {
   std::uint64_t expected = scan.first_seq;
   for (const auto& rec : scan.records) {
     if (rec.seq != expected++) fail("records out of seq order");
-    auto m = storage::decode_payload(rec.type, rec.payload);
+    auto m = storage::decode_record(rec.type, rec.payload);
     if (!m.ok() && m.error().code() != ErrorCode::kCorruption) fail("decode: " + m.error().to_string());
+    if (m.ok() && (m->position > 0) != (rec.type == storage::RecordType::kStream)) fail("position in a plain record");
+    if (m.ok() && !m->mutation && m->position == 0) fail("a record with neither write nor position");
     // cereal accepts a payload in either byte order (its first byte says
     // which), so the bytes need not re-encode identically; the value must.
     if (m.ok()) {
-      const std::string canonical = storage::encode_payload(*m);
-      auto again = storage::decode_payload(rec.type, canonical);
-      if (!again.ok() || storage::encode_payload(*again) != canonical) fail("payload does not round-trip");
+      auto encode = [](const storage::StreamRecord& r) {
+        return r.position > 0 ? storage::encode_stream_payload(r) : storage::encode_payload(*r.mutation);
+      };
+      const std::string canonical = encode(*m);
+      auto again = storage::decode_record(rec.type, canonical);
+      if (!again.ok() || encode(*again) != canonical) fail("payload does not round-trip");
     }
   }
 }

@@ -1,6 +1,7 @@
-// Snapshot files: a version-1 file, written by the release before version 2
-// and kept in tests/data/snapshot-v1, still opens to exactly the state it
-// held and is rewritten as version 2 by the next checkpoint; an image that
+// Snapshot files: version-1 and version-2 files, written by the releases
+// before versions 2 and 3 and kept in tests/data/snapshot-v1 and -v2, still
+// open to exactly the state they held and are rewritten in the current
+// version by the next checkpoint; an image that
 // breaks the Store's invariants is refused as Corruption, even with every
 // checksum right. (Round trips of random states through version 2, with
 // compaction, are in differential_test.)
@@ -54,23 +55,32 @@ json::Json search_json(const Repository& repo, bool currentOnly) {
   return json::to_json(*r);
 }
 
-const fs::path kV1 = fs::path(CASEREPO_TEST_DATA_DIR) / "snapshot-v1";
-constexpr const char* kV1Snapshot = "snapshot-00000000000000000013.snap";
+// A data directory written by an older release, kept in tests/data.
+struct OldRelease {
+  const char* dir;
+  const char* snapshot;
+  const char* log;
+  std::uint32_t version;
+  std::uint64_t entries;
+};
 
-TEST(SnapshotFormatTest, AVersionOneSnapshotOpensExactlyAndTheNextCheckpointWritesVersionTwo) {
+class SnapshotFormatOldReleaseTest : public ::testing::TestWithParam<OldRelease> {};
+
+TEST_P(SnapshotFormatOldReleaseTest, OpensExactlyAndTheNextCheckpointWritesTheCurrentVersion) {
+  const OldRelease& old = GetParam();
+  const fs::path data = fs::path(CASEREPO_TEST_DATA_DIR) / old.dir;
   TempDir dir;
-  for (const char* name : {"MANIFEST", kV1Snapshot, "log-00000000000000000014.log"}) {
-    fs::copy_file(kV1 / name, dir.path() / name);
-  }
-  ASSERT_EQ(storage::get_u32(read_file(dir.path() / kV1Snapshot).data() + 8), 1u);
+  for (const char* name : {"MANIFEST", old.snapshot, old.log}) fs::copy_file(data / name, dir.path() / name);
+  ASSERT_EQ(storage::get_u32(read_file(dir.path() / old.snapshot).data() + 8), old.version);
   ManualClock clock;
   Options options;
   options.clock = clock.function();
   auto repo = Repository::open(dir.path().string(), options);
   ASSERT_TRUE(repo.ok()) << repo.error().to_string();
-  EXPECT_EQ((*repo)->stats().recoveredSnapshotEntries, 8u);
-  EXPECT_EQ(search_json(**repo, false), json::Json::parse(read_file(kV1 / "all-entries.json")));
-  EXPECT_EQ(search_json(**repo, true), json::Json::parse(read_file(kV1 / "current-entries.json")));
+  EXPECT_EQ((*repo)->stats().recoveredSnapshotEntries, old.entries);
+  EXPECT_EQ((*repo)->streamPosition(), 0u);
+  EXPECT_EQ(search_json(**repo, false), json::Json::parse(read_file(data / "all-entries.json")));
+  EXPECT_EQ(search_json(**repo, true), json::Json::parse(read_file(data / "current-entries.json")));
 
   // The indexes came back too: a businessKey joins its case, a filter finds it.
   CreateRequest joining = request("client-4", "loan", "CLOSED");
@@ -93,14 +103,20 @@ TEST(SnapshotFormatTest, AVersionOneSnapshotOpensExactlyAndTheNextCheckpointWrit
   const std::string rewritten = read_file(dir.path() / storage::snapshot_name(checkpoint->seq));
   ASSERT_GE(rewritten.size(), storage::kSnapshotHeaderSize);
   EXPECT_EQ(storage::get_u32(rewritten.data() + 8), storage::kSnapshotVersion);
-  EXPECT_FALSE(fs::exists(dir.path() / kV1Snapshot));
+  EXPECT_FALSE(fs::exists(dir.path() / old.snapshot));
 
   auto again = Repository::open(dir.path().string(), options);
   ASSERT_TRUE(again.ok()) << again.error().to_string();
-  EXPECT_EQ((*again)->stats().recoveredSnapshotEntries, 9u);
+  EXPECT_EQ((*again)->stats().recoveredSnapshotEntries, old.entries + 1);
   EXPECT_EQ((*again)->stats().replayedRecords, 0u);
   EXPECT_EQ(search_json(**again, false), before);
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Releases, SnapshotFormatOldReleaseTest,
+    ::testing::Values(OldRelease{"snapshot-v1", "snapshot-00000000000000000013.snap", "log-00000000000000000014.log", 1, 8},
+                      OldRelease{"snapshot-v2", "snapshot-00000000000000000014.snap", "log-00000000000000000015.log", 2, 9}),
+    [](const ::testing::TestParamInfo<OldRelease>& info) { return "Version" + std::to_string(info.param.version); });
 
 // A small, valid image: two cases, one updated after the other's creation.
 engine::StoreImage valid_image() {

@@ -1,6 +1,7 @@
 // Umbrella header: everything an embedder needs.
 #pragma once
 
+#include "caserepo/change.h"
 #include "caserepo/entry.h"
 #include "caserepo/error.h"
 #include "caserepo/maintenance.h"
@@ -8,3 +9,4 @@
 #include "caserepo/query.h"
 #include "caserepo/repository.h"
 #include "caserepo/requests.h"
+#include "caserepo/stream.h"

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "caserepo/change.h"
 #include "caserepo/entry.h"
 
 namespace caserepo {
@@ -68,6 +69,11 @@ struct Options {
   // the last one (0: only on demand).
   std::uint64_t checkpointLogBytes = std::uint64_t{256} << 20;
   RecoveryMode recovery = RecoveryMode::kTolerateTornTail;
+  // Called once per committed write, in log order, once it is durable and
+  // visible — from the thread that committed it, with writes waiting
+  // behind it: enqueue and return (a change feed publishes elsewhere). The
+  // Change's pointers are valid only during the call. Empty: nothing.
+  std::function<void(const Change&)> onChange;
   // Called now and then during long work (from the thread doing it); empty: nothing.
   ProgressFn progress;
   // The file system; nullptr = Env::posix(). Tests inject faults here.

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "caserepo/options.h"
 #include "caserepo/query.h"
 #include "caserepo/requests.h"
+#include "caserepo/stream.h"
 
 namespace caserepo {
 
@@ -55,6 +57,7 @@ struct Stats {
   std::uint64_t tailBytesDropped = 0;          // torn tail cut off the last segment at open
   std::string tailRepair;                      // what open cut, where and why (torn tail or point-in-time repair)
   std::uint64_t recordsDroppedAtOpen = 0;      // RecoveryMode::kPointInTime: log records cut off
+  std::uint64_t streamPosition = 0;            // of the last stream command taken (applyStream)
 };
 
 class Repository {
@@ -96,6 +99,16 @@ class Repository {
 
   // Deletes every entry of the case. Returns how many. Errors: NotFound.
   Result<std::uint64_t> remove(std::string_view caseId);
+
+  // Applies commands of an ordered stream, in order, each durable with its
+  // position (caserepo/stream.h). Commands at or below streamPosition() were
+  // applied before and are passed over. Stops at the first command refused
+  // (or at a failure of the log): see StreamApplied. One call at a time;
+  // other writers may go on meanwhile.
+  StreamApplied applyStream(std::span<const StreamCommand> commands);
+  // The position of the last stream command taken (0: none), as of the
+  // last applyStream, and at open from the snapshot and the log.
+  std::uint64_t streamPosition() const;
 
   // The case's current (newest) entry. Errors: NotFound.
   Result<Entry> get(std::string_view caseId) const;

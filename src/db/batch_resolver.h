@@ -43,11 +43,13 @@ class BatchResolver {
   };
   // Moves what it needs out of `request`, but only when the verdict is
   // kResolved (a dependent write keeps its request for the next batch).
-  Resolution resolve(WriteRequest& request);
+  // A write from a stream (`origin.position` > 0) is stamped with the
+  // stream's time and a new case gets the caseId of its position.
+  Resolution resolve(WriteRequest& request, const StreamOrigin& origin = {});
 
  private:
-  Resolution create(CreateRequest& request);
-  Resolution update(UpdateRequest& request);
+  Resolution create(CreateRequest& request, std::int64_t stamp, std::uint64_t position);
+  Resolution update(UpdateRequest& request, std::int64_t stamp);
   Resolution remove(RemoveRequest& request);
   void wrote_case(const std::string& caseId) {
     if (shared_) cases_.insert(caseId);
@@ -58,7 +60,8 @@ class BatchResolver {
   }
 
   const engine::Store& store_;
-  const std::int64_t stamp_ms_;
+  const std::int64_t now_ms_;
+  std::int64_t stamp_ms_;  // the last stamp given: stamps never go backwards along the log
   CaseIdGenerator& ids_;
   const bool shared_;
   std::unordered_set<std::string> cases_;          // written by this batch

@@ -3,7 +3,10 @@
 #include <sys/random.h>
 
 #include <array>
+#include <boost/uuid/name_generator_sha1.hpp>
+#include <boost/uuid/string_generator.hpp>
 #include <boost/uuid/uuid.hpp>
+#include <boost/uuid/uuid_io.hpp>
 #include <cstdint>
 
 namespace caserepo::db {
@@ -48,6 +51,14 @@ std::string CaseIdGenerator::next() {
     out[at + 1] = kDigits[u.data[i] & 15];
   }
   return out;
+}
+
+std::string CaseIdGenerator::for_stream(std::uint64_t position, unsigned attempt) {
+  // The namespace of caserepo's stream-derived caseIds (a fixed, random UUID).
+  static const boost::uuids::uuid kNamespace = boost::uuids::string_generator()("6f1c8a52-3b0e-4d8e-9f47-0a5c2e9d71b3");
+  std::string name = "stream-position:" + std::to_string(position);
+  if (attempt > 0) name += ":" + std::to_string(attempt);
+  return boost::uuids::to_string(boost::uuids::name_generator_sha1(kNamespace)(name));
 }
 
 }  // namespace caserepo::db

@@ -6,6 +6,7 @@
 // thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <random>
 #include <string>
@@ -15,6 +16,10 @@ namespace caserepo::db {
 class CaseIdGenerator {
  public:
   std::string next();
+  // The caseId of a new case started by the stream command at `position`:
+  // a name-based (version 5) UUID of the position, the same on every node.
+  // `attempt` > 0 when an earlier one is taken (by a write from elsewhere).
+  static std::string for_stream(std::uint64_t position, unsigned attempt);
 
  private:
   std::optional<std::mt19937_64> engine_;

@@ -98,6 +98,7 @@ Result<Recovered> recover(Env& env, const std::string& dir, engine::Store& store
     if (!snap.ok()) return snap.error();
     if (snap->covered_seq != manifest.snapshot_seq) return Error::Corruption(path + ": covers another seq than its name");
     report.snapshot_entries = snap->image.entry_count();
+    report.stream_position = snap->stream_position;
     if (auto bad = store.restore(std::move(snap->image))) {
       return Error::Corruption(path + " at offset " + std::to_string(storage::kSnapshotHeaderSize) + ": " + *bad);
     }
@@ -144,14 +145,23 @@ Result<Recovered> recover(Env& env, const std::string& dir, engine::Store& store
     report.segments.push_back(name);
     for (const storage::LogRecord& rec : scan.records) {
       if (rec.seq < expected) continue;  // already in the snapshot
-      auto m = storage::decode_payload(rec.type, rec.payload);
-      std::optional<Error> bad = m.ok() ? engine::check_mutation(store, *m) : std::optional<Error>(m.error());
+      auto m = storage::decode_record(rec.type, rec.payload);
+      std::optional<Error> bad;
+      if (!m.ok()) {
+        bad = m.error();
+      } else if (m->position > 0 && m->position <= report.stream_position) {
+        bad = Error::InvalidArgument("stream position " + std::to_string(m->position) + " is not above the previous one, " +
+                                     std::to_string(report.stream_position));
+      } else if (m->mutation) {
+        bad = engine::check_mutation(store, *m->mutation);
+      }
       if (bad) {
         const std::string why = m.ok() ? "record cannot be replayed: " + bad->to_string() : bad->message();
         stop(plain_damage(rec.offset, why), /*unreplayable=*/true);
         break;
       }
-      engine::apply_mutation(store, *m);
+      if (m->mutation) engine::apply_mutation(store, *m->mutation);
+      if (m->position > 0) report.stream_position = m->position;
       ++expected;
       if (++report.replayed_records % 65536 == 0) report_progress("replaying log", report.replayed_records, 0, false);
     }

@@ -21,6 +21,7 @@ struct RecoveryReport {
   std::uint64_t snapshot_entries = 0;
   std::uint64_t replayed_records = 0;
   std::uint64_t last_seq = 0;
+  std::uint64_t stream_position = 0;  // of the last stream command taken (Repository::streamPosition)
   std::vector<std::string> segments;  // replayed, in order
   std::string tail_reason;            // a torn tail cut off (or, read only, to be cut): where and why
   std::uint64_t tail_bytes = 0;

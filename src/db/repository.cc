@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
@@ -80,6 +81,7 @@ class Repository::Impl {
     if (!recovered.ok()) return recovered.error();
     recovery_ = std::move(recovered->report);
     checkpoint_seq_ = recovery_.snapshot_seq;
+    stream_position_ = recovery_.stream_position;
     const std::string path = dir + "/" + recovered->segment_name;
     auto file = env.open_writable(path, /*truncate=*/recovered->fresh);
     if (!file.ok()) return file.error();
@@ -119,6 +121,63 @@ class Repository::Impl {
     if (!write(w)) return std::move(*w.error);
     return w.result.removed;
   }
+
+  StreamApplied apply_stream(std::span<const StreamCommand> commands) {
+    std::lock_guard one_at_a_time(stream_mu_);
+    StreamApplied out;
+    std::uint64_t last = stream_position_.load();
+    while (out.duplicates < commands.size() && commands[out.duplicates].position <= last) ++out.duplicates;
+    out.applied = out.duplicates;
+    db::StreamRun run;
+    std::deque<db::QueuedWrite> writes;  // stable addresses
+    for (std::size_t i = out.duplicates; i < commands.size(); ++i) {
+      const StreamCommand& c = commands[i];
+      std::optional<Error> invalid;
+      if (c.position <= last) invalid = Error::InvalidArgument("stream position " + std::to_string(c.position) +
+                                                               " is not above the previous one, " + std::to_string(last));
+      db::WriteRequest request = db::RemoveRequest{};
+      switch (c.kind) {
+        case StreamCommand::Kind::kCreate: {
+          CreateRequest create = c.create;
+          if (!options_.applicationName.empty()) {
+            if (!create.caseType) create.caseType = options_.applicationName;
+            if (!create.source) create.source = kLowCodeDefaultSource;
+          }
+          if (!invalid) invalid = engine::check_create(create);
+          request = std::move(create);
+          break;
+        }
+        case StreamCommand::Kind::kUpdate:
+          if (!invalid) invalid = engine::check_patch(c.patch);
+          request = db::UpdateRequest{c.caseId, c.patch};
+          break;
+        case StreamCommand::Kind::kRemove: request = db::RemoveRequest{c.caseId}; break;
+        case StreamCommand::Kind::kSkip: break;
+      }
+      if (invalid) {  // refused before anything of it was lined up
+        out.stopped = std::move(invalid);
+        break;
+      }
+      last = c.position;
+      writes.emplace_back(std::move(request), db::StreamOrigin{c.position, c.time.time_since_epoch().count()}, &run,
+                          c.kind == StreamCommand::Kind::kSkip);
+    }
+    std::vector<db::QueuedWrite*> lined_up;
+    lined_up.reserve(writes.size());
+    for (db::QueuedWrite& w : writes) lined_up.push_back(&w);
+    queue_.write_all(lined_up);
+    for (db::QueuedWrite& w : writes) {
+      if (w.error) {  // the first refused (the ones after it were not applied)
+        out.stopped = std::move(w.error);
+        break;
+      }
+      ++out.applied;
+    }
+    if (journal_ && out.applied > out.duplicates) maybe_checkpoint();
+    return out;
+  }
+
+  std::uint64_t stream_position() const { return stream_position_.load(); }
 
   Result<Entry> get(std::string_view caseId) const {
     std::shared_lock lock(mutex_);
@@ -216,6 +275,7 @@ class Repository::Impl {
       touched.swap(touched_);
       data.covered_seq = journal_->last_seq();
       data.counters = store_.counters();
+      data.stream_position = stream_position_.load();
       for (const std::string& caseId : touched) store_.export_case(caseId, recopied);
       rotated = journal_->rotate();
     });
@@ -249,6 +309,7 @@ class Repository::Impl {
     s.searches = searches_.load(std::memory_order_relaxed);
     s.rebuilds = store_.rebuild_count();
     if (memory) s.postingBytes = store_.posting_bytes();
+    s.streamPosition = stream_position_.load();
     if (journal_) {
       s.persistent = true;
       s.readOnly = journal_->failure().has_value();
@@ -286,39 +347,80 @@ class Repository::Impl {
     db::BatchResolver resolver(store_, options_.clock().time_since_epoch().count(), ids_, writes.size() > 1);
     struct Resolved {
       db::QueuedWrite* write;
-      engine::Mutation mutation;
+      std::optional<engine::Mutation> mutation;  // none: a stream skip
       std::uint64_t removed;
     };
     std::vector<Resolved> batch;
     batch.reserve(writes.size());
     std::size_t taken = 0;
     for (db::QueuedWrite* w : writes) {
-      auto r = resolver.resolve(w->request);
+      if (w->run && w->run->stopped) {  // an earlier command of its stream was refused
+        ++taken;
+        w->error = Error::InvalidArgument("not applied: an earlier stream command was refused");
+        continue;
+      }
+      if (w->skip) {
+        ++taken;
+        batch.push_back(Resolved{w, std::nullopt, 0});
+        continue;
+      }
+      auto r = resolver.resolve(w->request, w->stream);
       if (r.kind == db::BatchResolver::Resolution::kDependent) break;  // it leads the next batch
       ++taken;
       if (r.kind == db::BatchResolver::Resolution::kRefused) {
         w->error = std::move(r.error);
+        if (w->run) w->run->stopped = true;
       } else {
-        batch.emplace_back(Resolved{w, std::move(r.mutation), r.removed});
+        batch.push_back(Resolved{w, std::move(r.mutation), r.removed});
       }
     }
     if (batch.empty()) return taken;
+    std::uint64_t first_seq = next_change_seq_;
     if (journal_) {
       std::vector<storage::PendingRecord> records;
       records.reserve(batch.size());
-      for (const Resolved& r : batch) records.push_back({storage::type_of(r.mutation), storage::encode_payload(r.mutation)});
-      if (auto logged = journal_->write(records); !logged.ok()) {
+      for (const Resolved& r : batch) {
+        if (r.write->stream.position > 0) {
+          records.push_back({storage::RecordType::kStream,
+                             storage::encode_stream_payload({r.write->stream.position, r.mutation})});
+        } else {
+          records.push_back({storage::type_of(*r.mutation), storage::encode_payload(*r.mutation)});
+        }
+      }
+      auto logged = journal_->write(records);
+      if (!logged.ok()) {
         for (Resolved& r : batch) r.write->error = logged.error();
         return taken;
       }
+      first_seq = *logged - records.size() + 1;
     }
-    std::unique_lock lock(mutex_);
-    for (Resolved& r : batch) {
-      if (tracking_) touched_.emplace(engine::case_of(r.mutation));
-      const std::uint32_t slot = engine::apply_mutation(store_, r.mutation);
-      if (slot != engine::kNoValue) r.write->result.entry = store_.materialize(slot);
-      r.write->result.removed = r.removed;
-      (r.mutation.index() == 0 ? creates_ : r.mutation.index() == 1 ? updates_ : removes_).fetch_add(1);
+    next_change_seq_ = first_seq + batch.size();
+    {
+      std::unique_lock lock(mutex_);
+      for (Resolved& r : batch) {
+        if (r.write->stream.position > 0) stream_position_.store(r.write->stream.position);
+        if (!r.mutation) continue;
+        if (tracking_) touched_.emplace(engine::case_of(*r.mutation));
+        const std::uint32_t slot = engine::apply_mutation(store_, *r.mutation);
+        if (slot != engine::kNoValue) r.write->result.entry = store_.materialize(slot);
+        r.write->result.removed = r.removed;
+        (r.mutation->index() == 0 ? creates_ : r.mutation->index() == 1 ? updates_ : removes_).fetch_add(1);
+      }
+    }
+    if (options_.onChange) {
+      std::uint64_t seq = first_seq;
+      for (const Resolved& r : batch) {
+        const std::uint64_t this_seq = seq++;
+        if (!r.mutation) continue;
+        Change c;
+        c.kind = static_cast<Change::Kind>(r.mutation->index());
+        c.seq = this_seq;
+        c.caseId = engine::case_of(*r.mutation);
+        if (c.kind != Change::Kind::kRemove) c.entry = &r.write->result.entry;
+        c.removed = r.removed;
+        c.streamPosition = r.write->stream.position;
+        options_.onChange(c);
+      }
     }
     return taken;
   }
@@ -340,10 +442,13 @@ class Repository::Impl {
   db::WriterQueue queue_;
   // Touched only by the leader of a batch or an exclusive task (never two at once).
   db::CaseIdGenerator ids_;
+  std::uint64_t next_change_seq_ = 1;  // an in-memory repository's Change::seq (a persistent one's is the log's)
   // Set and read by exclusive tasks; read (and touched_ written) by a batch's apply.
   bool tracking_ = false;                    // a checkpoint is copying: record touched cases
   std::unordered_set<std::string> touched_;  // cases written since the copy began
   std::atomic<std::uint64_t> creates_{0}, updates_{0}, removes_{0};
+  std::mutex stream_mu_;                       // one applyStream at a time
+  std::atomic<std::uint64_t> stream_position_{0};  // written by batch leaders under mutex_
   mutable std::atomic<std::uint64_t> searches_{0};
 
   // Persistence; all empty for an in-memory repository.
@@ -371,6 +476,8 @@ Result<std::unique_ptr<Repository>> Repository::open(const std::string& dir, Opt
 Result<Entry> Repository::create(const CreateRequest& request) { return impl_->create(request); }
 Result<Entry> Repository::update(std::string_view caseId, const Patch& patch) { return impl_->update(caseId, patch); }
 Result<std::uint64_t> Repository::remove(std::string_view caseId) { return impl_->remove(caseId); }
+StreamApplied Repository::applyStream(std::span<const StreamCommand> commands) { return impl_->apply_stream(commands); }
+std::uint64_t Repository::streamPosition() const { return impl_->stream_position(); }
 Result<Entry> Repository::get(std::string_view caseId) const { return impl_->get(caseId); }
 Result<std::vector<Entry>> Repository::history(std::string_view caseId) const { return impl_->history(caseId); }
 Status Repository::visit(std::string_view caseId, const Visitor& f) const { return impl_->visit(caseId, f, false); }

@@ -21,6 +21,13 @@ struct RemoveRequest {
 };
 using WriteRequest = std::variant<CreateRequest, UpdateRequest, RemoveRequest>;
 
+// Where a write comes from when applyStream made it: the command's position
+// (logged with the write) and the stream's time (its stamp).
+struct StreamOrigin {
+  std::uint64_t position = 0;
+  std::int64_t time_ms = 0;
+};
+
 // create and update answer the entry; remove the number of entries removed.
 struct WriteResult {
   Entry entry;

@@ -20,9 +20,22 @@
 
 namespace caserepo::db {
 
+// One applyStream call's writes share this: once one of them is refused,
+// the ones after it are not applied (nor their positions taken).
+struct StreamRun {
+  bool stopped = false;  // read and written only by batch leaders, one at a time
+};
+
 struct QueuedWrite {
   explicit QueuedWrite(WriteRequest&& r) : request(std::move(r)) {}
+  QueuedWrite(WriteRequest&& r, StreamOrigin o, StreamRun* run, bool skip)
+      : request(std::move(r)), stream(o), run(run), skip(skip) {}
   WriteRequest request;
+  // From applyStream: its origin (position 0: an API write), its run, and
+  // whether it only takes the position (a skip: `request` is ignored).
+  StreamOrigin stream;
+  StreamRun* run = nullptr;
+  bool skip = false;
   // Set by the batch that took it: `error`, or else `result`. (Not a
   // Result<WriteResult>: each layer of wrapping would move the Entry again.)
   std::optional<Error> error;
@@ -41,6 +54,9 @@ class WriterQueue {
   // Returns once `write` was committed (its result is set), by this thread
   // or by the leader of the batch that took it.
   void write(QueuedWrite& write);
+  // The same for several writes of one thread, lined up together in order;
+  // returns once all were committed.
+  void write_all(std::span<QueuedWrite* const> writes);
   // Runs `task` when it reaches the front of the line, with no batch in flight.
   void exclusive(const std::function<void()>& task);
 
@@ -49,9 +65,11 @@ class WriterQueue {
     QueuedWrite* write = nullptr;              // null: an exclusive task
     const std::function<void()>* task = nullptr;
     bool done = false;
-    std::condition_variable cv;
+    std::condition_variable* cv = nullptr;     // its thread's
   };
-  void run(Waiter& me);
+  // Lines up `mine` (one thread's, in order) and returns once all are done,
+  // leading a batch whenever one of them is at the front.
+  void run(std::span<Waiter> mine);
 
   CommitBatch commit_;
   std::mutex mu_;

@@ -41,7 +41,9 @@ static_assert(kLogHeaderSize == 24 && kRecordHeaderSize == 21 && kRecordHeaderSi
 // on a page boundary can be a torn append (see log.h).
 inline constexpr std::size_t kPageSize = 4096;
 
-enum class RecordType : std::uint8_t { kCreate = 1, kUpdate = 2, kRemove = 3 };
+// kStream: u64 position, u8 inner type (0: none), the inner type's payload
+// (storage/records.h StreamRecord).
+enum class RecordType : std::uint8_t { kCreate = 1, kUpdate = 2, kRemove = 3, kStream = 4 };
 
 // --- snapshots: snapshot-<covered seq, 20 digits>.snap ----------------------
 // file   := header frame* footer
@@ -49,17 +51,18 @@ enum class RecordType : std::uint8_t { kCreate = 1, kUpdate = 2, kRemove = 3 };
 //           u64 next_touch_seq i64 last_stamp_ms u32 crc32c(previous 52 bytes)
 // frame  := u32 crc32c(payload) u32 payload_length payload, the payload a
 //           Boost.Serialization binary archive of:
-//   v2: u8 section, then
+//   v2, v3: u8 section, then
 //       values  (1): u8 column u32 n u32 length[n] bytes     column 0-6: a field, 7: statusDescription
 //       entries (2): u32 n u64 seq[n] i64 creation_ms[n] u32 code[7][n] u32 description[n]
 //       touches (3): u32 n u32 slot[n] u64 touch_seq[n] i64 update_ms[n]
-//       (arrays as binary blocks; every values frame, then entries, then touches)
+//       stream  (4): u64 position                           v3 only, once: Repository::streamPosition
+//       (arrays as binary blocks; every values frame, then entries, then touches, then stream)
 //   v1: u32 n, then n entries of seq touch_seq creation_ms update_ms and the
 //       eight strings (u32 length + bytes; optional ones after a u8 presence byte)
 // footer := "CRSNAPND" u64 frame_count u64 entry_count u32 crc32c(previous 24 bytes)
 inline constexpr std::string_view kSnapshotMagic = "CRSNAP01";
 inline constexpr std::string_view kSnapshotFooterMagic = "CRSNAPND";
-inline constexpr std::uint32_t kSnapshotVersion = 2;        // written
+inline constexpr std::uint32_t kSnapshotVersion = 3;        // written
 inline constexpr std::uint32_t kOldestSnapshotVersion = 1;  // still read
 inline constexpr std::size_t kSnapshotHeaderSize = 8 + 4 + 8 * 5 + 4;
 inline constexpr std::size_t kSnapshotFooterSize = 8 + 8 + 8 + 4;
@@ -70,7 +73,7 @@ inline constexpr std::uint32_t kSnapshotFrameValueBytes = 8u << 20;  // v2: a va
 inline constexpr std::uint32_t kMaxFramePayload = 64u << 20;
 static_assert(kSnapshotHeaderSize == 56 && kSnapshotFooterSize == 28, "snapshot layout changed: bump version");
 
-enum class SnapshotSection : std::uint8_t { kValues = 1, kEntries = 2, kTouches = 3 };
+enum class SnapshotSection : std::uint8_t { kValues = 1, kEntries = 2, kTouches = 3, kStream = 4 };
 
 // --- MANIFEST: which snapshot and log segments make the state -------------
 // file := "CRMANI01" u32 version u64 snapshot_seq u64 log_start_seq u32 crc32c(previous 28 bytes)

@@ -17,7 +17,7 @@ std::size_t record_header_size(std::uint32_t version) {
 
 bool valid_type(char t) {
   const auto v = static_cast<RecordType>(static_cast<unsigned char>(t));
-  return v == RecordType::kCreate || v == RecordType::kUpdate || v == RecordType::kRemove;
+  return v == RecordType::kCreate || v == RecordType::kUpdate || v == RecordType::kRemove || v == RecordType::kStream;
 }
 
 // What is at `pos`, read as a record of the given framing version.

@@ -1,7 +1,9 @@
 #include "storage/records.h"
 
 #include <cereal/archives/portable_binary.hpp>
+#include <optional>
 #include <sstream>
+#include <utility>
 
 namespace caserepo::storage {
 namespace {
@@ -88,6 +90,66 @@ struct Saver {
   void operator()(const engine::ResolvedRemove& r) { save_text(ar, r.caseId); }
 };
 
+// Reads one mutation of `type` from `ar`; throws cereal::Exception when the
+// bytes do not decode, and Error (Corruption) for an unknown type.
+template <class Archive>
+std::optional<Mutation> load_mutation(Archive& ar, RecordType type) {
+  switch (type) {
+    case RecordType::kCreate: {
+      engine::ResolvedCreate r;
+      CreateRequest& q = r.request;
+      q.caseId.emplace();
+      load_text(ar, *q.caseId);
+      load_opt(ar, q.businessKey);
+      q.caseType.emplace();
+      load_text(ar, *q.caseType);
+      load_text(ar, q.clientId);
+      load_text(ar, q.clientType);
+      load_text(ar, q.status);
+      load_opt(ar, q.statusDescription);
+      load_opt(ar, q.source);
+      ar(r.stamp_ms);
+      return Mutation(std::move(r));
+    }
+    case RecordType::kUpdate: {
+      engine::ResolvedUpdate r;
+      load_text(ar, r.caseId);
+      load_opt(ar, r.patch.caseType);
+      load_opt(ar, r.patch.clientId);
+      load_opt(ar, r.patch.clientType);
+      load_opt(ar, r.patch.status);
+      load_change(ar, r.patch.businessKey);
+      load_change(ar, r.patch.statusDescription);
+      load_change(ar, r.patch.source);
+      ar(r.stamp_ms);
+      return Mutation(std::move(r));
+    }
+    case RecordType::kRemove: {
+      engine::ResolvedRemove r;
+      load_text(ar, r.caseId);
+      return Mutation(std::move(r));
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+template <class Decode>
+auto decode_with(std::string_view payload, Decode&& decode) -> decltype(decode(std::declval<cereal::PortableBinaryInputArchive&>())) {
+  std::istringstream in{std::string(payload)};
+  try {
+    cereal::PortableBinaryInputArchive ar(in);
+    auto decoded = decode(ar);
+    if (!decoded.ok()) return decoded;
+    if (in.peek() != std::char_traits<char>::eof()) return Error::Corruption("record payload has trailing bytes");
+    return decoded;
+  } catch (const cereal::Exception& e) {
+    return Error::Corruption(std::string("record payload does not decode: ") + e.what());
+  }
+}
+
+std::string unknown_type(RecordType type) { return "unknown record type " + std::to_string(static_cast<int>(type)); }
+
 }  // namespace
 
 RecordType type_of(const Mutation& m) {
@@ -108,56 +170,44 @@ std::string encode_payload(const Mutation& m) {
 }
 
 Result<Mutation> decode_payload(RecordType type, std::string_view payload) {
-  std::istringstream in{std::string(payload)};
-  try {
-    cereal::PortableBinaryInputArchive ar(in);
-    Mutation m;
-    switch (type) {
-      case RecordType::kCreate: {
-        engine::ResolvedCreate r;
-        CreateRequest& q = r.request;
-        q.caseId.emplace();
-        load_text(ar, *q.caseId);
-        load_opt(ar, q.businessKey);
-        q.caseType.emplace();
-        load_text(ar, *q.caseType);
-        load_text(ar, q.clientId);
-        load_text(ar, q.clientType);
-        load_text(ar, q.status);
-        load_opt(ar, q.statusDescription);
-        load_opt(ar, q.source);
-        ar(r.stamp_ms);
-        m = std::move(r);
-        break;
-      }
-      case RecordType::kUpdate: {
-        engine::ResolvedUpdate r;
-        load_text(ar, r.caseId);
-        load_opt(ar, r.patch.caseType);
-        load_opt(ar, r.patch.clientId);
-        load_opt(ar, r.patch.clientType);
-        load_opt(ar, r.patch.status);
-        load_change(ar, r.patch.businessKey);
-        load_change(ar, r.patch.statusDescription);
-        load_change(ar, r.patch.source);
-        ar(r.stamp_ms);
-        m = std::move(r);
-        break;
-      }
-      case RecordType::kRemove: {
-        engine::ResolvedRemove r;
-        load_text(ar, r.caseId);
-        m = std::move(r);
-        break;
-      }
-      default:
-        return Error::Corruption("unknown record type " + std::to_string(static_cast<int>(type)));
-    }
-    if (in.peek() != std::char_traits<char>::eof()) return Error::Corruption("record payload has trailing bytes");
-    return m;
-  } catch (const cereal::Exception& e) {
-    return Error::Corruption(std::string("record payload does not decode: ") + e.what());
+  return decode_with(payload, [&](auto& ar) -> Result<Mutation> {
+    auto m = load_mutation(ar, type);
+    if (!m) return Error::Corruption(unknown_type(type));
+    return std::move(*m);
+  });
+}
+
+std::string encode_stream_payload(const StreamRecord& r) {
+  std::ostringstream out;
+  {
+    cereal::PortableBinaryOutputArchive ar(out);
+    ar(r.position);
+    ar(static_cast<std::uint8_t>(r.mutation ? type_of(*r.mutation) : RecordType{0}));
+    if (r.mutation) std::visit(Saver{ar}, *r.mutation);
   }
+  return std::move(out).str();
+}
+
+Result<StreamRecord> decode_stream_payload(std::string_view payload) {
+  return decode_with(payload, [&](auto& ar) -> Result<StreamRecord> {
+    StreamRecord r;
+    std::uint8_t inner = 0;
+    ar(r.position, inner);
+    if (r.position == 0) return Error::Corruption("stream record at position 0");
+    if (inner != 0) {
+      const auto type = static_cast<RecordType>(inner);
+      r.mutation = load_mutation(ar, type);
+      if (!r.mutation) return Error::Corruption("stream record holds an " + unknown_type(type));
+    }
+    return r;
+  });
+}
+
+Result<StreamRecord> decode_record(RecordType type, std::string_view payload) {
+  if (type == RecordType::kStream) return decode_stream_payload(payload);
+  auto m = decode_payload(type, payload);
+  if (!m.ok()) return m.error();
+  return StreamRecord{0, std::move(*m)};
 }
 
 }  // namespace caserepo::storage

@@ -93,13 +93,17 @@ auto& column_at(Image& image, std::size_t column) {
 }
 
 // Version 2: one section's rows, appended to `image`.
-void decode_v2_frame(std::string_view payload, engine::StoreImage& image, std::uint64_t entry_count,
+void decode_v2_frame(std::string_view payload, std::uint32_t version, LoadedSnapshot& loaded, std::uint64_t entry_count,
                      std::uint8_t& last_section) {
+  engine::StoreImage& image = loaded.image;
   boost::iostreams::stream<boost::iostreams::array_source> in(payload.data(), payload.size());
   IArchive ar(in, kArchiveFlags);
   std::uint8_t section = 0;
   ar >> section;
   if (section < last_section) throw std::runtime_error("sections out of order");
+  if (section == static_cast<std::uint8_t>(SnapshotSection::kStream) && (version < 3 || last_section == section)) {
+    throw std::runtime_error("stream section in a version-2 file, or twice");
+  }
   last_section = section;
   auto rows = [&](std::size_t have) {
     std::uint32_t n = 0;
@@ -145,6 +149,9 @@ void decode_v2_frame(std::string_view payload, engine::StoreImage& image, std::u
       load_array(ar, image.touch_ms, n);
       break;
     }
+    case SnapshotSection::kStream:
+      ar >> loaded.stream_position;
+      break;
     default:
       throw std::runtime_error("unknown section " + std::to_string(section));
   }
@@ -236,6 +243,8 @@ Result<std::uint64_t> write_snapshot(Env& env, const std::string& path, const Sn
     save_array(ar, image.touch_ms, i, rows);
   });
   if (!s.ok()) return s.error();
+  s = write_frame(SnapshotSection::kStream, [&](OArchive& ar) { ar << d.stream_position; });
+  if (!s.ok()) return s.error();
 
   std::string footer(kSnapshotFooterMagic);
   put_u64(footer, frames);
@@ -303,7 +312,7 @@ Result<LoadedSnapshot> parse_snapshot(std::string_view bytes, const std::string&
         decode_v1_frame(payload, v1_entries);
         if (v1_entries.size() > count) return corruption(name, pos, "more entries than the header says");
       } else {
-        decode_v2_frame(payload, image, count, last_section);
+        decode_v2_frame(payload, version, loaded, count, last_section);
       }
     } catch (const std::exception& e) {
       return corruption(name, pos, std::string("frame does not decode: ") + e.what());

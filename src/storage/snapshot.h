@@ -1,7 +1,8 @@
 // Snapshot files: the whole state at one log sequence number, as
 // checksummed frames of Boost.Serialization archives (grammar in format.h).
 // Version 2 holds the Store's image (each distinct value once, then arrays
-// of codes); version 1 (one record per entry) is still read.
+// of codes); version 3 adds the stream position; versions 1 (one record per
+// entry) and 2 are still read.
 #pragma once
 
 #include <cstdint>
@@ -18,12 +19,14 @@ namespace caserepo::storage {
 struct SnapshotData {
   std::uint64_t covered_seq = 0;  // every log record up to here is in it
   engine::StoreCounters counters;
+  std::uint64_t stream_position = 0;  // Repository::streamPosition at covered_seq
   std::vector<engine::StoredEntry> entries;  // creation order
 };
 
 // What a snapshot file holds, ready for Store::restore.
 struct LoadedSnapshot {
   std::uint64_t covered_seq = 0;
+  std::uint64_t stream_position = 0;  // 0 before version 3
   engine::StoreImage image;
 };
 
