@@ -13,6 +13,8 @@ packages=(
   nlohmann-json3-dev                # JSON wire format (CLI, server)
   libssl-dev                        # caserepo-server: TLS (OpenSSL)
   libsodium-dev                     # caserepo-server: Argon2id password hashes
+  libnats-dev                       # caserepo-server: NATS JetStream ingestion and change feed
+  nats-server                       # tests: the JetStream servers the event tests start
   openssl                           # tests: a self-signed certificate for the TLS test
   chromium chromium-driver python3-selenium   # tests: the console in a real browser
   libgtest-dev libgmock-dev         # unit tests

@@ -16,6 +16,7 @@ struct Change {
   // directory (an in-memory repository counts from 1 per process).
   std::uint64_t seq = 0;
   std::string_view caseId;
+  std::string_view caseType;  // of the case (kRemove: as it was)
   // kCreate: the new entry; kUpdate: the case's current entry after the
   // patch (every entry of the case got it). kRemove: null.
   const Entry* entry = nullptr;

@@ -349,6 +349,7 @@ class Repository::Impl {
       db::QueuedWrite* write;
       std::optional<engine::Mutation> mutation;  // none: a stream skip
       std::uint64_t removed;
+      std::string removed_type = {};  // a remove's caseType, for onChange
     };
     std::vector<Resolved> batch;
     batch.reserve(writes.size());
@@ -401,6 +402,9 @@ class Repository::Impl {
         if (r.write->stream.position > 0) stream_position_.store(r.write->stream.position);
         if (!r.mutation) continue;
         if (tracking_) touched_.emplace(engine::case_of(*r.mutation));
+        if (options_.onChange && r.mutation->index() == 2) {
+          r.removed_type = store_.view(store_.case_entries(engine::case_of(*r.mutation))->last_slot()).caseType;
+        }
         const std::uint32_t slot = engine::apply_mutation(store_, *r.mutation);
         if (slot != engine::kNoValue) r.write->result.entry = store_.materialize(slot);
         r.write->result.removed = r.removed;
@@ -417,6 +421,7 @@ class Repository::Impl {
         c.seq = this_seq;
         c.caseId = engine::case_of(*r.mutation);
         if (c.kind != Change::Kind::kRemove) c.entry = &r.write->result.entry;
+        c.caseType = c.entry ? std::string_view(c.entry->caseType) : std::string_view(r.removed_type);
         c.removed = r.removed;
         c.streamPosition = r.write->stream.position;
         options_.onChange(c);

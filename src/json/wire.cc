@@ -123,6 +123,43 @@ Result<Patch> parse_patch(const Json& j) {
   return p;
 }
 
+Result<StreamCommand> parse_command(const Json& j) {
+  if (!j.is_object()) return invalid("a command must be a JSON object");
+  auto op = j.find("op");
+  if (op == j.end() || !op->is_string()) return invalid("a command needs a string 'op'");
+  StreamCommand c;
+  std::vector<std::string_view> allowed;
+  if (*op == "create") {
+    c.kind = StreamCommand::Kind::kCreate;
+    allowed = {"op", "request"};
+    auto request = j.find("request");
+    if (request == j.end()) return invalid("'create' needs a 'request'");
+    auto r = parse_create(*request);
+    if (!r.ok()) return r.error();
+    c.create = std::move(*r);
+  } else if (*op == "update" || *op == "remove") {
+    c.kind = *op == "update" ? StreamCommand::Kind::kUpdate : StreamCommand::Kind::kRemove;
+    allowed = {"op", "caseId"};
+    auto id = j.find("caseId");
+    if (id == j.end() || !id->is_string()) return invalid("'" + op->get<std::string>() + "' needs a string 'caseId'");
+    c.caseId = id->get<std::string>();
+    if (c.kind == StreamCommand::Kind::kUpdate) {
+      allowed.push_back("patch");
+      auto patch = j.find("patch");
+      if (patch == j.end()) return invalid("'update' needs a 'patch'");
+      auto p = parse_patch(*patch);
+      if (!p.ok()) return p.error();
+      c.patch = std::move(*p);
+    }
+  } else {
+    return invalid("unknown op '" + op->get<std::string>() + "' (create, update or remove)");
+  }
+  for (const auto& [key, v] : j.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) return invalid("unknown field '" + key + "' in a command");
+  }
+  return c;
+}
+
 Result<SearchRequest> parse_search(const Json& j) {
   if (!j.is_object()) return invalid("a search request must be a JSON object");
   SearchRequest r;

@@ -18,6 +18,12 @@ Result<Json> parse(std::string_view text, std::size_t max_bytes = 1 << 20);
 Result<CreateRequest> parse_create(const Json& j);
 Result<Patch> parse_patch(const Json& j);
 
+// A write command, as a stream message carries it (docs/events.md) and the
+// CLI's `apply` reads it: {"op":"create","request":{...}},
+// {"op":"update","caseId":"...","patch":{...}}, {"op":"remove","caseId":"..."}.
+// Position and time are the stream's, not the message's: left 0.
+Result<StreamCommand> parse_command(const Json& j);
+
 struct SearchRequest {
   Filter filter;
   PageRequest page;

@@ -26,6 +26,10 @@ Result<ServerConfig> parse_server_args(const std::vector<std::string>& args) {
       c.insecure_plain_http = true;
       continue;
     }
+    if (a == "--no-change-feed") {
+      c.change_feed = false;
+      continue;
+    }
     if (i + 1 >= args.size()) return bad(a + " needs a value (or is unknown)");
     const std::string& v = args[++i];
     unsigned long long n = 0;
@@ -50,6 +54,21 @@ Result<ServerConfig> parse_server_args(const std::vector<std::string>& args) {
       c.tls_key = v;
     } else if (a == "--access-log") {
       c.access_log = v;
+    } else if (a == "--nats") {
+      c.nats_urls = v;
+    } else if (a == "--ingest") {
+      const auto colon = v.find(':');
+      c.ingest_stream = v.substr(0, colon);
+      if (colon != std::string::npos) c.ingest_filter = v.substr(colon + 1);
+      if (c.ingest_stream.empty() || (colon != std::string::npos && c.ingest_filter.empty())) {
+        return bad("--ingest takes STREAM or STREAM:FILTER");
+      }
+    } else if (a == "--node-id") {
+      if (v.empty() || v.find_first_of(" .*>\t") != std::string::npos) return bad("--node-id: a name without spaces, '.', '*' or '>'");
+      c.node_id = v;
+    } else if (a == "--nats-replicas") {
+      if (!number(v, n) || n < 1 || n > 5) return bad("--nats-replicas takes 1 to 5");
+      c.nats_replicas = static_cast<int>(n);
     } else if (a == "--threads" || a == "--workers" || a == "--max-body" || a == "--max-header" ||
                a == "--request-timeout" || a == "--idle-timeout" || a == "--max-connections" ||
                a == "--checkpoint-every") {
@@ -68,6 +87,7 @@ Result<ServerConfig> parse_server_args(const std::vector<std::string>& args) {
   }
   if (c.data_dir.empty()) return bad("--data DIR is required");
   if (c.users_file.empty()) return bad("--users FILE is required");
+  if (c.nats_urls.empty() && !c.ingest_stream.empty()) return bad("--ingest needs --nats URLS");
   if (c.tls_cert.empty() != c.tls_key.empty()) return bad("--tls-cert and --tls-key go together");
   if (!c.tls() && !is_loopback(c.host) && !c.insecure_plain_http) {
     return bad("refusing to serve plain HTTP on " + c.host +

@@ -4,6 +4,7 @@
 //       [--threads N] [--workers N] [--insecure-plain-http]
 //       [--max-body BYTES] [--max-header BYTES] [--request-timeout S] [--idle-timeout S]
 //       [--max-connections N] [--checkpoint-every S] [--access-log FILE|-|off]
+//       [--nats URLS [--ingest STREAM[:FILTER]] [--node-id ID] [--nats-replicas N] [--no-change-feed]]
 #pragma once
 
 #include <chrono>
@@ -34,6 +35,12 @@ struct ServerConfig {
   std::chrono::seconds checkpoint_every{0};  // 0: only by log size (Options::checkpointLogBytes)
   std::string access_log = "-";              // "-" stderr, "off", or a file
   std::chrono::seconds shutdown_grace{10};
+  // NATS JetStream (docs/events.md); all off when nats_urls is empty.
+  std::string nats_urls;                  // comma-separated
+  std::string ingest_stream, ingest_filter;  // consume commands from this stream (and subject filter)
+  std::string node_id = "caserepo";       // names this node's consumer and its change events' ids
+  int nats_replicas = 1;                  // of the streams this node creates (changes, dead letters)
+  bool change_feed = true;                // publish every committed write
 
   bool tls() const { return !tls_cert.empty(); }
 };

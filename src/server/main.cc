@@ -32,6 +32,7 @@ constexpr const char* kUsage = R"(usage:
                   [--tls-cert FILE --tls-key FILE] [--threads N] [--workers N] [--insecure-plain-http]
                   [--max-body BYTES] [--max-header BYTES] [--request-timeout S] [--idle-timeout S]
                   [--max-connections N] [--checkpoint-every S] [--access-log FILE|-|off]
+                  [--nats URLS [--ingest STREAM[:FILTER]] [--node-id ID] [--nats-replicas N] [--no-change-feed]]
   caserepo-server users add --users FILE --name NAME --role reader|writer [--app APP]   (password on stdin)
   caserepo-server users remove --users FILE --name NAME
 )";
@@ -106,9 +107,24 @@ int main(int argc, char** argv) {
   }
   caserepo::Options options;
   options.fsync = config->fsync;
+  std::unique_ptr<caserepo::events::NodeEvents> events;
+  if (!config->nats_urls.empty()) {
+    caserepo::events::EventsConfig ec;
+    ec.nats_urls = config->nats_urls;
+    ec.node_id = config->node_id;
+    ec.replicas = config->nats_replicas;
+    ec.change_feed = config->change_feed;
+    ec.ingest_stream = config->ingest_stream;
+    ec.ingest_filter = config->ingest_filter;
+    auto connected = caserepo::events::NodeEvents::connect(std::move(ec));
+    if (!connected.ok()) return fail(connected.error());
+    events = std::move(*connected);
+    options.onChange = events->change_hook();
+  }
   auto repo = caserepo::Repository::open(config->data_dir, options);
   if (!repo.ok()) return fail(repo.error());  // no listener on a damaged directory
   auto server = caserepo::server::Server::make(*config, std::move(*repo), std::move(*users));
   if (!server.ok()) return usage(server.error().message());
+  if (events) (*server)->set_events(std::move(events));
   return (*server)->run();
 }

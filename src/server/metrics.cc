@@ -99,6 +99,7 @@ std::string Metrics::render(const Stats& s) const {
                 static_cast<unsigned long long>(s.creates), static_cast<unsigned long long>(s.updates),
                 static_cast<unsigned long long>(s.removes), static_cast<unsigned long long>(s.searches));
   out += line;
+  if (extra_) out += extra_();
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -29,6 +30,9 @@ class Metrics {
   std::int64_t open_connections() const { return connections_.load(); }
 
   std::string render(const Stats& repo) const;
+  // More lines for render(), from parts the server does not own (the NATS
+  // ingestor and change feed). Set before serving.
+  void set_extra(std::function<std::string()> extra) { extra_ = std::move(extra); }
 
  private:
   static constexpr std::array<double, 14> kBuckets = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
@@ -46,6 +50,7 @@ class Metrics {
   std::atomic<std::uint64_t> auth_failures_{0}, throttled_{0}, connections_refused_{0};
   std::atomic<std::int64_t> connections_{0};
   std::atomic<std::uint64_t> connections_total_{0};
+  std::function<std::string()> extra_;
 };
 
 }  // namespace caserepo::server

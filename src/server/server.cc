@@ -42,6 +42,11 @@ Server::~Server() {
   pool_.join();
 }
 
+void Server::set_events(std::unique_ptr<events::NodeEvents> events) {
+  events_ = std::move(events);
+  metrics_.set_extra([e = events_.get()] { return e->metrics(); });
+}
+
 void Server::track(std::weak_ptr<ConnectionBase> c) {
   std::lock_guard lock(connections_mu_);
   if (connections_.size() > 2 * static_cast<std::size_t>(metrics_.open_connections()) + 1024) {
@@ -73,6 +78,12 @@ int Server::run() {
     std::fprintf(stderr, "caserepo-server: cannot listen on %s:%u: %s\n", config_.host.c_str(), config_.port,
                  ec.message().c_str());
     return 1;
+  }
+  if (events_) {
+    if (auto s = events_->start_ingest(*repo_); !s.ok()) {
+      std::fprintf(stderr, "caserepo-server: cannot ingest: %s\n", s.error().to_string().c_str());
+      return 1;
+    }
   }
   const auto bound = acceptor_.local_endpoint();
   std::printf("listening on %s:%u\n", bound.address().to_string().c_str(), bound.port());
@@ -107,7 +118,9 @@ int Server::run() {
   for (auto& t : io) t.join();
   pool_.join();
   access_log_.flush();
+  if (events_) events_->stop_ingest();
   repo_.reset();  // a clean close: what is unsynced is synced
+  if (events_) events_->stop_changes();
   return 0;
 }
 

@@ -26,6 +26,7 @@
 #include "server/config.h"
 #include "server/dispatcher.h"
 #include "server/metrics.h"
+#include "events/node_events.h"
 
 namespace caserepo::server {
 
@@ -50,6 +51,9 @@ class Server {
   // serves until a shutdown signal. Returns the exit code: 0 after a clean
   // shutdown, 1 when it cannot listen.
   int run();
+  // NATS: ingestion starts before the server listens and stops before the
+  // repository closes; the change feed drains after it closed.
+  void set_events(std::unique_ptr<events::NodeEvents> events);
 
   // --- for connections ---
   const ServerConfig& config() const { return config_; }
@@ -69,6 +73,7 @@ class Server {
   void schedule_flush();
 
   ServerConfig config_;
+  std::unique_ptr<events::NodeEvents> events_;  // destroyed after repo_
   std::unique_ptr<Repository> repo_;
   Metrics metrics_;
   Authenticator auth_;

@@ -1,0 +1,172 @@
+#include "events/change_feed.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "events/metric_text.h"
+#include "json/wire.h"
+
+namespace caserepo::events {
+namespace {
+
+constexpr int kMaxPendingPublishes = 4096;  // unacknowledged async publishes in flight
+constexpr int kMaxResends = 20;             // per event, before it is counted failed
+
+const char* op_name(Change::Kind k) {
+  switch (k) {
+    case Change::Kind::kCreate: return "create";
+    case Change::Kind::kUpdate: return "update";
+    default: return "remove";
+  }
+}
+
+}  // namespace
+
+std::string subject_token(std::string_view value) {
+  if (value.empty()) return "%";
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(value.size());
+  for (unsigned char c : value) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string change_event_json(const Change& c, const std::string& node) {
+  json::Json j = {{"node", node},
+                  {"seq", c.seq},
+                  {"op", op_name(c.kind)},
+                  {"caseId", std::string(c.caseId)},
+                  {"caseType", std::string(c.caseType)}};
+  j["entry"] = c.entry ? json::to_json(*c.entry) : json::Json(nullptr);
+  j["removed"] = c.removed;
+  j["streamPosition"] = c.streamPosition ? json::Json(c.streamPosition) : json::Json(nullptr);
+  return j.dump();
+}
+
+ChangeFeed::ChangeFeed(NatsLink& link, std::string node, std::size_t max_queued)
+    : link_(link), node_(std::move(node)), max_queued_(max_queued) {}
+
+ChangeFeed::~ChangeFeed() {
+  stop(std::chrono::milliseconds(1000));
+  if (js_ != nullptr) jsCtx_Destroy(js_);
+}
+
+Status ChangeFeed::start(int replicas) {
+  if (auto s = link_.ensure_stream(kChangeStream, {std::string(kChangeSubjectPrefix) + ">"}, replicas,
+                                   /*duplicate_window_ms=*/10 * 60 * 1000);
+      !s.ok()) {
+    return s;
+  }
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = 5000;
+  jo.PublishAsync.MaxPending = kMaxPendingPublishes;
+  jo.PublishAsync.ErrHandler = &ChangeFeed::on_publish_error;
+  jo.PublishAsync.ErrHandlerClosure = this;
+  if (natsStatus s = natsConnection_JetStream(&js_, link_.connection(), &jo); s != NATS_OK) {
+    return nats_error("JetStream context for the change feed", s);
+  }
+  thread_ = std::thread([this] { publish_loop(); });
+  return ok_status();
+}
+
+void ChangeFeed::on_change(const Change& c) {
+  Event e{kChangeSubjectPrefix + subject_token(c.caseType), node_ + "-" + std::to_string(c.seq),
+          change_event_json(c, node_)};
+  std::unique_lock lock(mu_);
+  room_.wait(lock, [&] { return queue_.size() < max_queued_ || stopping_; });
+  queue_.push_back(std::move(e));
+  cv_.notify_one();
+}
+
+void ChangeFeed::publish_loop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+    if (queue_.empty()) return;  // stopping, and everything was handed to the client
+    Event e = std::move(queue_.front());
+    queue_.pop_front();
+    room_.notify_one();
+    lock.unlock();
+    natsMsg* msg = nullptr;
+    natsStatus s = natsMsg_Create(&msg, e.subject.c_str(), nullptr, e.body.data(), static_cast<int>(e.body.size()));
+    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Nats-Msg-Id", e.id.c_str());
+    // Blocks while kMaxPendingPublishes are unacknowledged; fails when NATS is away for long.
+    while (s == NATS_OK) {
+      s = js_PublishMsgAsync(js_, &msg, nullptr);  // takes the message on success
+      if (s != NATS_TIMEOUT) break;
+    }
+    if (s != NATS_OK) {
+      // Not taken: keep it at the head of the queue and retry shortly, in order.
+      natsMsg_Destroy(msg);
+      failed_.fetch_add(1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      lock.lock();
+      if (stopping_) {  // shutting down with NATS away: these events are lost (the known gap above)
+        std::fprintf(stderr, "caserepo-server: %zu change event(s) not published: %s\n", queue_.size() + 1,
+                     natsStatus_GetText(s));
+        return;
+      }
+      queue_.push_front(std::move(e));
+      continue;
+    }
+    published_.fetch_add(1);
+    lock.lock();
+  }
+}
+
+void ChangeFeed::on_publish_error(jsCtx* js, jsPubAckErr* err, void* self) {
+  auto* feed = static_cast<ChangeFeed*>(self);
+  // JetStream did not acknowledge it (a timeout, a lost leader): send it again
+  // with the same message id; a repeat that did land is dropped by JetStream.
+  const char* tries = nullptr;
+  int n = 0;
+  if (natsMsgHeader_Get(err->Msg, "Caserepo-Resends", &tries) == NATS_OK && tries != nullptr) n = std::atoi(tries);
+  if (n >= kMaxResends) {
+    feed->failed_.fetch_add(1);
+    std::fprintf(stderr, "caserepo-server: change event not published after %d tries: %s\n", n, err->ErrText);
+    return;
+  }
+  natsMsgHeader_Set(err->Msg, "Caserepo-Resends", std::to_string(n + 1).c_str());
+  if (js_PublishMsgAsync(js, &err->Msg, nullptr) == NATS_OK) feed->resent_.fetch_add(1);
+}
+
+void ChangeFeed::stop(std::chrono::milliseconds grace) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  room_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (js_ != nullptr) {
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MaxWait = grace.count();
+    js_PublishAsyncComplete(js_, &po);
+  }
+}
+
+std::string ChangeFeed::metrics() const {
+  std::size_t queued;
+  {
+    std::lock_guard lock(mu_);
+    queued = queue_.size();
+  }
+  const auto line = metric_text;
+  return line("caserepo_changes_queued", "gauge", "Change events waiting to be published.", queued) +
+         line("caserepo_changes_published_total", "counter", "Change events handed to JetStream.", published_) +
+         line("caserepo_changes_resent_total", "counter", "Change events sent again after a failed acknowledgement.", resent_) +
+         line("caserepo_changes_failed_total", "counter", "Failed publish attempts (NATS unreachable).", failed_);
+}
+
+}  // namespace caserepo::events

@@ -1,0 +1,77 @@
+// ChangeFeed: publishes every committed write — from the REST API or from
+// the ingested stream — to the JetStream stream CASEREPO_CHANGES, subject
+// caserepo.changes.<caseType> (docs/events.md has the event schema).
+//
+// The repository reports each write once it is durable and visible
+// (Options::onChange, in log order); the feed turns it into an event and
+// queues it, and a publisher thread sends the queue in order with
+// asynchronous JetStream publishes, each with the message id
+// <node>-<log seq>, so that JetStream drops a repeat. A publish JetStream
+// does not acknowledge is sent again. The queue is bounded: when NATS is
+// away long enough to fill it, writes wait (an event is never dropped).
+//
+// Known gap: events still queued when the process is killed are not sent
+// again after the restart (the writes themselves are durable). A catch-up
+// from the log at start would close it; see docs/events.md.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "caserepo/change.h"
+#include "events/nats_link.h"
+
+namespace caserepo::events {
+
+inline constexpr const char* kChangeStream = "CASEREPO_CHANGES";
+inline constexpr const char* kChangeSubjectPrefix = "caserepo.changes.";
+
+// A value as one subject token: [A-Za-z0-9_-] kept, every other byte %XX
+// (NATS tokens cannot hold '.', '*', '>' or white space); "" is "%".
+std::string subject_token(std::string_view value);
+
+// The event's JSON (docs/events.md).
+std::string change_event_json(const Change& c, const std::string& node);
+
+class ChangeFeed {
+ public:
+  ChangeFeed(NatsLink& link, std::string node, std::size_t max_queued = 1 << 16);
+  ~ChangeFeed();  // stop(1 s)
+  ChangeFeed(const ChangeFeed&) = delete;
+  ChangeFeed& operator=(const ChangeFeed&) = delete;
+
+  // Makes the stream if it is missing (`replicas`), starts the publisher.
+  Status start(int replicas);
+  // From the commit path (Options::onChange): queues the event.
+  void on_change(const Change& c);
+  // Sends what is queued, waiting at most `grace` for JetStream's acks.
+  void stop(std::chrono::milliseconds grace);
+
+  std::string metrics() const;
+
+ private:
+  struct Event {
+    std::string subject, id, body;
+  };
+  void publish_loop();
+  static void on_publish_error(jsCtx* js, jsPubAckErr* err, void* self);
+
+  NatsLink& link_;
+  const std::string node_;
+  const std::size_t max_queued_;
+  jsCtx* js_ = nullptr;  // its own context: its error handler resends
+  mutable std::mutex mu_;
+  std::condition_variable cv_;       // the publisher: events queued, or stop
+  std::condition_variable room_;     // writers: the queue has room
+  std::deque<Event> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+  std::atomic<std::uint64_t> published_{0}, resent_{0}, failed_{0};
+};
+
+}  // namespace caserepo::events

@@ -1,0 +1,217 @@
+#include "events/ingestor.h"
+
+#include <chrono>
+#include <cstdio>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "events/metric_text.h"
+#include "json/wire.h"
+
+namespace caserepo::events {
+namespace {
+
+constexpr std::int64_t kAckWaitNs = 30'000'000'000;  // a batch is acked long before this
+constexpr int kFetchWaitMs = 200;                    // how long an idle fetch waits (and stop() at most)
+constexpr std::size_t kMaxCommandBytes = 64 * 1024;  // as the REST service's body limit
+
+bool is_refusal(const Error& e) {
+  return e.code() == ErrorCode::kInvalidArgument || e.code() == ErrorCode::kNotFound ||
+         e.code() == ErrorCode::kConflict;
+}
+
+}  // namespace
+
+Ingestor::Ingestor(Repository& repo, NatsLink& link, IngestConfig config)
+    : repo_(repo), link_(link), config_(std::move(config)) {}
+
+Ingestor::~Ingestor() { stop(); }
+
+Status Ingestor::start() {
+  if (auto s = make_consumer(); !s.ok()) return s;
+  thread_ = std::thread([this] { loop(); });
+  return ok_status();
+}
+
+void Ingestor::stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+  if (sub_ != nullptr) {
+    natsSubscription_Destroy(sub_);  // the consumer stays; the next start makes it anew anyway
+    sub_ = nullptr;
+  }
+}
+
+Status Ingestor::make_consumer() {
+  jsCtx* js = link_.js();
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  // The server's idea of what was acked does not count: the repository's position does.
+  natsStatus s = js_DeleteConsumer(js, config_.stream.c_str(), config_.durable.c_str(), nullptr, &jerr);
+  if (s != NATS_OK && s != NATS_NOT_FOUND && jerr != JSConsumerNotFoundErr) {
+    if (jerr == JSStreamNotFoundErr) return Error::InvalidArgument("no JetStream stream '" + config_.stream + "'");
+    return nats_error("deleting consumer " + config_.durable, s, jerr);
+  }
+  const std::uint64_t position = repo_.streamPosition();
+  jsConsumerConfig cc;
+  jsConsumerConfig_Init(&cc);
+  cc.Durable = config_.durable.c_str();
+  cc.AckPolicy = js_AckExplicit;
+  cc.AckWait = kAckWaitNs;
+  cc.MaxAckPending = 2 * config_.batch;
+  if (!config_.filter.empty()) cc.FilterSubject = config_.filter.c_str();
+  if (position == 0) {
+    cc.DeliverPolicy = js_DeliverAll;
+  } else {
+    cc.DeliverPolicy = js_DeliverByStartSequence;
+    cc.OptStartSeq = position + 1;
+  }
+  jsConsumerInfo* info = nullptr;
+  jerr = static_cast<jsErrCode>(0);
+  s = js_AddConsumer(&info, js, config_.stream.c_str(), &cc, nullptr, &jerr);
+  if (s != NATS_OK) {
+    if (jerr == JSStreamNotFoundErr) return Error::InvalidArgument("no JetStream stream '" + config_.stream + "'");
+    return nats_error("creating consumer " + config_.durable, s, jerr);
+  }
+  jsConsumerInfo_Destroy(info);
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = config_.stream.c_str();
+  so.Consumer = config_.durable.c_str();
+  jerr = static_cast<jsErrCode>(0);
+  s = js_PullSubscribe(&sub_, js, config_.filter.empty() ? nullptr : config_.filter.c_str(), config_.durable.c_str(),
+                       nullptr, &so, &jerr);
+  if (s != NATS_OK) return nats_error("subscribing to consumer " + config_.durable, s, jerr);
+  std::fprintf(stderr, "caserepo-server: ingesting %s%s%s from sequence %llu\n", config_.stream.c_str(),
+               config_.filter.empty() ? "" : ":", config_.filter.c_str(),
+               static_cast<unsigned long long>(position + 1));
+  return ok_status();
+}
+
+Status Ingestor::dead_letter(natsMsg* msg, std::uint64_t position, const Error& why) {
+  json::Json body = {{"stream", config_.stream},
+                     {"sequence", position},
+                     {"subject", natsMsg_GetSubject(msg)},
+                     {"error", json::to_json(why)},
+                     {"command", std::string(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)))}};
+  const std::string text = body.dump(-1, ' ', false, json::Json::error_handler_t::replace);
+  const std::string id = config_.stream + "-" + std::to_string(position);
+  natsMsg* out = nullptr;
+  natsStatus s = natsMsg_Create(&out, config_.dead_letter.c_str(), nullptr, text.data(), static_cast<int>(text.size()));
+  if (s == NATS_OK) s = natsMsgHeader_Set(out, "Caserepo-Stream-Sequence", std::to_string(position).c_str());
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MsgId = id.c_str();
+  jsPubAck* ack = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  if (s == NATS_OK) s = js_PublishMsg(&ack, link_.js(), out, &po, &jerr);
+  natsMsg_Destroy(out);
+  if (ack != nullptr) jsPubAck_Destroy(ack);
+  if (s != NATS_OK) return nats_error("dead-lettering " + id, s, jerr);
+  return ok_status();
+}
+
+void Ingestor::loop() {
+  while (!stop_) {
+    natsMsgList list{};
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = natsSubscription_Fetch(&list, sub_, config_.batch, kFetchWaitMs, &jerr);
+    if (s == NATS_TIMEOUT) {
+      lag_ = 0;
+      continue;
+    }
+    if (s != NATS_OK) {  // NATS away (the client reconnects): try again shortly
+      fetch_errors_.fetch_add(1);
+      natsMsgList_Destroy(&list);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
+    batches_.fetch_add(1);
+    const auto n = static_cast<std::size_t>(list.Count);
+    std::vector<StreamCommand> commands(n);
+    std::vector<std::optional<Error>> refused(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      natsMsg* msg = list.Msgs[i];
+      jsMsgMetaData* meta = nullptr;
+      if (natsMsg_GetMetaData(&meta, msg) != NATS_OK) {  // not from JetStream: cannot happen on a pull consumer
+        refused[i] = Error::InvalidArgument("message without JetStream metadata");
+        continue;
+      }
+      commands[i].position = meta->Sequence.Stream;
+      commands[i].time = Timestamp(std::chrono::milliseconds(meta->Timestamp / 1'000'000));
+      lag_ = meta->NumPending;
+      jsMsgMetaData_Destroy(meta);
+      const std::string_view data(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+      auto parsed = json::parse(data, kMaxCommandBytes);
+      auto command = parsed.ok() ? json::parse_command(*parsed) : Result<StreamCommand>(parsed.error());
+      if (!command.ok()) {
+        refused[i] = command.error();
+        continue;
+      }
+      const std::uint64_t position = commands[i].position;
+      const Timestamp time = commands[i].time;
+      commands[i] = std::move(*command);
+      commands[i].position = position;
+      commands[i].time = time;
+    }
+
+    // Runs of valid commands through applyStream; a refused one to the dead-letter subject, then skipped.
+    std::size_t done = 0;
+    while (done < n && !failed_) {
+      if (refused[done]) {
+        StreamCommand skip;
+        skip.position = commands[done].position;
+        if (skip.position > repo_.streamPosition()) {
+          Status sent = dead_letter(list.Msgs[done], skip.position, *refused[done]);
+          while (!sent.ok() && !stop_) {  // until JetStream has it: a refused command is never just dropped
+            std::fprintf(stderr, "caserepo-server: %s; retrying\n", sent.error().to_string().c_str());
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            sent = dead_letter(list.Msgs[done], skip.position, *refused[done]);
+          }
+          if (!sent.ok()) break;  // stopping: it is delivered again after the restart
+          const StreamApplied a = repo_.applyStream({&skip, 1});
+          if (a.stopped) {
+            std::fprintf(stderr, "caserepo-server: ingestion stops: %s\n", a.stopped->to_string().c_str());
+            failed_ = true;
+            break;
+          }
+          dead_letters_.fetch_add(1);
+        }
+        ++done;
+        continue;
+      }
+      std::size_t end = done;
+      while (end < n && !refused[end]) ++end;
+      const StreamApplied a = repo_.applyStream({commands.data() + done, end - done});
+      applied_.fetch_add(a.applied - a.duplicates);
+      duplicates_.fetch_add(a.duplicates);
+      done += a.applied;
+      if (a.stopped) {
+        if (is_refusal(*a.stopped)) {
+          refused[done] = std::move(a.stopped);
+        } else {
+          std::fprintf(stderr, "caserepo-server: ingestion stops: %s\n", a.stopped->to_string().c_str());
+          failed_ = true;
+        }
+      }
+    }
+    // Durable now (applyStream returned): ack what was taken.
+    for (std::size_t i = 0; i < done; ++i) natsMsg_Ack(list.Msgs[i], nullptr);
+    natsMsgList_Destroy(&list);
+    if (failed_) return;
+  }
+}
+
+std::string Ingestor::metrics() const {
+  const auto line = metric_text;
+  return line("caserepo_ingest_lag", "gauge", "Messages of the ingested stream not yet delivered to this node.", lag_) +
+         line("caserepo_ingest_applied_total", "counter", "Stream commands applied.", applied_) +
+         line("caserepo_ingest_duplicates_total", "counter", "Stream commands delivered again and not applied twice.",
+              duplicates_) +
+         line("caserepo_ingest_dead_letters_total", "counter", "Stream commands refused and dead-lettered.", dead_letters_) +
+         line("caserepo_ingest_fetch_errors_total", "counter", "Failed fetches (NATS unreachable).", fetch_errors_) +
+         line("caserepo_ingest_failed", "gauge", "1 when ingestion stopped on a repository failure.", failed_ ? 1 : 0) +
+         line("caserepo_stream_position", "gauge", "Stream sequence of the last command taken.", repo_.streamPosition());
+}
+
+}  // namespace caserepo::events

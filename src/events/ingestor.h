@@ -1,0 +1,73 @@
+// Ingestor: applies the case commands of a JetStream stream to a repository
+// (caserepo-server --ingest STREAM[:FILTER], docs/events.md).
+//
+// A durable pull consumer delivers the stream's messages in order, in
+// batches of at most `batch` (the in-flight bound: the consumer's
+// MaxAckPending is twice it). Each batch goes through
+// Repository::applyStream, which logs every command's write together with its
+// stream sequence; only then, durable under the fsync policy, are the
+// messages acked. At start the consumer is made anew to deliver from the
+// repository's own position + 1, so a restart — after a crash at any
+// point, or on a new node from the last snapshot — resumes exactly after the
+// last command applied: none twice, none skipped.
+//
+// A message that is not a valid command, or that the repository refuses
+// (NotFound, Conflict, InvalidArgument), is published with its error to the
+// dead-letter subject (message id <stream>-<sequence>: JetStream drops a
+// repeat), then its position is skipped: it never stops the stream. When
+// the repository fails (IOError, ReadOnly) ingestion stops; the messages
+// not applied are delivered again after a restart.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "caserepo/repository.h"
+#include "events/nats_link.h"
+
+namespace caserepo::events {
+
+struct IngestConfig {
+  std::string stream;       // the JetStream stream of commands
+  std::string filter;       // a subject filter within it; empty: all of it
+  std::string durable;      // the consumer's name
+  std::string dead_letter;  // the subject refused commands go to
+  int batch = 512;
+};
+
+class Ingestor {
+ public:
+  Ingestor(Repository& repo, NatsLink& link, IngestConfig config);
+  ~Ingestor();  // stop()
+  Ingestor(const Ingestor&) = delete;
+  Ingestor& operator=(const Ingestor&) = delete;
+
+  // Makes the consumer (from streamPosition() + 1) and starts the loop.
+  // Errors: IOError (NATS), InvalidArgument (no such stream).
+  Status start();
+  // Returns once the loop has finished its batch (nothing is half-applied).
+  void stop();
+
+  // Prometheus text: lag, applied, dead letters, position, state.
+  std::string metrics() const;
+
+ private:
+  Status make_consumer();
+  void loop();
+  // Publishes a refused message with its error, waiting for JetStream's ack.
+  Status dead_letter(natsMsg* msg, std::uint64_t position, const Error& why);
+
+  Repository& repo_;
+  NatsLink& link_;
+  const IngestConfig config_;
+  natsSubscription* sub_ = nullptr;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> failed_{false};
+  std::atomic<std::uint64_t> lag_{0}, applied_{0}, duplicates_{0}, dead_letters_{0}, fetch_errors_{0}, batches_{0};
+};
+
+}  // namespace caserepo::events

@@ -1,0 +1,51 @@
+// NatsLink: one connection to a NATS cluster with JetStream (the C client
+// libnats), shared by the ingestor and the change feed, and the few
+// JetStream administrative calls they need. The client reconnects by itself
+// (to any server of the URL list) and never gives up; calls made while it is
+// away fail with IOError and are retried by their callers.
+#pragma once
+
+#include <nats/nats.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "caserepo/error.h"
+
+namespace caserepo::events {
+
+// IOError "what: <status text> (<last error>)" for a failed libnats call.
+Error nats_error(const std::string& what, natsStatus s, jsErrCode js = static_cast<jsErrCode>(0));
+
+// Sets the servers of `options` from a comma-separated URL list (libnats's
+// SetURL takes one URL).
+natsStatus set_servers(natsOptions* options, const std::string& urls);
+
+class NatsLink {
+ public:
+  // `urls`: comma-separated (nats://127.0.0.1:4222,nats://...). Waits up to
+  // `timeout_ms` for a first connection. Errors: IOError.
+  static Result<std::unique_ptr<NatsLink>> connect(const std::string& urls, const std::string& name,
+                                                   int timeout_ms = 10000);
+  ~NatsLink();
+  NatsLink(const NatsLink&) = delete;
+  NatsLink& operator=(const NatsLink&) = delete;
+
+  natsConnection* connection() { return conn_; }
+  jsCtx* js() { return js_; }
+
+  // Creates the stream if it does not exist (file storage, the duplicate
+  // window for message-id de-duplication); an existing one is left as it is.
+  Status ensure_stream(const std::string& name, const std::vector<std::string>& subjects, int replicas,
+                       std::int64_t duplicate_window_ms);
+
+ private:
+  NatsLink() = default;
+  natsOptions* options_ = nullptr;
+  natsConnection* conn_ = nullptr;
+  jsCtx* js_ = nullptr;
+};
+
+}  // namespace caserepo::events

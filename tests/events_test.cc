@@ -1,0 +1,282 @@
+// caserepo-server on a real NATS JetStream cluster (three nats-server
+// processes on loopback, started and stopped by pid): ingestion applies
+// every command of the stream exactly once across kill -9 of the node at
+// random points — the reopened data directory equals a reference built from
+// the stream itself, dates and generated caseIds included — refused and
+// malformed commands land once each on the dead-letter subject, and the
+// change feed holds one event per write, in log order.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "caserepo/caserepo.h"
+#include "json/wire.h"
+#include "support/fixtures.h"
+#include "support/nats_cluster.h"
+
+namespace caserepo::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using json::Json;
+
+constexpr const char* kStream = "CMDS";
+constexpr const char* kNode = "node1";
+
+class TempDir {
+ public:
+  TempDir() : path_(fs::temp_directory_path() / ("caserepo-events-" + std::to_string(::getpid()))) {
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string str() const { return path_.string(); }
+
+ private:
+  fs::path path_;
+};
+
+// Commands as a channel would publish them: creates with and without
+// caseId (some joining by businessKey), updates, removes — and some that
+// must be dead-lettered: not JSON, unknown op, an update of a case that does
+// not exist, a create that conflicts with its case's client.
+std::vector<std::string> command_texts(std::size_t n, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<std::string> out;
+  std::vector<std::string> cases;
+  static const char* kStatuses[] = {"NEW", "OPEN", "IN_PROGRESS", "WAITING_FOR_CLIENT", "APPROVED", "CLOSED"};
+  auto pick = [&](std::size_t k) { return static_cast<std::size_t>(rng() % k); };
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t roll = pick(100);
+    const std::string client = "client-" + std::to_string(pick(50));
+    if (roll < 4) {
+      static const char* kPoison[] = {"{not json", R"({"op":"rename","caseId":"x"})",
+                                      R"({"op":"update","caseId":"no-such-case","patch":{"status":"OPEN"}})",
+                                      R"({"op":"create","request":{"caseType":"LOAN"}})"};
+      out.push_back(kPoison[pick(4)]);
+    } else if (roll < 45 || cases.empty()) {
+      const std::string id = "case-" + std::to_string(i);
+      cases.push_back(id);
+      out.push_back(Json{{"op", "create"},
+                         {"request", {{"caseId", id}, {"caseType", "LOAN"}, {"clientId", "c-" + id}, {"clientType", "PESEL"},
+                                      {"status", kStatuses[pick(6)]}}}}
+                        .dump());
+    } else if (roll < 60) {
+      out.push_back(Json{{"op", "create"},
+                         {"request", {{"businessKey", "BK-" + std::to_string(pick(40))}, {"caseType", "CARD"},
+                                      {"clientId", client}, {"clientType", "NIP"}, {"status", kStatuses[pick(6)]},
+                                      {"statusDescription", "from the stream"}}}}
+                        .dump());
+    } else if (roll < 85) {
+      out.push_back(Json{{"op", "update"}, {"caseId", cases[pick(cases.size())]}, {"patch", {{"status", kStatuses[pick(6)]}}}}
+                        .dump());
+    } else if (roll < 92) {
+      // A create joining an existing case with another client: Conflict, unless the case was removed.
+      out.push_back(Json{{"op", "create"},
+                         {"request", {{"caseId", cases[pick(cases.size())]}, {"caseType", "LOAN"}, {"clientId", "intruder"},
+                                      {"clientType", "PESEL"}, {"status", "OPEN"}}}}
+                        .dump());
+    } else {
+      out.push_back(Json{{"op", "remove"}, {"caseId", cases[pick(cases.size())]}}.dump());
+    }
+  }
+  return out;
+}
+
+struct Expected {
+  std::string state;                        // every entry, JSON lines
+  std::uint64_t position = 0;
+  std::set<std::uint64_t> dead_letters;     // stream sequences
+  std::vector<std::uint64_t> write_positions;  // of the commands that wrote, in order
+};
+
+std::string state_of(const Repository& repo) {
+  std::string out;
+  for (const Entry& e : all_entries(repo)) out += json::to_json(e).dump() + "\n";
+  return out;
+}
+
+// The reference: the stream's messages applied in order to an in-memory repository.
+Expected reference(NatsClient& nats) {
+  Expected x;
+  Repository repo;
+  for (const NatsClient::Stored& m : nats.read_stream(kStream)) {
+    auto parsed = json::parse(m.data);
+    auto command = parsed.ok() ? json::parse_command(*parsed) : Result<StreamCommand>(parsed.error());
+    StreamCommand c = command.ok() ? *command : StreamCommand{};
+    c.position = m.sequence;
+    c.time = Timestamp(std::chrono::milliseconds(m.time_ms));
+    const StreamApplied a = command.ok() ? repo.applyStream({&c, 1}) : StreamApplied{0, 0, command.error()};
+    if (a.stopped) {
+      x.dead_letters.insert(m.sequence);
+      StreamCommand skip;
+      skip.position = m.sequence;
+      EXPECT_EQ(repo.applyStream({&skip, 1}).applied, 1u);
+    } else {
+      x.write_positions.push_back(m.sequence);
+    }
+    x.position = m.sequence;
+  }
+  x.state = state_of(repo);
+  return x;
+}
+
+class EventsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cluster_ = std::make_unique<NatsCluster>(dir_.str() + "/nats", 3);
+    cluster_->wait_ready();
+    client_ = std::make_unique<NatsClient>(cluster_->urls());
+    client_->add_stream(kStream, {"cmds.>"}, 3);
+    std::ofstream(dir_.str() + "/users").close();  // no REST users needed: commands come from the stream
+  }
+
+  ChildProcess start_node(const std::string& log) {
+    ChildProcess p({CASEREPO_SERVER_BINARY, "--data", dir_.str() + "/node", "--users", dir_.str() + "/users", "--listen",
+                    "127.0.0.1:0", "--access-log", "off", "--nats", cluster_->urls(), "--ingest",
+                    std::string(kStream) + ":cmds.>", "--node-id", kNode, "--nats-replicas", "3"},
+                   dir_.str() + "/" + log);
+    EXPECT_TRUE(p.wait_for_output("listening on", std::chrono::seconds(30))) << "the node did not start: see " << log;
+    return p;
+  }
+
+  // Publishes the commands, on subjects cmds.<n % 6>; returns the last sequence.
+  std::uint64_t publish(const std::vector<std::string>& texts) {
+    std::uint64_t last = 0;
+    for (std::size_t i = 0; i < texts.size(); ++i) last = client_->publish("cmds." + std::to_string(i % 6), texts[i]);
+    return last;
+  }
+
+  // Waits until the node's consumer acked everything up to `last` (acks follow durability).
+  void wait_applied(std::uint64_t last) {
+    const std::string durable = std::string("caserepo-") + kNode;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    std::uint64_t floor = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      jsConsumerInfo* ci = nullptr;
+      if (js_GetConsumerInfo(&ci, client_->js(), kStream, durable.c_str(), nullptr, nullptr) == NATS_OK) {
+        floor = ci->AckFloor.Stream;
+        jsConsumerInfo_Destroy(ci);
+        if (floor >= last) return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL() << "acked up to " << floor << " of " << last;
+  }
+
+  // The node's data directory, opened after the node stopped.
+  std::unique_ptr<Repository> open_node_dir() {
+    auto repo = Repository::open(dir_.str() + "/node");
+    EXPECT_TRUE(repo.ok()) << repo.error().to_string();
+    return repo.ok() ? std::move(*repo) : nullptr;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<NatsCluster> cluster_;
+  std::unique_ptr<NatsClient> client_;
+};
+
+TEST_F(EventsTest, EveryCommandIsAppliedExactlyOnceAcrossKillNineAtRandomPoints) {
+  const auto texts = command_texts(3000, 7);
+  const std::uint64_t last = publish(texts);
+  std::mt19937 rng(11);
+  ChildProcess node = start_node("node-0.log");
+  for (int round = 1; round <= 6; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 300));
+    node.kill();  // SIGKILL: mid-batch, mid-dead-letter, mid-ack — wherever it is
+    node = start_node("node-" + std::to_string(round) + ".log");
+  }
+  wait_applied(last);
+  EXPECT_EQ(node.terminate(), 0);
+  // The kills hit the node mid-stream: restarts resumed from several positions.
+  std::set<std::uint64_t> resumed;
+  for (int round = 1; round <= 6; ++round) {
+    std::ifstream in(dir_.str() + "/node-" + std::to_string(round) + ".log");
+    for (std::string line; std::getline(in, line);) {
+      const auto at = line.find(" from sequence ");
+      if (at != std::string::npos) resumed.insert(std::stoull(line.substr(at + 15)));
+    }
+  }
+  std::size_t mid_stream = 0;
+  for (std::uint64_t r : resumed) mid_stream += r > 1 && r <= last;
+  EXPECT_GE(mid_stream, 2u) << "the kills did not interrupt ingestion; resumed from " << resumed.size() << " positions";
+
+  const Expected x = reference(*client_);
+  ASSERT_GT(x.dead_letters.size(), 50u);
+  auto repo = open_node_dir();
+  ASSERT_TRUE(repo);
+  EXPECT_EQ(repo->streamPosition(), last);
+  EXPECT_EQ(repo->streamPosition(), x.position);
+  EXPECT_EQ(state_of(*repo), x.state);  // exactly: no command lost, none applied twice
+
+  // Each refused command is on the dead-letter subject once, with its error.
+  std::multiset<std::uint64_t> dead;
+  for (const auto& m : client_->read_stream("CASEREPO_DEADLETTER")) {
+    EXPECT_EQ(m.subject, std::string("caserepo.deadletter.") + kStream);
+    const Json j = Json::parse(m.data);
+    dead.insert(j["sequence"].get<std::uint64_t>());
+    EXPECT_EQ(std::to_string(j["sequence"].get<std::uint64_t>()), m.header("Caserepo-Stream-Sequence"));
+    EXPECT_TRUE(j["error"].contains("error"));
+  }
+  EXPECT_EQ(std::set<std::uint64_t>(dead.begin(), dead.end()), x.dead_letters);
+  EXPECT_EQ(dead.size(), x.dead_letters.size());  // JetStream dropped the repeats of a killed node
+}
+
+TEST_F(EventsTest, TheChangeFeedHoldsOneEventPerWriteInLogOrder) {
+  const auto texts = command_texts(800, 21);
+  const std::uint64_t last = publish(texts);
+  ChildProcess node = start_node("node.log");
+  wait_applied(last);
+  EXPECT_EQ(node.terminate(), 0);  // a clean stop drains the feed
+  const Expected x = reference(*client_);
+  auto repo = open_node_dir();
+  ASSERT_TRUE(repo);
+  EXPECT_EQ(state_of(*repo), x.state);
+
+  const auto events = client_->read_stream("CASEREPO_CHANGES");
+  ASSERT_EQ(events.size(), x.write_positions.size());
+  std::uint64_t previous_seq = 0;
+  std::map<std::string, std::string> last_status;  // per case, from the events
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const Json e = Json::parse(events[i].data);
+    EXPECT_EQ(e["node"], kNode);
+    EXPECT_EQ(e["streamPosition"].get<std::uint64_t>(), x.write_positions[i]) << i;
+    const auto seq = e["seq"].get<std::uint64_t>();
+    EXPECT_GT(seq, previous_seq);
+    previous_seq = seq;
+    EXPECT_EQ(events[i].header("Nats-Msg-Id"), std::string(kNode) + "-" + std::to_string(seq));
+    EXPECT_EQ(events[i].subject, "caserepo.changes." + e["caseType"].get<std::string>());
+    const std::string caseId = e["caseId"];
+    if (e["op"] == "remove") {
+      EXPECT_TRUE(e["entry"].is_null());
+      EXPECT_GT(e["removed"].get<std::uint64_t>(), 0u);
+      last_status.erase(caseId);
+    } else {
+      EXPECT_EQ(e["entry"]["caseId"], caseId);
+      last_status[caseId] = e["entry"]["status"];
+    }
+  }
+  // Replaying the feed gives every case's current status.
+  std::map<std::string, std::string> current;
+  Filter filter;
+  filter.currentOnly = true;
+  PageRequest page;
+  page.size = kMaxPageSize;
+  for (;;) {
+    auto r = repo->search(filter, page);
+    ASSERT_TRUE(r.ok());
+    for (const Entry& e : r->content) current[e.caseId] = e.status;
+    if (!r->nextPageToken) break;
+    page.token = *r->nextPageToken;
+  }
+  EXPECT_EQ(last_status, current);
+}
+
+}  // namespace
+}  // namespace caserepo::testing

@@ -1,0 +1,173 @@
+#include "support/nats_cluster.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+namespace caserepo::testing {
+namespace {
+
+void check(natsStatus s, const std::string& what) {
+  if (s != NATS_OK) {
+    const char* last = nats_GetLastError(nullptr);
+    throw std::runtime_error(what + ": " + natsStatus_GetText(s) + (last ? std::string(" (") + last + ")" : ""));
+  }
+}
+
+}  // namespace
+
+NatsCluster::NatsCluster(const std::string& dir, int servers) : dir_(dir) {
+  for (int k = 0; k < servers; ++k) {
+    client_ports_.push_back(free_port());
+    cluster_ports_.push_back(free_port());
+  }
+  for (int k = 0; k < servers; ++k) {
+    const std::string name = "n" + std::to_string(k + 1);
+    std::filesystem::create_directories(dir + "/" + name);
+    std::ofstream conf(dir + "/" + name + ".conf");
+    conf << "server_name: " << name << "\n"
+         << "listen: 127.0.0.1:" << client_ports_[k] << "\n"
+         << "jetstream { store_dir: \"" << dir << "/" << name << "\" }\n";
+    if (servers > 1) {
+      conf << "cluster {\n  name: caserepo-test\n  listen: 127.0.0.1:" << cluster_ports_[k] << "\n  routes: [\n";
+      for (int j = 0; j < servers; ++j) {
+        if (j != k) conf << "    nats-route://127.0.0.1:" << cluster_ports_[j] << "\n";
+      }
+      conf << "  ]\n}\n";
+    }
+  }
+  servers_.resize(servers);
+  for (int k = 0; k < servers; ++k) start(k);
+}
+
+NatsCluster::~NatsCluster() {
+  for (ChildProcess& p : servers_) p.terminate(std::chrono::seconds(10));
+}
+
+std::string NatsCluster::urls() const {
+  std::string out;
+  for (std::uint16_t port : client_ports_) out += (out.empty() ? "" : ",") + ("nats://127.0.0.1:" + std::to_string(port));
+  return out;
+}
+
+void NatsCluster::start(int k) {
+  const std::string name = "n" + std::to_string(k + 1);
+  servers_[k] = ChildProcess({CASEREPO_NATS_SERVER, "-c", dir_ + "/" + name + ".conf"}, dir_ + "/" + name + ".log");
+}
+
+void NatsCluster::kill(int k) { servers_[k].kill(); }
+
+void NatsCluster::wait_ready(std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string last_error;
+  while (std::chrono::steady_clock::now() < deadline) {
+    try {
+      NatsClient client(urls());
+      jsAccountInfo* info = nullptr;
+      if (js_GetAccountInfo(&info, client.js(), nullptr, nullptr) == NATS_OK) {
+        jsAccountInfo_Destroy(info);
+        return;
+      }
+    } catch (const std::exception& e) {
+      last_error = e.what();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  throw std::runtime_error("NATS JetStream not ready: " + last_error);
+}
+
+NatsClient::NatsClient(const std::string& urls) {
+  natsOptions* options = nullptr;
+  check(natsOptions_Create(&options), "options");
+  std::vector<std::string> list;
+  for (std::size_t at = 0; at < urls.size();) {
+    const std::size_t comma = std::min(urls.find(',', at), urls.size());
+    list.push_back(urls.substr(at, comma - at));
+    at = comma + 1;
+  }
+  std::vector<const char*> ptrs;
+  for (const std::string& u : list) ptrs.push_back(u.c_str());
+  natsOptions_SetServers(options, ptrs.data(), static_cast<int>(ptrs.size()));
+  natsOptions_SetMaxReconnect(options, -1);
+  natsOptions_SetReconnectWait(options, 100);
+  const natsStatus s = natsConnection_Connect(&conn_, options);
+  natsOptions_Destroy(options);
+  check(s, "connect " + urls);
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = 10000;
+  check(natsConnection_JetStream(&js_, conn_, &jo), "JetStream");
+}
+
+NatsClient::~NatsClient() {
+  if (js_) jsCtx_Destroy(js_);
+  if (conn_) natsConnection_Destroy(conn_);
+}
+
+void NatsClient::add_stream(const std::string& name, const std::vector<std::string>& subjects, int replicas) {
+  std::vector<const char*> ptrs;
+  for (const auto& s : subjects) ptrs.push_back(s.c_str());
+  jsStreamConfig config;
+  jsStreamConfig_Init(&config);
+  config.Name = name.c_str();
+  config.Subjects = ptrs.data();
+  config.SubjectsLen = static_cast<int>(ptrs.size());
+  config.Storage = js_FileStorage;
+  config.Replicas = replicas;
+  jsStreamInfo* info = nullptr;
+  check(js_AddStream(&info, js_, &config, nullptr, nullptr), "add stream " + name);
+  jsStreamInfo_Destroy(info);
+}
+
+std::uint64_t NatsClient::publish(const std::string& subject, const std::string& data) {
+  jsPubAck* ack = nullptr;
+  check(js_Publish(&ack, js_, subject.c_str(), data.data(), static_cast<int>(data.size()), nullptr, nullptr),
+        "publish to " + subject);
+  const std::uint64_t seq = ack->Sequence;
+  jsPubAck_Destroy(ack);
+  return seq;
+}
+
+std::uint64_t NatsClient::last_sequence(const std::string& stream) {
+  jsStreamInfo* info = nullptr;
+  check(js_GetStreamInfo(&info, js_, stream.c_str(), nullptr, nullptr), "stream info " + stream);
+  const std::uint64_t last = info->State.LastSeq;
+  jsStreamInfo_Destroy(info);
+  return last;
+}
+
+std::string NatsClient::Stored::header(const char* key) const {
+  for (const auto& [k, v] : headers) {
+    if (k == key) return v;
+  }
+  return "";
+}
+
+std::vector<NatsClient::Stored> NatsClient::read_stream(const std::string& stream) {
+  std::vector<Stored> out;
+  const std::uint64_t last = last_sequence(stream);
+  for (std::uint64_t seq = 1; seq <= last; ++seq) {
+    natsMsg* msg = nullptr;
+    const natsStatus s = js_GetMsg(&msg, js_, stream.c_str(), seq, nullptr, nullptr);
+    if (s == NATS_NOT_FOUND) continue;
+    check(s, "get message " + std::to_string(seq) + " of " + stream);
+    Stored m{seq, natsMsg_GetTime(msg) / 1'000'000, natsMsg_GetSubject(msg),
+             std::string(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg))), {}};
+    const char** keys = nullptr;
+    int count = 0;
+    if (natsMsgHeader_Keys(msg, &keys, &count) == NATS_OK) {
+      for (int i = 0; i < count; ++i) {
+        const char* value = nullptr;
+        if (natsMsgHeader_Get(msg, keys[i], &value) == NATS_OK && value) m.headers.emplace_back(keys[i], value);
+      }
+      free(keys);
+    }
+    natsMsg_Destroy(msg);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace caserepo::testing
