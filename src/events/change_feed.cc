@@ -39,16 +39,22 @@ std::string subject_token(std::string_view value) {
   return out;
 }
 
+// Written directly (the wire format's fast entry writer): on the commit path.
 std::string change_event_json(const Change& c, const std::string& node) {
-  json::Json j = {{"node", node},
-                  {"seq", c.seq},
-                  {"op", op_name(c.kind)},
-                  {"caseId", std::string(c.caseId)},
-                  {"caseType", std::string(c.caseType)}};
-  j["entry"] = c.entry ? json::to_json(*c.entry) : json::Json(nullptr);
-  j["removed"] = c.removed;
-  j["streamPosition"] = c.streamPosition ? json::Json(c.streamPosition) : json::Json(nullptr);
-  return j.dump();
+  std::string out;
+  out.reserve(400);
+  out += "{\"node\":";
+  json::append_string(out, node);
+  out += ",\"seq\":" + std::to_string(c.seq) + ",\"op\":\"" + op_name(c.kind) + "\",\"caseId\":";
+  json::append_string(out, c.caseId);
+  out += ",\"caseType\":";
+  json::append_string(out, c.caseType);
+  out += ",\"entry\":";
+  out += c.entry ? json::dump(*c.entry) : "null";
+  out += ",\"removed\":" + std::to_string(c.removed) + ",\"streamPosition\":";
+  out += c.streamPosition ? std::to_string(c.streamPosition) : "null";
+  out += '}';
+  return out;
 }
 
 ChangeFeed::ChangeFeed(NatsLink& link, std::string node, std::size_t max_queued)
@@ -84,41 +90,53 @@ void ChangeFeed::on_change(const Change& c) {
   std::unique_lock lock(mu_);
   room_.wait(lock, [&] { return queue_.size() < max_queued_ || stopping_; });
   queue_.push_back(std::move(e));
-  cv_.notify_one();
+  if (queue_.size() == 1) cv_.notify_one();  // the publisher drains all it finds: wake it once per run
 }
 
+// Takes everything queued at once and hands it to the client in order; an
+// event the client does not take (NATS away) goes back to the head.
 void ChangeFeed::publish_loop() {
+  std::deque<Event> taken;
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
     if (queue_.empty()) return;  // stopping, and everything was handed to the client
-    Event e = std::move(queue_.front());
-    queue_.pop_front();
-    room_.notify_one();
+    taken.swap(queue_);
+    room_.notify_all();
     lock.unlock();
-    natsMsg* msg = nullptr;
-    natsStatus s = natsMsg_Create(&msg, e.subject.c_str(), nullptr, e.body.data(), static_cast<int>(e.body.size()));
-    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Nats-Msg-Id", e.id.c_str());
-    // Blocks while kMaxPendingPublishes are unacknowledged; fails when NATS is away for long.
-    while (s == NATS_OK) {
-      s = js_PublishMsgAsync(js_, &msg, nullptr);  // takes the message on success
-      if (s != NATS_TIMEOUT) break;
-    }
-    if (s != NATS_OK) {
-      // Not taken: keep it at the head of the queue and retry shortly, in order.
-      natsMsg_Destroy(msg);
-      failed_.fetch_add(1);
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      lock.lock();
-      if (stopping_) {  // shutting down with NATS away: these events are lost (the known gap above)
-        std::fprintf(stderr, "caserepo-server: %zu change event(s) not published: %s\n", queue_.size() + 1,
-                     natsStatus_GetText(s));
-        return;
+    natsStatus s = NATS_OK;
+    while (!taken.empty()) {
+      Event& e = taken.front();
+      natsMsg* msg = nullptr;
+      s = natsMsg_Create(&msg, e.subject.c_str(), nullptr, e.body.data(), static_cast<int>(e.body.size()));
+      if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Nats-Msg-Id", e.id.c_str());
+      // Blocks while kMaxPendingPublishes are unacknowledged; fails when NATS is away for long.
+      while (s == NATS_OK) {
+        s = js_PublishMsgAsync(js_, &msg, nullptr);  // takes the message on success
+        if (s != NATS_TIMEOUT) break;
       }
-      queue_.push_front(std::move(e));
-      continue;
+      if (s != NATS_OK) {
+        natsMsg_Destroy(msg);
+        failed_.fetch_add(1);
+        break;
+      }
+      published_.fetch_add(1);
+      taken.pop_front();
     }
-    published_.fetch_add(1);
+    lock.lock();
+    if (taken.empty()) continue;
+    // Not taken: back to the head of the queue, in order, and retry shortly.
+    if (stopping_) {  // shutting down with NATS away: these events are lost (the known gap above)
+      std::fprintf(stderr, "caserepo-server: %zu change event(s) not published: %s\n", taken.size() + queue_.size(),
+                   natsStatus_GetText(s));
+      return;
+    }
+    while (!taken.empty()) {
+      queue_.push_front(std::move(taken.back()));
+      taken.pop_back();
+    }
+    lock.unlock();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
     lock.lock();
   }
 }

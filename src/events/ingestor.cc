@@ -56,7 +56,7 @@ Status Ingestor::make_consumer() {
   jsConsumerConfig cc;
   jsConsumerConfig_Init(&cc);
   cc.Durable = config_.durable.c_str();
-  cc.AckPolicy = js_AckExplicit;
+  cc.AckPolicy = js_AckAll;  // acking a batch's last message acks the batch: one ack per batch
   cc.AckWait = kAckWaitNs;
   cc.MaxAckPending = 2 * config_.batch;
   if (!config_.filter.empty()) cc.FilterSubject = config_.filter.c_str();
@@ -155,9 +155,15 @@ void Ingestor::loop() {
       commands[i].time = time;
     }
 
-    // Runs of valid commands through applyStream; a refused one to the dead-letter subject, then skipped.
+    // Runs of valid commands through applyStream. A refused one goes to the
+    // dead-letter subject first (acknowledged by JetStream before anything
+    // after it is logged: a crash can never leave a later write durable and
+    // the dead letter unsent); its skip then leads the next run.
     std::size_t done = 0;
+    std::vector<StreamCommand> run;
     while (done < n && !failed_) {
+      run.clear();
+      std::size_t end = done;
       if (refused[done]) {
         StreamCommand skip;
         skip.position = commands[done].position;
@@ -169,20 +175,13 @@ void Ingestor::loop() {
             sent = dead_letter(list.Msgs[done], skip.position, *refused[done]);
           }
           if (!sent.ok()) break;  // stopping: it is delivered again after the restart
-          const StreamApplied a = repo_.applyStream({&skip, 1});
-          if (a.stopped) {
-            std::fprintf(stderr, "caserepo-server: ingestion stops: %s\n", a.stopped->to_string().c_str());
-            failed_ = true;
-            break;
-          }
           dead_letters_.fetch_add(1);
         }
-        ++done;
-        continue;
+        run.push_back(skip);
+        ++end;
       }
-      std::size_t end = done;
-      while (end < n && !refused[end]) ++end;
-      const StreamApplied a = repo_.applyStream({commands.data() + done, end - done});
+      while (end < n && !refused[end]) run.push_back(commands[end++]);  // a copy: a refusal in it sends the rest again
+      const StreamApplied a = repo_.applyStream(run);
       applied_.fetch_add(a.applied - a.duplicates);
       duplicates_.fetch_add(a.duplicates);
       done += a.applied;
@@ -195,8 +194,8 @@ void Ingestor::loop() {
         }
       }
     }
-    // Durable now (applyStream returned): ack what was taken.
-    for (std::size_t i = 0; i < done; ++i) natsMsg_Ack(list.Msgs[i], nullptr);
+    // Durable now (applyStream returned): ack what was taken (AckAll: the last one acks them all).
+    if (done > 0) natsMsg_Ack(list.Msgs[done - 1], nullptr);
     natsMsgList_Destroy(&list);
     if (failed_) return;
   }
@@ -205,12 +204,13 @@ void Ingestor::loop() {
 std::string Ingestor::metrics() const {
   const auto line = metric_text;
   return line("caserepo_ingest_lag", "gauge", "Messages of the ingested stream not yet delivered to this node.", lag_) +
-         line("caserepo_ingest_applied_total", "counter", "Stream commands applied.", applied_) +
+         line("caserepo_ingest_applied_total", "counter", "Stream commands taken (applied, or dead-lettered and skipped).", applied_) +
          line("caserepo_ingest_duplicates_total", "counter", "Stream commands delivered again and not applied twice.",
               duplicates_) +
          line("caserepo_ingest_dead_letters_total", "counter", "Stream commands refused and dead-lettered.", dead_letters_) +
          line("caserepo_ingest_fetch_errors_total", "counter", "Failed fetches (NATS unreachable).", fetch_errors_) +
          line("caserepo_ingest_failed", "gauge", "1 when ingestion stopped on a repository failure.", failed_ ? 1 : 0) +
+         line("caserepo_ingest_batches_total", "counter", "Fetches that returned messages.", batches_) +
          line("caserepo_stream_position", "gauge", "Stream sequence of the last command taken.", repo_.streamPosition());
 }
 
