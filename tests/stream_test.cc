@@ -12,6 +12,7 @@
 #include "json/wire.h"
 #include "support/fault_env.h"
 #include "support/fixtures.h"
+#include "support/persistence_workload.h"
 
 namespace caserepo::testing {
 namespace {
@@ -95,13 +96,11 @@ Reference reference(const std::vector<StreamCommand>& cmds) {
   return ref;
 }
 
-Options options_for(FaultEnv& env, ManualClock& clock, FsyncPolicy policy) {
-  Options o;
-  o.env = &env;
-  o.clock = clock.function();
-  o.fsync = policy;
+// A long interval keeps the background syncer out of the way: the k-th I/O
+// operation is the same in every run.
+Options stream_options(FaultEnv& env, ManualClock& clock, FsyncPolicy policy) {
+  Options o = options_for(env, clock, policy);
   o.fsyncInterval = std::chrono::hours(1);
-  o.checkpointLogBytes = 0;
   return o;
 }
 
@@ -206,12 +205,12 @@ TEST(StreamTest, ThePositionSurvivesReplayAndCheckpoint) {
   ManualClock clock;
   const Reference ref = reference(cmds);
   {
-    auto repo = Repository::open(kDir, options_for(env, clock, FsyncPolicy::kAlways));
+    auto repo = Repository::open(kDir, stream_options(env, clock, FsyncPolicy::kAlways));
     ASSERT_TRUE(repo.ok());
     EXPECT_EQ((*repo)->applyStream({cmds.data(), 25}).applied, 25u);
   }
   {
-    auto repo = Repository::open(kDir, options_for(env, clock, FsyncPolicy::kAlways));
+    auto repo = Repository::open(kDir, stream_options(env, clock, FsyncPolicy::kAlways));
     ASSERT_TRUE(repo.ok());
     EXPECT_EQ((*repo)->stats().replayedRecords, 25u);
     EXPECT_EQ((*repo)->streamPosition(), cmds[24].position);
@@ -220,7 +219,7 @@ TEST(StreamTest, ThePositionSurvivesReplayAndCheckpoint) {
     EXPECT_EQ((*repo)->applyStream({cmds.data() + 25, 5}).applied, 5u);
     ASSERT_TRUE((*repo)->create(request("rest-client", "CARD", "NEW")).ok());  // a write not from the stream
   }
-  auto repo = Repository::open(kDir, options_for(env, clock, FsyncPolicy::kAlways));
+  auto repo = Repository::open(kDir, stream_options(env, clock, FsyncPolicy::kAlways));
   ASSERT_TRUE(repo.ok());
   EXPECT_EQ((*repo)->stats().recoveredSnapshotEntries,
             static_cast<std::uint64_t>(std::count(ref.states[25].begin(), ref.states[25].end(), '\n')));
@@ -240,7 +239,7 @@ TEST(StreamTest, EveryCommittedWriteIsReportedOnceInLogOrder) {
     std::uint64_t removed, position;
   };
   std::vector<Seen> seen;
-  Options options = options_for(env, clock, FsyncPolicy::kAlways);
+  Options options = stream_options(env, clock, FsyncPolicy::kAlways);
   options.onChange = [&](const Change& c) {
     seen.push_back({c.kind, c.seq, std::string(c.caseId), c.entry ? c.entry->status : "", c.removed, c.streamPosition});
   };
@@ -281,7 +280,7 @@ TEST(StreamTest, ACrashAtAnyIoOperationLeavesExactlyTheCommandsUpToThePosition) 
   {
     FaultEnv env;
     ManualClock clock;
-    auto repo = Repository::open(kDir, options_for(env, clock, FsyncPolicy::kAlways));
+    auto repo = Repository::open(kDir, stream_options(env, clock, FsyncPolicy::kAlways));
     ASSERT_TRUE(repo.ok());
     for (std::size_t i = 0; i < cmds.size(); i += 3) {
       (*repo)->applyStream({cmds.data() + i, std::min<std::size_t>(3, cmds.size() - i)});
@@ -300,7 +299,7 @@ TEST(StreamTest, ACrashAtAnyIoOperationLeavesExactlyTheCommandsUpToThePosition) 
       env.die_after(k);
       std::size_t acked = 0;
       {
-        auto repo = Repository::open(kDir, options_for(env, clock, FsyncPolicy::kAlways));
+        auto repo = Repository::open(kDir, stream_options(env, clock, FsyncPolicy::kAlways));
         if (repo.ok()) {
           for (std::size_t i = 0; i < cmds.size(); i += 3) {
             const StreamApplied a = (*repo)->applyStream({cmds.data() + i, std::min<std::size_t>(3, cmds.size() - i)});
@@ -311,7 +310,7 @@ TEST(StreamTest, ACrashAtAnyIoOperationLeavesExactlyTheCommandsUpToThePosition) 
         }
       }
       env.crash(tear, k);
-      auto repo = Repository::open(kDir, options_for(env, clock, FsyncPolicy::kAlways));
+      auto repo = Repository::open(kDir, stream_options(env, clock, FsyncPolicy::kAlways));
       ASSERT_TRUE(repo.ok()) << where << ": " << repo.error().to_string();
       const std::uint64_t position = (*repo)->streamPosition();
       ASSERT_EQ(ref.taken.count(position), 1u) << where << ": position " << position;

@@ -1,10 +1,11 @@
 #include "support/nats_cluster.h"
 
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
+
+#include "events/nats_link.h"
 
 namespace caserepo::testing {
 namespace {
@@ -81,15 +82,7 @@ void NatsCluster::wait_ready(std::chrono::milliseconds timeout) const {
 NatsClient::NatsClient(const std::string& urls) {
   natsOptions* options = nullptr;
   check(natsOptions_Create(&options), "options");
-  std::vector<std::string> list;
-  for (std::size_t at = 0; at < urls.size();) {
-    const std::size_t comma = std::min(urls.find(',', at), urls.size());
-    list.push_back(urls.substr(at, comma - at));
-    at = comma + 1;
-  }
-  std::vector<const char*> ptrs;
-  for (const std::string& u : list) ptrs.push_back(u.c_str());
-  natsOptions_SetServers(options, ptrs.data(), static_cast<int>(ptrs.size()));
+  events::set_servers(options, urls);
   natsOptions_SetMaxReconnect(options, -1);
   natsOptions_SetReconnectWait(options, 100);
   const natsStatus s = natsConnection_Connect(&conn_, options);
