@@ -1,10 +1,11 @@
 // caserepo-server on a real NATS JetStream cluster (three nats-server
 // processes on loopback, started and stopped by pid): ingestion applies
 // every command of the stream exactly once across kill -9 of the node at
-// random points — the reopened data directory equals a reference built from
-// the stream itself, dates and generated caseIds included — refused and
-// malformed commands land once each on the dead-letter subject, and the
-// change feed holds one event per write, in log order.
+// random points, and across kill -9 of each NATS server in turn — the
+// reopened data directory equals a reference built from the stream itself,
+// dates and generated caseIds included — refused and malformed commands land
+// once each on the dead-letter subject, and the change feed holds one event
+// per write, in log order.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -226,6 +227,33 @@ TEST_F(EventsTest, EveryCommandIsAppliedExactlyOnceAcrossKillNineAtRandomPoints)
   }
   EXPECT_EQ(std::set<std::uint64_t>(dead.begin(), dead.end()), x.dead_letters);
   EXPECT_EQ(dead.size(), x.dead_letters.size());  // JetStream dropped the repeats of a killed node
+}
+
+// One of the three NATS servers is killed (SIGKILL) while the node ingests,
+// and started again: the R=3 stream keeps a quorum, the node's connection
+// moves to another server, and the result is still exactly the reference.
+TEST_F(EventsTest, IngestionGoesOnExactlyWhenANatsServerIsKilled) {
+  const auto texts = command_texts(2000, 33);
+  const std::uint64_t last = publish(texts);
+  ChildProcess node = start_node("node.log");
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  for (int k = 0; k < 3; ++k) {  // each server in turn: one of them holds the node's connection
+    cluster_->kill(k);
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    cluster_->start(k);
+    cluster_->wait_ready();
+  }
+  wait_applied(last);
+  EXPECT_EQ(node.terminate(), 0);
+  const Expected x = reference(*client_);
+  auto repo = open_node_dir();
+  ASSERT_TRUE(repo);
+  EXPECT_EQ(repo->streamPosition(), last);
+  EXPECT_EQ(state_of(*repo), x.state);
+  std::multiset<std::uint64_t> dead;
+  for (const auto& m : client_->read_stream("CASEREPO_DEADLETTER")) dead.insert(Json::parse(m.data)["sequence"].get<std::uint64_t>());
+  EXPECT_EQ(std::set<std::uint64_t>(dead.begin(), dead.end()), x.dead_letters);
+  EXPECT_EQ(dead.size(), x.dead_letters.size());
 }
 
 TEST_F(EventsTest, TheChangeFeedHoldsOneEventPerWriteInLogOrder) {

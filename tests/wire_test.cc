@@ -1,4 +1,5 @@
-// The JSON wire format's own rules that the engine does not check: dates.
+// The JSON wire format's own rules that the engine does not check: dates,
+// the fast writers, the stream commands' envelope.
 #include <gtest/gtest.h>
 
 #include "json/wire.h"
@@ -76,6 +77,34 @@ TEST(WireDumpTest, TheFastWritersEqualNlohmannsDump) {
   r.nextPageToken.reset();
   r.content.clear();
   EXPECT_EQ(json::dump(r), json::to_json(r).dump());
+}
+
+TEST(WireCommandTest, ParsesTheThreeWritesAndRefusesAnythingElse) {
+  auto command = [](std::string_view text) { return json::parse_command(*json::parse(text)); };
+  auto create = command(R"({"op":"create","request":{"caseType":"LOAN","client":"c1","clientType":"PESEL","status":"OPEN"}})");
+  ASSERT_TRUE(create.ok()) << create.error().to_string();
+  EXPECT_EQ(create->kind, StreamCommand::Kind::kCreate);
+  EXPECT_EQ(create->create.clientId, "c1");
+  EXPECT_EQ(create->position, 0u);
+  auto update = command(R"({"patch":{"status":"CLOSED","source":null},"caseId":"k","op":"update"})");
+  ASSERT_TRUE(update.ok()) << update.error().to_string();
+  EXPECT_EQ(update->kind, StreamCommand::Kind::kUpdate);
+  EXPECT_EQ(update->caseId, "k");
+  EXPECT_EQ(update->patch.status, "CLOSED");
+  ASSERT_TRUE(update->patch.source.has_value());
+  EXPECT_FALSE(update->patch.source->has_value());  // set to null
+  auto remove = command(R"({"op":"remove","caseId":"k"})");
+  ASSERT_TRUE(remove.ok());
+  EXPECT_EQ(remove->kind, StreamCommand::Kind::kRemove);
+
+  for (const char* bad : {R"([1])", R"({"caseId":"k"})", R"({"op":7})", R"({"op":"get","caseId":"k"})",
+                          R"({"op":"remove"})", R"({"op":"remove","caseId":3})", R"({"op":"remove","caseId":"k","patch":{}})",
+                          R"({"op":"update","caseId":"k"})", R"({"op":"update","caseId":"k","patch":{"colour":"red"}})",
+                          R"({"op":"create"})", R"({"op":"create","request":{},"caseId":"k"})"}) {
+    auto r = command(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument) << bad;
+  }
 }
 
 }  // namespace

@@ -114,14 +114,22 @@ Json apply_line(caserepo::Repository& repo, const std::string& line) {
     if (!j.contains("caseId") || !j["caseId"].is_string()) return std::nullopt;
     return j["caseId"].get<std::string>();
   };
-  if (op == "create" || op == "search") {
-    if (!j.contains("request")) return err("'" + op + "' needs a 'request'");
-    if (op == "create") {
-      auto req = json::parse_create(j["request"]);
-      if (!req.ok()) return json::to_json(req.error());
-      auto e = repo.create(*req);
+  if (op == "create" || op == "update" || op == "remove") {  // the stream commands' envelope (docs/events.md)
+    auto command = json::parse_command(j);
+    if (!command.ok()) return json::to_json(command.error());
+    if (command->kind == StreamCommand::Kind::kCreate) {
+      auto e = repo.create(command->create);
       return e.ok() ? ok(json::to_json(*e)) : json::to_json(e.error());
     }
+    if (command->kind == StreamCommand::Kind::kUpdate) {
+      auto e = repo.update(command->caseId, command->patch);
+      return e.ok() ? ok(json::to_json(*e)) : json::to_json(e.error());
+    }
+    auto n = repo.remove(command->caseId);
+    return n.ok() ? ok(Json{{"removed", *n}}) : json::to_json(n.error());
+  }
+  if (op == "search") {
+    if (!j.contains("request")) return err("'search' needs a 'request'");
     auto req = json::parse_search(j["request"]);
     if (!req.ok()) return json::to_json(req.error());
     auto r = repo.search(req->filter, req->page);
@@ -129,17 +137,6 @@ Json apply_line(caserepo::Repository& repo, const std::string& line) {
   }
   auto id = case_id();
   if (!id) return err("'" + op + "' needs a string 'caseId'");
-  if (op == "update") {
-    if (!j.contains("patch")) return err("'update' needs a 'patch'");
-    auto patch = json::parse_patch(j["patch"]);
-    if (!patch.ok()) return json::to_json(patch.error());
-    auto e = repo.update(*id, *patch);
-    return e.ok() ? ok(json::to_json(*e)) : json::to_json(e.error());
-  }
-  if (op == "remove") {
-    auto n = repo.remove(*id);
-    return n.ok() ? ok(Json{{"removed", *n}}) : json::to_json(n.error());
-  }
   if (op == "get") {
     auto e = repo.get(*id);
     return e.ok() ? ok(json::to_json(*e)) : json::to_json(e.error());
