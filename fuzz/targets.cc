@@ -328,7 +328,7 @@ void json_request(const std::uint8_t* data, std::size_t size) {
   };
   Repository repo;
   seed_case(repo);
-  switch (data[0] % 3) {
+  switch (data[0] % 4) {
     case 0: {
       auto r = json::parse_create(*parsed);
       if (!r.ok()) return expect_invalid(r.error(), "parse_create");
@@ -344,6 +344,23 @@ void json_request(const std::uint8_t* data, std::size_t size) {
       if (!p.ok()) return expect_invalid(p.error(), "parse_patch");
       auto e = repo.update("c1", *p);
       if (!e.ok()) expect_invalid(e.error(), "update");
+      break;
+    }
+    case 2: {  // a stream command: refused ones change nothing, not even the position
+      auto c = json::parse_command(*parsed);
+      if (!c.ok()) return expect_invalid(c.error(), "parse_command");
+      c->position = 1;
+      const std::uint64_t entries = repo.stats().entries;
+      const StreamApplied a = repo.applyStream({&*c, 1});
+      if (a.stopped) {
+        const ErrorCode code = a.stopped->code();
+        if (code != ErrorCode::kInvalidArgument && code != ErrorCode::kNotFound && code != ErrorCode::kConflict) {
+          fail("applyStream: " + a.stopped->to_string());
+        }
+        if (a.applied != 0 || repo.streamPosition() != 0 || repo.stats().entries != entries) fail("a refused command changed something");
+      } else if (a.applied != 1 || repo.streamPosition() != 1) {
+        fail("an applied command did not take its position");
+      }
       break;
     }
     default: {
