@@ -233,13 +233,25 @@ TEST_F(EventsTest, EveryCommandIsAppliedExactlyOnceAcrossKillNineAtRandomPoints)
 // and started again: the R=3 stream keeps a quorum, the node's connection
 // moves to another server, and the result is still exactly the reference.
 TEST_F(EventsTest, IngestionGoesOnExactlyWhenANatsServerIsKilled) {
-  const auto texts = command_texts(2000, 33);
-  const std::uint64_t last = publish(texts);
+  const auto texts = command_texts(2400, 33);
+  const std::size_t per_round = texts.size() / 4;
+  std::uint64_t last = publish({texts.begin(), texts.begin() + per_round});
   ChildProcess node = start_node("node.log");
-  std::this_thread::sleep_for(std::chrono::milliseconds(150));
   for (int k = 0; k < 3; ++k) {  // each server in turn: one of them holds the node's connection
     cluster_->kill(k);
-    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    // More commands while it is down (the test's own connection may have to move too).
+    for (std::size_t i = (k + 1) * per_round; i < (k + 2) * per_round; ++i) {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      for (;;) {
+        try {
+          last = client_->publish("cmds." + std::to_string(i % 6), texts[i]);
+          break;
+        } catch (const std::exception& e) {
+          ASSERT_LT(std::chrono::steady_clock::now(), deadline) << e.what();
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+      }
+    }
     cluster_->start(k);
     cluster_->wait_ready();
   }
