@@ -98,12 +98,17 @@ class Repository::Impl {
     return ok_status();
   }
 
-  Result<Entry> create(CreateRequest request) {
+  // The low-code defaults, then the checks: what every create goes through.
+  std::optional<Error> prepare_create(CreateRequest& request) const {
     if (!options_.applicationName.empty()) {
       if (!request.caseType) request.caseType = options_.applicationName;
       if (!request.source) request.source = kLowCodeDefaultSource;
     }
-    if (auto e = engine::check_create(request)) return *e;
+    return engine::check_create(request);
+  }
+
+  Result<Entry> create(CreateRequest request) {
+    if (auto e = prepare_create(request)) return *e;
     db::QueuedWrite w(std::move(request));
     if (!write(w)) return std::move(*w.error);
     return std::move(w.result.entry);
@@ -139,11 +144,7 @@ class Repository::Impl {
       switch (c.kind) {
         case StreamCommand::Kind::kCreate: {
           CreateRequest create = c.create;
-          if (!options_.applicationName.empty()) {
-            if (!create.caseType) create.caseType = options_.applicationName;
-            if (!create.source) create.source = kLowCodeDefaultSource;
-          }
-          if (!invalid) invalid = engine::check_create(create);
+          if (auto e = prepare_create(create); !invalid) invalid = std::move(e);
           request = std::move(create);
           break;
         }

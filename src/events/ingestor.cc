@@ -158,30 +158,29 @@ void Ingestor::loop() {
     // Runs of valid commands through applyStream. A refused one goes to the
     // dead-letter subject first (acknowledged by JetStream before anything
     // after it is logged: a crash can never leave a later write durable and
-    // the dead letter unsent); its skip then leads the next run.
+    // the dead letter unsent); it then becomes a skip of its position, which
+    // leads the next run.
     std::size_t done = 0;
-    std::vector<StreamCommand> run;
     while (done < n && !failed_) {
-      run.clear();
       std::size_t end = done;
       if (refused[done]) {
-        StreamCommand skip;
-        skip.position = commands[done].position;
-        if (skip.position > repo_.streamPosition()) {
-          Status sent = dead_letter(list.Msgs[done], skip.position, *refused[done]);
+        const std::uint64_t position = commands[done].position;
+        if (position > repo_.streamPosition()) {
+          Status sent = dead_letter(list.Msgs[done], position, *refused[done]);
           while (!sent.ok() && !stop_) {  // until JetStream has it: a refused command is never just dropped
             std::fprintf(stderr, "caserepo-server: %s; retrying\n", sent.error().to_string().c_str());
             std::this_thread::sleep_for(std::chrono::milliseconds(200));
-            sent = dead_letter(list.Msgs[done], skip.position, *refused[done]);
+            sent = dead_letter(list.Msgs[done], position, *refused[done]);
           }
           if (!sent.ok()) break;  // stopping: it is delivered again after the restart
           dead_letters_.fetch_add(1);
         }
-        run.push_back(skip);
+        commands[done] = StreamCommand{};  // a skip
+        commands[done].position = position;
         ++end;
       }
-      while (end < n && !refused[end]) run.push_back(commands[end++]);  // a copy: a refusal in it sends the rest again
-      const StreamApplied a = repo_.applyStream(run);
+      while (end < n && !refused[end]) ++end;
+      const StreamApplied a = repo_.applyStream({commands.data() + done, end - done});
       applied_.fetch_add(a.applied - a.duplicates);
       duplicates_.fetch_add(a.duplicates);
       done += a.applied;

@@ -80,43 +80,21 @@ void NatsCluster::wait_ready(std::chrono::milliseconds timeout) const {
 }
 
 NatsClient::NatsClient(const std::string& urls) {
-  natsOptions* options = nullptr;
-  check(natsOptions_Create(&options), "options");
-  events::set_servers(options, urls);
-  natsOptions_SetMaxReconnect(options, -1);
-  natsOptions_SetReconnectWait(options, 100);
-  const natsStatus s = natsConnection_Connect(&conn_, options);
-  natsOptions_Destroy(options);
-  check(s, "connect " + urls);
-  jsOptions jo;
-  jsOptions_Init(&jo);
-  jo.Wait = 10000;
-  check(natsConnection_JetStream(&js_, conn_, &jo), "JetStream");
+  auto link = events::NatsLink::connect(urls, "caserepo-test", /*timeout_ms=*/2000);
+  if (!link.ok()) throw std::runtime_error(link.error().to_string());
+  link_ = std::move(*link);
 }
 
-NatsClient::~NatsClient() {
-  if (js_) jsCtx_Destroy(js_);
-  if (conn_) natsConnection_Destroy(conn_);
-}
+NatsClient::~NatsClient() = default;
 
 void NatsClient::add_stream(const std::string& name, const std::vector<std::string>& subjects, int replicas) {
-  std::vector<const char*> ptrs;
-  for (const auto& s : subjects) ptrs.push_back(s.c_str());
-  jsStreamConfig config;
-  jsStreamConfig_Init(&config);
-  config.Name = name.c_str();
-  config.Subjects = ptrs.data();
-  config.SubjectsLen = static_cast<int>(ptrs.size());
-  config.Storage = js_FileStorage;
-  config.Replicas = replicas;
-  jsStreamInfo* info = nullptr;
-  check(js_AddStream(&info, js_, &config, nullptr, nullptr), "add stream " + name);
-  jsStreamInfo_Destroy(info);
+  auto s = link_->ensure_stream(name, subjects, replicas, /*duplicate_window_ms=*/120000);  // NATS's default window
+  if (!s.ok()) throw std::runtime_error("add stream " + name + ": " + s.error().to_string());
 }
 
 std::uint64_t NatsClient::publish(const std::string& subject, const std::string& data) {
   jsPubAck* ack = nullptr;
-  check(js_Publish(&ack, js_, subject.c_str(), data.data(), static_cast<int>(data.size()), nullptr, nullptr),
+  check(js_Publish(&ack, js(), subject.c_str(), data.data(), static_cast<int>(data.size()), nullptr, nullptr),
         "publish to " + subject);
   const std::uint64_t seq = ack->Sequence;
   jsPubAck_Destroy(ack);
@@ -125,7 +103,7 @@ std::uint64_t NatsClient::publish(const std::string& subject, const std::string&
 
 std::uint64_t NatsClient::last_sequence(const std::string& stream) {
   jsStreamInfo* info = nullptr;
-  check(js_GetStreamInfo(&info, js_, stream.c_str(), nullptr, nullptr), "stream info " + stream);
+  check(js_GetStreamInfo(&info, js(), stream.c_str(), nullptr, nullptr), "stream info " + stream);
   const std::uint64_t last = info->State.LastSeq;
   jsStreamInfo_Destroy(info);
   return last;
@@ -143,7 +121,7 @@ std::vector<NatsClient::Stored> NatsClient::read_stream(const std::string& strea
   const std::uint64_t last = last_sequence(stream);
   for (std::uint64_t seq = 1; seq <= last; ++seq) {
     natsMsg* msg = nullptr;
-    const natsStatus s = js_GetMsg(&msg, js_, stream.c_str(), seq, nullptr, nullptr);
+    const natsStatus s = js_GetMsg(&msg, js(), stream.c_str(), seq, nullptr, nullptr);
     if (s == NATS_NOT_FOUND) continue;
     check(s, "get message " + std::to_string(seq) + " of " + stream);
     Stored m{seq, natsMsg_GetTime(msg) / 1'000'000, natsMsg_GetSubject(msg),

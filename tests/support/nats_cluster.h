@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "events/nats_link.h"
 #include "support/child_process.h"
 
 namespace caserepo::testing {
@@ -33,14 +34,14 @@ class NatsCluster {
   std::vector<ChildProcess> servers_;
 };
 
-// A test's own connection and JetStream context (RAII).
+// A test's own connection and JetStream context, on the server's NatsLink.
 class NatsClient {
  public:
   explicit NatsClient(const std::string& urls);
   ~NatsClient();
-  jsCtx* js() { return js_; }
-  natsConnection* connection() { return conn_; }
-  // Creates a file-backed stream with `subjects` and `replicas`.
+  jsCtx* js() { return link_->js(); }
+  natsConnection* connection() { return link_->connection(); }
+  // Creates a file-backed stream with `subjects` and `replicas` (if missing).
   void add_stream(const std::string& name, const std::vector<std::string>& subjects, int replicas);
   // Publishes and waits for JetStream's ack; returns the stream sequence.
   std::uint64_t publish(const std::string& subject, const std::string& data);
@@ -56,8 +57,7 @@ class NatsClient {
   std::uint64_t last_sequence(const std::string& stream);
 
  private:
-  natsConnection* conn_ = nullptr;
-  jsCtx* js_ = nullptr;
+  std::unique_ptr<events::NatsLink> link_;  // the server's own connection code
 };
 
 }  // namespace caserepo::testing
