@@ -10,15 +10,6 @@ namespace {
 
 using json::Json;
 
-http::status status_of(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kInvalidArgument: return http::status::bad_request;
-    case ErrorCode::kNotFound: return http::status::not_found;
-    case ErrorCode::kConflict: return http::status::conflict;
-    default: return http::status::service_unavailable;  // IOError, Corruption, ReadOnly
-  }
-}
-
 std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 // One query parameter list, percent-decoded ('+' is a space). nullopt on a
@@ -74,7 +65,37 @@ Response invalid(std::string_view message, const Request& req) {
   return error_response(http::status::bad_request, "InvalidArgument", message, req.version(), req.keep_alive());
 }
 
-// The one caseId parameter of /v1 and /v1/history; nothing else allowed.
+bool is_json(const Request& req) {
+  const auto it = req.find(http::field::content_type);
+  if (it == req.end()) return false;
+  std::string type(it->value().substr(0, it->value().find(';')));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return type == "application/json";
+}
+
+// The request body as JSON, or the error response to send.
+std::variant<Json, Response> body_json(const Request& req) {
+  if (!is_json(req)) {
+    return error_response(http::status::unsupported_media_type, "UnsupportedMediaType",
+                          "the body must be application/json", req.version(), req.keep_alive());
+  }
+  auto parsed = json::parse(req.body());
+  if (!parsed.ok()) return error_for(parsed.error(), req);
+  return std::move(*parsed);
+}
+
+}  // namespace
+
+http::status status_of(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument: return http::status::bad_request;
+    case ErrorCode::kNotFound: return http::status::not_found;
+    case ErrorCode::kConflict: return http::status::conflict;
+    default: return http::status::service_unavailable;  // IOError, Corruption, ReadOnly
+  }
+}
+
 Result<std::string> case_id_param(std::string_view query) {
   auto params = parse_query(query);
   if (!params) return Error::InvalidArgument("malformed query string");
@@ -88,8 +109,6 @@ Result<std::string> case_id_param(std::string_view query) {
   return *id;
 }
 
-// GET /v1/search's parameters as the JSON search request: the list fields
-// collect repeated parameters; the others may appear once.
 Result<Json> search_from_query(std::string_view query) {
   static const std::set<std::string> kLists = {"caseId", "businessKey", "caseType", "clientId", "clientType", "status", "source"};
   static const std::set<std::string> kText = {"creationDateFrom", "creationDateTo", "updateDateFrom", "updateDateTo", "sort", "pageToken"};
@@ -119,28 +138,6 @@ Result<Json> search_from_query(std::string_view query) {
   }
   return j;
 }
-
-bool is_json(const Request& req) {
-  const auto it = req.find(http::field::content_type);
-  if (it == req.end()) return false;
-  std::string type(it->value().substr(0, it->value().find(';')));
-  while (!type.empty() && type.back() == ' ') type.pop_back();
-  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return type == "application/json";
-}
-
-// The request body as JSON, or the error response to send.
-std::variant<Json, Response> body_json(const Request& req) {
-  if (!is_json(req)) {
-    return error_response(http::status::unsupported_media_type, "UnsupportedMediaType",
-                          "the body must be application/json", req.version(), req.keep_alive());
-  }
-  auto parsed = json::parse(req.body());
-  if (!parsed.ok()) return error_for(parsed.error(), req);
-  return std::move(*parsed);
-}
-
-}  // namespace
 
 Response error_response(http::status status, std::string_view name, std::string_view message, unsigned version,
                         bool keep_alive) {

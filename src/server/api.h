@@ -8,10 +8,12 @@
 #include <string_view>
 
 #include "caserepo/repository.h"
+#include "json/wire.h"
 #include "server/auth.h"
 #include "server/http_types.h"
 #include "server/metrics.h"
 #include "server/router.h"
+#include "server/service.h"
 
 namespace caserepo::server {
 
@@ -19,17 +21,26 @@ namespace caserepo::server {
 Response error_response(http::status status, std::string_view name, std::string_view message, unsigned version,
                         bool keep_alive);
 
-class Api {
+// The endpoints on one repository (a single server; each partition of a
+// cluster node answers its router's reads with it too).
+// The status code of an error (400 InvalidArgument, 404 NotFound, 409
+// Conflict, 503 for the rest).
+http::status status_of(ErrorCode code);
+// The one caseId parameter of /v1 and /v1/history; nothing else allowed.
+Result<std::string> case_id_param(std::string_view query);
+// GET /v1/search's parameters as the JSON search request: the list fields
+// collect repeated parameters; the others may appear once.
+Result<json::Json> search_from_query(std::string_view query);
+
+class Api : public Service {
  public:
   Api(Repository& repo, Metrics& metrics) : repo_(repo), metrics_(metrics) {}
 
-  // Whether the endpoint may block for long (a write waits for its fsync):
-  // the server runs those off its I/O threads.
-  static bool blocks(Endpoint e) { return e == Endpoint::kCreate || e == Endpoint::kUpdate || e == Endpoint::kRemove; }
-
-  // Runs the matched route for an authorized caller (null for public
-  // routes). `query` is the target's part after '?'. Never throws.
-  Response handle(const Request& req, const Route& route, const Principal* who, std::string_view query) const;
+  // A write waits for its fsync.
+  bool blocks(Endpoint e) const override {
+    return e == Endpoint::kCreate || e == Endpoint::kUpdate || e == Endpoint::kRemove;
+  }
+  Response handle(const Request& req, const Route& route, const Principal* who, std::string_view query) const override;
 
  private:
   Response run(const Request& req, const Route& route, const Principal* who, std::string_view query) const;

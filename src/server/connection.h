@@ -20,6 +20,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "server/api.h"
 #include "server/server.h"
 
 namespace caserepo::server {

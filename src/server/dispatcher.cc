@@ -1,5 +1,6 @@
 #include "server/dispatcher.h"
 
+#include "server/api.h"
 #include "server/console.h"
 
 namespace caserepo::server {
@@ -22,7 +23,7 @@ bool Dispatcher::may_block(const Request& req) const {
   const auto [path, query] = split_target(std::string_view(req.target().data(), req.target().size()));
   const Match m = match(req.method(), path);
   if (!m.route) return false;
-  if (Api::blocks(m.route->endpoint)) return true;
+  if (service_.blocks(m.route->endpoint)) return true;
   return m.route->access != Access::kPublic && auth_.needs_slow_path(authorization(req));
 }
 
@@ -46,7 +47,7 @@ Response Dispatcher::respond(const Request& req, std::string_view client, Reques
   }
   const Route& route = *m.route;
   info.route = route.label;
-  if (route.access == Access::kPublic) return api_.handle(req, route, nullptr, query);
+  if (route.access == Access::kPublic) return service_.handle(req, route, nullptr, query);
 
   const auto verdict = auth_.check(authorization(req), client);
   switch (verdict.outcome) {
@@ -80,7 +81,7 @@ Response Dispatcher::respond(const Request& req, std::string_view client, Reques
                           "user '" + verdict.principal.name + "' is a reader; " + std::string(route.label) + " needs a writer",
                           req.version(), req.keep_alive());
   }
-  return api_.handle(req, route, &verdict.principal, query);
+  return service_.handle(req, route, &verdict.principal, query);
 }
 
 }  // namespace caserepo::server

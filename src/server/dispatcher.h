@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "server/api.h"
+#include "server/service.h"
 #include "server/auth.h"
 #include "server/http_types.h"
 #include "server/metrics.h"
@@ -22,7 +22,8 @@ struct RequestInfo {
 
 class Dispatcher {
  public:
-  Dispatcher(Api& api, Authenticator& auth, Metrics& metrics) : api_(api), auth_(auth), metrics_(metrics) {}
+  Dispatcher(const Service& service, Authenticator& auth, Metrics& metrics)
+      : service_(service), auth_(auth), metrics_(metrics) {}
 
   // Whether respond() may block for long: a write (fsync) or a password
   // that is not remembered (the slow hash).
@@ -32,7 +33,7 @@ class Dispatcher {
   Response respond(const Request& req, std::string_view client, RequestInfo& info) const;
 
  private:
-  Api& api_;
+  const Service& service_;
   Authenticator& auth_;
   Metrics& metrics_;
 };

@@ -11,9 +11,9 @@
 
 namespace caserepo::server {
 
-Result<std::unique_ptr<Server>> Server::make(ServerConfig config, std::unique_ptr<Repository> repo,
-                                             std::vector<User> users) {
-  auto server = std::make_unique<Server>(std::move(config), std::move(repo), std::move(users));
+Result<std::unique_ptr<Server>> Server::make(ServerConfig config, std::unique_ptr<Metrics> metrics,
+                                             std::unique_ptr<Service> service, std::vector<User> users) {
+  auto server = std::make_unique<Server>(std::move(config), std::move(metrics), std::move(service), std::move(users));
   if (server->config_.tls()) {
     beast::error_code ec;
     server->tls_.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
@@ -26,12 +26,13 @@ Result<std::unique_ptr<Server>> Server::make(ServerConfig config, std::unique_pt
   return server;
 }
 
-Server::Server(ServerConfig config, std::unique_ptr<Repository> repo, std::vector<User> users)
+Server::Server(ServerConfig config, std::unique_ptr<Metrics> metrics, std::unique_ptr<Service> service,
+               std::vector<User> users)
     : config_(std::move(config)),
-      repo_(std::move(repo)),
+      metrics_(std::move(metrics)),
+      service_(std::move(service)),
       auth_(std::move(users)),
-      api_(*repo_, metrics_),
-      dispatcher_(api_, auth_, metrics_),
+      dispatcher_(*service_, auth_, *metrics_),
       access_log_(config_.access_log),
       tls_(net::ssl::context::tls_server),
       ioc_(static_cast<int>(config_.threads ? config_.threads : std::max(1u, std::thread::hardware_concurrency()))),
@@ -42,14 +43,9 @@ Server::~Server() {
   pool_.join();
 }
 
-void Server::set_events(std::unique_ptr<events::NodeEvents> events) {
-  events_ = std::move(events);
-  metrics_.set_extra([e = events_.get()] { return e->metrics(); });
-}
-
 void Server::track(std::weak_ptr<ConnectionBase> c) {
   std::lock_guard lock(connections_mu_);
-  if (connections_.size() > 2 * static_cast<std::size_t>(metrics_.open_connections()) + 1024) {
+  if (connections_.size() > 2 * static_cast<std::size_t>(metrics_->open_connections()) + 1024) {
     connections_.remove_if([](const auto& w) { return w.expired(); });
   }
   connections_.push_back(std::move(c));
@@ -79,11 +75,9 @@ int Server::run() {
                  ec.message().c_str());
     return 1;
   }
-  if (events_) {
-    if (auto s = events_->start_ingest(*repo_); !s.ok()) {
-      std::fprintf(stderr, "caserepo-server: cannot ingest: %s\n", s.error().to_string().c_str());
-      return 1;
-    }
+  if (auto s = service_->start(); !s.ok()) {
+    std::fprintf(stderr, "caserepo-server: cannot start: %s\n", s.error().to_string().c_str());
+    return 1;
   }
   const auto bound = acceptor_.local_endpoint();
   std::printf("listening on %s:%u\n", bound.address().to_string().c_str(), bound.port());
@@ -118,9 +112,7 @@ int Server::run() {
   for (auto& t : io) t.join();
   pool_.join();
   access_log_.flush();
-  if (events_) events_->stop_ingest();
-  repo_.reset();  // a clean close: what is unsynced is synced
-  if (events_) events_->stop_changes();
+  service_->stop();
   return 0;
 }
 
@@ -133,8 +125,8 @@ void Server::accept() {
       timer->async_wait([this, timer](beast::error_code) { accept(); });
       return;
     }
-    if (static_cast<std::size_t>(metrics_.open_connections()) >= config_.max_connections) {
-      metrics_.connection_refused();
+    if (static_cast<std::size_t>(metrics_->open_connections()) >= config_.max_connections) {
+      metrics_->connection_refused();
       beast::error_code ignored;
       socket.close(ignored);
     } else {
@@ -173,7 +165,7 @@ void Server::begin_stop() {
 // Requests in flight finish (their connections close after the response);
 // then, or at the deadline, the I/O threads stop.
 void Server::wait_for_connections(std::chrono::steady_clock::time_point deadline) {
-  if (metrics_.open_connections() == 0 || std::chrono::steady_clock::now() >= deadline) {
+  if (metrics_->open_connections() == 0 || std::chrono::steady_clock::now() >= deadline) {
     ioc_.stop();
     return;
   }
@@ -186,11 +178,7 @@ void Server::schedule_checkpoint() {
   auto timer = std::make_shared<net::steady_timer>(ioc_, config_.checkpoint_every);
   timer->async_wait([this, timer](beast::error_code ec) {
     if (ec || stopping_) return;
-    net::post(pool_, [this] {
-      if (auto r = repo_->checkpoint(); !r.ok()) {
-        std::fprintf(stderr, "caserepo-server: periodic checkpoint failed: %s\n", r.error().to_string().c_str());
-      }
-    });
+    net::post(pool_, [this] { service_->checkpoint(); });
     schedule_checkpoint();
   });
 }

@@ -19,14 +19,12 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/thread_pool.hpp>
 
-#include "caserepo/repository.h"
 #include "server/access_log.h"
-#include "server/api.h"
 #include "server/auth.h"
 #include "server/config.h"
 #include "server/dispatcher.h"
 #include "server/metrics.h"
-#include "events/node_events.h"
+#include "server/service.h"
 
 namespace caserepo::server {
 
@@ -39,25 +37,26 @@ class ConnectionBase {
 
 class Server {
  public:
+  // `service` answers the requests and was made with `metrics`.
   // InvalidArgument (TLS files that do not load).
-  static Result<std::unique_ptr<Server>> make(ServerConfig config, std::unique_ptr<Repository> repo,
-                                              std::vector<User> users);
-  Server(ServerConfig config, std::unique_ptr<Repository> repo, std::vector<User> users);
+  static Result<std::unique_ptr<Server>> make(ServerConfig config, std::unique_ptr<Metrics> metrics,
+                                              std::unique_ptr<Service> service, std::vector<User> users);
+  Server(ServerConfig config, std::unique_ptr<Metrics> metrics, std::unique_ptr<Service> service,
+         std::vector<User> users);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
   // Binds, prints "listening on HOST:PORT" on stdout once it accepts, and
   // serves until a shutdown signal. Returns the exit code: 0 after a clean
-  // shutdown, 1 when it cannot listen.
+  // shutdown, 1 when it cannot listen or the service cannot start.
+  // The service starts before the server listens and stops after the last
+  // request.
   int run();
-  // NATS: ingestion starts before the server listens and stops before the
-  // repository closes; the change feed drains after it closed.
-  void set_events(std::unique_ptr<events::NodeEvents> events);
 
   // --- for connections ---
   const ServerConfig& config() const { return config_; }
-  Metrics& metrics() { return metrics_; }
+  Metrics& metrics() { return *metrics_; }
   AccessLog& access_log() { return access_log_; }
   const Dispatcher& dispatcher() const { return dispatcher_; }
   boost::asio::thread_pool& blocking_pool() { return pool_; }
@@ -73,11 +72,9 @@ class Server {
   void schedule_flush();
 
   ServerConfig config_;
-  std::unique_ptr<events::NodeEvents> events_;  // destroyed after repo_
-  std::unique_ptr<Repository> repo_;
-  Metrics metrics_;
+  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<Service> service_;
   Authenticator auth_;
-  Api api_;
   Dispatcher dispatcher_;
   AccessLog access_log_;
   boost::asio::ssl::context tls_;
