@@ -44,6 +44,11 @@ void Ingestor::stop() {
 }
 
 Status Ingestor::make_consumer() {
+  if (sub_ != nullptr) {
+    natsSubscription_Destroy(sub_);
+    sub_ = nullptr;
+  }
+  next_delivery_ = 1;  // a new consumer numbers its deliveries from 1
   jsCtx* js = link_.js();
   jsErrCode jerr = static_cast<jsErrCode>(0);
   // The server's idea of what was acked does not count: the repository's position does.
@@ -111,6 +116,18 @@ Status Ingestor::dead_letter(natsMsg* msg, std::uint64_t position, const Error& 
   return ok_status();
 }
 
+bool Ingestor::lost_delivery(const natsMsgList& list) {
+  for (int i = 0; i < list.Count; ++i) {
+    jsMsgMetaData* meta = nullptr;
+    if (natsMsg_GetMetaData(&meta, list.Msgs[i]) != NATS_OK) continue;  // refused as a command later
+    const std::uint64_t delivery = meta->Sequence.Consumer;
+    jsMsgMetaData_Destroy(meta);
+    if (delivery != next_delivery_) return true;
+    ++next_delivery_;
+  }
+  return false;
+}
+
 void Ingestor::loop() {
   while (!stop_) {
     natsMsgList list{};
@@ -127,6 +144,20 @@ void Ingestor::loop() {
       continue;
     }
     batches_.fetch_add(1);
+    // Deliveries are numbered without gaps. A gap is a delivery lost on the
+    // way (a NATS server died with it in flight): the consumer counts it as
+    // pending and would go on with later commands, which a later AckAll
+    // would acknowledge with it. Never apply past a gap: make the consumer
+    // anew from the repository's position, which delivers the lost ones again.
+    if (lost_delivery(list)) {
+      natsMsgList_Destroy(&list);
+      redelivery_restarts_.fetch_add(1);
+      for (Status made = make_consumer(); !made.ok() && !stop_; made = make_consumer()) {
+        fetch_errors_.fetch_add(1);
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+      continue;
+    }
     const auto n = static_cast<std::size_t>(list.Count);
     std::vector<StreamCommand> commands(n);
     std::vector<std::optional<Error>> refused(n);
@@ -174,6 +205,7 @@ void Ingestor::loop() {
           }
           if (!sent.ok()) break;  // stopping: it is delivered again after the restart
           dead_letters_.fetch_add(1);
+          if (config_.on_refused) config_.on_refused(position, *refused[done]);
         }
         commands[done] = StreamCommand{};  // a skip
         commands[done].position = position;
@@ -210,6 +242,8 @@ std::string Ingestor::metrics() const {
          line("caserepo_ingest_fetch_errors_total", "counter", "Failed fetches (NATS unreachable).", fetch_errors_) +
          line("caserepo_ingest_failed", "gauge", "1 when ingestion stopped on a repository failure.", failed_ ? 1 : 0) +
          line("caserepo_ingest_batches_total", "counter", "Fetches that returned messages.", batches_) +
+         line("caserepo_ingest_consumer_restarts_total", "counter",
+              "Consumers made anew after a delivery was lost in flight (a NATS failover).", redelivery_restarts_) +
          line("caserepo_stream_position", "gauge", "Stream sequence of the last command taken.", repo_.streamPosition());
 }
 

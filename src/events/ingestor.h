@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -36,6 +37,9 @@ struct IngestConfig {
   std::string durable;      // the consumer's name
   std::string dead_letter;  // the subject refused commands go to
   int batch = 512;
+  // Called (on the ingest thread) with each refused command's position and
+  // error once it is dead-lettered.
+  std::function<void(std::uint64_t, const Error&)> on_refused;
 };
 
 class Ingestor {
@@ -56,6 +60,8 @@ class Ingestor {
 
  private:
   Status make_consumer();
+  // Whether a delivery before these was lost (their delivery numbers skip one).
+  bool lost_delivery(const natsMsgList& list);
   void loop();
   // Publishes a refused message with its error, waiting for JetStream's ack.
   Status dead_letter(natsMsg* msg, std::uint64_t position, const Error& why);
@@ -67,6 +73,8 @@ class Ingestor {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> failed_{false};
+  std::uint64_t next_delivery_ = 1;  // the consumer's next delivery sequence (loop thread)
+  std::atomic<std::uint64_t> redelivery_restarts_{0};
   std::atomic<std::uint64_t> lag_{0}, applied_{0}, duplicates_{0}, dead_letters_{0}, fetch_errors_{0}, batches_{0};
 };
 
