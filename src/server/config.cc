@@ -30,6 +30,10 @@ Result<ServerConfig> parse_server_args(const std::vector<std::string>& args) {
       c.change_feed = false;
       continue;
     }
+    if (a == "--router") {
+      c.router = true;
+      continue;
+    }
     if (i + 1 >= args.size()) return bad(a + " needs a value (or is unknown)");
     const std::string& v = args[++i];
     unsigned long long n = 0;
@@ -69,6 +73,20 @@ Result<ServerConfig> parse_server_args(const std::vector<std::string>& args) {
     } else if (a == "--nats-replicas") {
       if (!number(v, n) || n < 1 || n > 5) return bad("--nats-replicas takes 1 to 5");
       c.nats_replicas = static_cast<int>(n);
+    } else if (a == "--partitions") {
+      if (!number(v, n) || n < 1 || n > 1024) return bad("--partitions takes 1 to 1024");
+      c.partitions = static_cast<unsigned>(n);
+    } else if (a == "--serve") {
+      c.serve.clear();
+      for (std::size_t from = 0; from <= v.size();) {
+        const auto comma = std::min(v.find(',', from), v.size());
+        if (!number(v.substr(from, comma - from), n) || n > 1023) return bad("--serve takes partition numbers: 0,3,4");
+        c.serve.push_back(static_cast<unsigned>(n));
+        from = comma + 1;
+      }
+    } else if (a == "--stream") {
+      if (v.empty() || v.find_first_of(" .*>\t") != std::string::npos) return bad("--stream: a name without spaces, '.', '*' or '>'");
+      c.stream = v;
     } else if (a == "--threads" || a == "--workers" || a == "--max-body" || a == "--max-header" ||
                a == "--request-timeout" || a == "--idle-timeout" || a == "--max-connections" ||
                a == "--checkpoint-every") {
@@ -85,7 +103,15 @@ Result<ServerConfig> parse_server_args(const std::vector<std::string>& args) {
       return bad("unknown option " + a);
     }
   }
-  if (c.data_dir.empty()) return bad("--data DIR is required");
+  if (c.router || !c.serve.empty()) {
+    if (c.router && !c.serve.empty()) return bad("--router and --serve exclude each other");
+    if (c.nats_urls.empty() || c.partitions == 0) return bad("a router or a partition node needs --nats URLS and --partitions P");
+    if (!c.ingest_stream.empty()) return bad("--ingest is for a single server; a cluster's stream is --stream");
+    for (unsigned p : c.serve) {
+      if (p >= c.partitions) return bad("--serve " + std::to_string(p) + ": partitions are 0 to " + std::to_string(c.partitions - 1));
+    }
+  }
+  if (c.data_dir.empty() && !c.router) return bad("--data DIR is required");
   if (c.users_file.empty()) return bad("--users FILE is required");
   if (c.nats_urls.empty() && !c.ingest_stream.empty()) return bad("--ingest needs --nats URLS");
   if (c.tls_cert.empty() != c.tls_key.empty()) return bad("--tls-cert and --tls-key go together");

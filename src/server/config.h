@@ -5,6 +5,7 @@
 //       [--max-body BYTES] [--max-header BYTES] [--request-timeout S] [--idle-timeout S]
 //       [--max-connections N] [--checkpoint-every S] [--access-log FILE|-|off]
 //       [--nats URLS [--ingest STREAM[:FILTER]] [--node-id ID] [--nats-replicas N] [--no-change-feed]]
+//       [--nats URLS --partitions P (--router | --serve LIST) [--stream NAME]]
 #pragma once
 
 #include <chrono>
@@ -41,6 +42,13 @@ struct ServerConfig {
   std::string node_id = "caserepo";       // names this node's consumer and its change events' ids
   int nats_replicas = 1;                  // of the streams this node creates (changes, dead letters)
   bool change_feed = true;                // publish every committed write
+  // A partitioned cluster (docs/scale-out.md): commands on `stream`, one
+  // subject per partition. A router serves the API for all partitions; a
+  // node (`serve` not empty) holds the partitions listed.
+  bool router = false;
+  unsigned partitions = 0;
+  std::vector<unsigned> serve;
+  std::string stream = "CASEREPO_CMDS";
 
   bool tls() const { return !tls_cert.empty(); }
 };

@@ -17,7 +17,10 @@
 #include "caserepo/caserepo.h"
 #include "json/wire.h"
 #include "tools/exit_codes.h"
+#include "cluster/cluster_router.h"
+#include "cluster/partition_node.h"
 #include "server/config.h"
+#include "server/repository_service.h"
 #include "server/router.h"
 #include "server/server.h"
 #include "server/users.h"
@@ -33,6 +36,8 @@ constexpr const char* kUsage = R"(usage:
                   [--max-body BYTES] [--max-header BYTES] [--request-timeout S] [--idle-timeout S]
                   [--max-connections N] [--checkpoint-every S] [--access-log FILE|-|off]
                   [--nats URLS [--ingest STREAM[:FILTER]] [--node-id ID] [--nats-replicas N] [--no-change-feed]]
+  caserepo-server --nats URLS --partitions P --serve LIST --data DIR --users FILE [--node-id ID] [--stream NAME] ...
+  caserepo-server --nats URLS --partitions P --router --users FILE [--stream NAME] ...
   caserepo-server users add --users FILE --name NAME --role reader|writer [--app APP]   (password on stdin)
   caserepo-server users remove --users FILE --name NAME
 )";
@@ -83,6 +88,31 @@ int users_command(const std::vector<std::string>& args) {
   return 0;
 }
 
+// One repository, and its NATS ingestion and change feed when configured.
+caserepo::Result<std::unique_ptr<caserepo::server::Service>> open_single(const caserepo::server::ServerConfig& config,
+                                                                          caserepo::server::Metrics& metrics) {
+  caserepo::Options options;
+  options.fsync = config.fsync;
+  std::unique_ptr<caserepo::events::NodeEvents> events;
+  if (!config.nats_urls.empty()) {
+    caserepo::events::EventsConfig ec;
+    ec.nats_urls = config.nats_urls;
+    ec.node_id = config.node_id;
+    ec.replicas = config.nats_replicas;
+    ec.change_feed = config.change_feed;
+    ec.ingest_stream = config.ingest_stream;
+    ec.ingest_filter = config.ingest_filter;
+    auto connected = caserepo::events::NodeEvents::connect(std::move(ec));
+    if (!connected.ok()) return connected.error();
+    events = std::move(*connected);
+    options.onChange = events->change_hook();
+  }
+  auto repo = caserepo::Repository::open(config.data_dir, options);
+  if (!repo.ok()) return repo.error();  // no listener on a damaged directory
+  return std::unique_ptr<caserepo::server::Service>(
+      std::make_unique<caserepo::server::RepositoryService>(std::move(*repo), std::move(events), metrics));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -105,26 +135,23 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "caserepo-server: warning: %s has no users; every API request will get 401\n",
                  config->users_file.c_str());
   }
-  caserepo::Options options;
-  options.fsync = config->fsync;
-  std::unique_ptr<caserepo::events::NodeEvents> events;
-  if (!config->nats_urls.empty()) {
-    caserepo::events::EventsConfig ec;
-    ec.nats_urls = config->nats_urls;
-    ec.node_id = config->node_id;
-    ec.replicas = config->nats_replicas;
-    ec.change_feed = config->change_feed;
-    ec.ingest_stream = config->ingest_stream;
-    ec.ingest_filter = config->ingest_filter;
-    auto connected = caserepo::events::NodeEvents::connect(std::move(ec));
-    if (!connected.ok()) return fail(connected.error());
-    events = std::move(*connected);
-    options.onChange = events->change_hook();
+  auto metrics = std::make_unique<caserepo::server::Metrics>();
+  std::unique_ptr<caserepo::server::Service> service;
+  if (config->router) {
+    auto router = caserepo::cluster::ClusterRouter::open(*config, *metrics);
+    if (!router.ok()) return fail(router.error());
+    service = std::move(*router);
+  } else if (!config->serve.empty()) {
+    auto node = caserepo::cluster::PartitionNode::open(*config, *metrics);
+    if (!node.ok()) return fail(node.error());  // no listener on a damaged directory
+    service = std::move(*node);
+  } else {
+    auto single = open_single(*config, *metrics);
+    if (!single.ok()) return fail(single.error());
+    service = std::move(*single);
   }
-  auto repo = caserepo::Repository::open(config->data_dir, options);
-  if (!repo.ok()) return fail(repo.error());  // no listener on a damaged directory
-  auto server = caserepo::server::Server::make(*config, std::move(*repo), std::move(*users));
+  auto server = caserepo::server::Server::make(*config, std::move(metrics), std::move(service), std::move(*users));
   if (!server.ok()) return usage(server.error().message());
-  if (events) (*server)->set_events(std::move(events));
   return (*server)->run();
 }
+
