@@ -1,0 +1,319 @@
+#!/usr/bin/env python3
+"""The partitioned cluster (scripts/cluster.sh: three clustered nats-server,
+three caserepo nodes, P=6 partitions on two nodes each, the router) against a
+single caserepo-server ingesting the same command stream:
+
+- writes through the router, concurrently, with a NATS server killed and
+  restarted during a create load, and a node killed and restarted during
+  it: every create the router acknowledged is readable afterwards, equal
+  to its answer;
+- router answers equal the single server's for get, history, facets and
+  random filters x sorts x page sizes, offset pages and token walks (the
+  router's order: the sort's date, then partition number, then the
+  partition's own order — the single server's list re-sorted that way).
+
+    cluster_test.py PATH/TO/caserepo-server PATH/TO/scripts/cluster.sh"""
+import json
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+
+from harness import API, Client, Failures, Server, add_user, new_workdir
+
+binary, cluster_sh = sys.argv[1], sys.argv[2]
+t = Failures("cluster")
+work = new_workdir("caserepo-cluster-")
+cdir = os.path.join(work, "cluster")
+P = 6
+rng = random.Random(12)
+env = dict(os.environ, CASEREPO_SERVER=binary)
+
+
+def cluster(*args):
+    return subprocess.run([cluster_sh, *args], env=env, check=True, capture_output=True, text=True).stdout
+
+
+class Address:
+    def __init__(self, line):
+        host_port = line.split()[-1]
+        self.host, self.port = host_port.rsplit(":", 1)[0], int(host_port.rsplit(":", 1)[1])
+
+    def connection(self, timeout=30):
+        import http.client
+        return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+
+
+def partition_of(client_id):  # FNV-1a 64, as src/cluster/partitioning.h
+    h = 0xcbf29ce484222325
+    for b in client_id.encode():
+        h ^= b
+        h = (h * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h % P
+
+
+def metric(addr, name):
+    c = Client(addr)
+    status, _, _, raw = c.request("GET", "/metrics")
+    c.close()
+    values = []
+    for line in raw.decode().splitlines():
+        if line.startswith(name) and not line.startswith("#"):
+            values.append(int(float(line.split()[-1])))
+    return values
+
+
+router = None
+reference = None
+try:
+    router = Address(cluster("up", cdir, "--nodes", "3", "--partitions", str(P)).strip().splitlines()[-1])
+    users = os.path.join(cdir, "users")
+    add_user(binary, users, "writer", "w-secret", "writer")
+    os.kill(int(open(os.path.join(cdir, "pids", "router")).read()), 1)  # SIGHUP: the router rereads its users
+    time.sleep(0.5)
+    urls = open(os.path.join(cdir, "nats-urls")).read().strip()
+    # The single server: the whole command stream, one repository.
+    reference = Server(binary, os.path.join(work, "reference"), users, "--nats", urls, "--ingest", "CASEREPO_CMDS",
+                       "--node-id", "reference", "--no-change-feed", "--access-log", "off").start()
+
+    # --- writes through the router, concurrently ------------------------------------------------
+    clients = [f"client-{i}" for i in range(40)]
+    statuses = ["OPEN", "PENDING", "CLOSED", "REJECTED"]
+    types = ["LOAN", "CARD", "ACCOUNT"]
+    acked = {}  # caseId -> the router's answer to its create (cases never written again)
+    known = []  # caseIds that may be updated or removed
+    lock = threading.Lock()
+    stats = {"ok": 0, "refused": 0, "unavailable": 0, "other": 0}
+
+    def writer(w, count, only_creates):
+        c = Client(router, "writer", "w-secret", timeout=60)
+        r = random.Random(w)
+        for i in range(count):
+            kind = r.random()
+            last_body = None
+            try:
+                if only_creates or kind < 0.55:
+                    body = {"caseType": r.choice(types), "clientId": r.choice(clients), "clientType": "PESEL",
+                            "status": r.choice(statuses)}
+                    if r.random() < 0.3:
+                        body["businessKey"] = f"BK-{r.randrange(50)}"
+                    fresh = only_creates or r.random() < 0.5
+                    if fresh:
+                        body["caseId"] = f"w{w}-{i}-{'load' if only_creates else 'mix'}"
+                    elif known and r.random() < 0.7:
+                        with lock:
+                            body["caseId"] = r.choice(known)  # another entry of a case (or a Conflict)
+                    status, _, got, last_body = c.request("POST", API + "/v1", body)
+                    if status == 200 and fresh and only_creates:
+                        with lock:
+                            acked[got["caseId"]] = got
+                    elif status == 200:
+                        with lock:
+                            known.append(got["caseId"])
+                elif kind < 0.85 and known:
+                    with lock:
+                        case_id = r.choice(known)
+                    status, _, _, last_body = c.request("PATCH", API + "/v1?caseId=" + urllib.parse.quote(case_id),
+                                                {"status": r.choice(statuses), "statusDescription": f"note {i}"})
+                elif known:
+                    with lock:
+                        case_id = r.choice(known)
+                    status, _, _, last_body = c.request("DELETE", API + "/v1?caseId=" + urllib.parse.quote(case_id))
+                else:
+                    continue
+            except OSError:
+                status = 0
+            with lock:
+                key = "ok" if status == 200 else "refused" if status in (404, 409) else \
+                    "unavailable" if status in (0, 503) else "other"
+                stats[key] += 1
+                if key == "other" or (key == "unavailable" and not only_creates):
+                    print(f"status {status}: {last_body}", flush=True)
+        c.close()
+
+    threads = [threading.Thread(target=writer, args=(w, 60, False)) for w in range(6)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    t.equal("mixed writes: no unexpected status", stats["other"], 0)
+    t.check("mixed writes: most succeed", stats["ok"] > 250, str(stats))
+    t.equal("mixed writes: none unavailable", stats["unavailable"], 0)
+
+    # A create load with a NATS server killed and restarted, then a node.
+    gaps = []
+
+    # One probe case in every partition, never written again: read in turn all along, the
+    # longest time a partition went without an answer is its failover time.
+    probes = {}
+    c = Client(router, "writer", "w-secret", timeout=60)
+    for i in range(1000):
+        client_id = f"probe-client-{i}"
+        if partition_of(client_id) not in probes:
+            status, _, got, _ = c.request("POST", API + "/v1", {"caseId": f"probe-{i}", "caseType": "LOAN",
+                                                                 "clientId": client_id, "clientType": "PESEL",
+                                                                 "status": "OPEN"})
+            t.equal(f"probe create {i}", status, 200)
+            probes[partition_of(client_id)] = got
+        if len(probes) == P:
+            break
+    c.close()
+
+    def reader(stop):
+        c = Client(router, "writer", "w-secret", timeout=30)
+        last_ok = {p: time.monotonic() for p in probes}
+        longest, wrong = 0.0, 0
+        while not stop.is_set():
+            for p, entry in probes.items():
+                try:
+                    status, _, got, _ = c.request("GET", API + "/v1?caseId=" + entry["caseId"])
+                except OSError:
+                    status = 0
+                now = time.monotonic()
+                if status == 200:
+                    wrong += got != entry
+                    longest = max(longest, now - last_ok[p])
+                    last_ok[p] = now
+            time.sleep(0.005)
+        gaps.append(longest)
+        t.equal("probe reads answer the probe", wrong, 0)
+        c.close()
+
+    for what, k in (("nats", "2"), ("node", "1")):
+        stop_reading = threading.Event()
+        watcher = threading.Thread(target=reader, args=(stop_reading,))
+        watcher.start()
+        before_ok = stats["ok"]
+        threads = [threading.Thread(target=writer, args=(100 + 10 * int(k) + w + (5 if what == "node" else 0), 80, True))
+                   for w in range(4)]
+        for th in threads:
+            th.start()
+        time.sleep(1.0)
+        cluster("kill", cdir, what, k)
+        time.sleep(2.0)
+        cluster("start", cdir, what, k)
+        for th in threads:
+            th.join()
+        stop_reading.set()
+        watcher.join()
+        t.check(f"creates acknowledged while {what} {k} was killed", stats["ok"] > before_ok + 100,
+                f"{stats['ok'] - before_ok} of 320")
+        print(f"{what} {k} killed: longest time a partition went unread {gaps[-1] * 1000:.0f} ms, {stats}", flush=True)
+    t.equal("kills: no unexpected status", stats["other"], 0)
+
+    c = Client(router, "writer", "w-secret", timeout=60)
+    missing = 0
+    for case_id, entry in acked.items():
+        status, _, got, _ = c.request("GET", API + "/v1?caseId=" + urllib.parse.quote(case_id))
+        if status != 200 or got != entry:
+            missing += 1
+            if missing <= 3:
+                print(f"acknowledged create {case_id}: {status} {got} != {entry}", flush=True)
+    t.equal(f"every acknowledged create ({len(acked)}) is readable and equal", missing, 0)
+
+    # --- the single server has taken the whole stream -------------------------------------------------
+    node_addrs = []
+    for k in (1, 2, 3):
+        with open(os.path.join(cdir, "logs", f"node-{k}.log")) as f:
+            node_addrs.append(Address([l for l in f if l.startswith("listening on ")][-1]))
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        last = max(v for a in node_addrs for v in metric(a, "caserepo_partition_stream_position"))
+        if metric(reference, "caserepo_stream_position")[0] >= last:
+            break
+        time.sleep(0.2)
+    time.sleep(0.5)  # the other replica of each partition catches up too (reads wait for it anyway)
+    single = Client(reference, "writer", "w-secret", timeout=60)
+
+    # --- get, history, facets --------------------------------------------------------------------------
+    ids = list(acked)[:40] + known[:40] + ["no-such-case"]
+    for case_id in ids:
+        for path in ("/v1?caseId=", "/v1/history?caseId="):
+            q = API + path + urllib.parse.quote(case_id)
+            a, b = c.request("GET", q), single.request("GET", q)
+            t.equal(f"GET {path}{case_id}", (a[0], a[2]), (b[0], b[2]))
+    for field in ("status", "caseType", "source", "clientType"):
+        for flt in ({}, {"currentOnly": True}, {"caseType": ["LOAN"]}):
+            body = dict(flt, field=field)
+            a, b = c.request("POST", API + "/v1/facets", body), single.request("POST", API + "/v1/facets", body)
+            t.equal(f"facets {body}", (a[0], a[2]), (b[0], b[2]))
+
+    # --- search: random filters x sorts, offset pages and token walks -------------------------------
+    def search(client, body):
+        status, _, got, raw = client.request("POST", API + "/v1/search", body)
+        if status != 200:
+            raise AssertionError(f"search {body}: {status} {raw[:200]}")
+        return got
+
+    def full(client, body):
+        out, token = [], None
+        while True:
+            b = dict(body, size=1000)
+            if token:
+                b["pageToken"] = token
+            got = search(client, b)
+            out += got["content"]
+            token = got["nextPageToken"]
+            if not token:
+                return out, got["totalElements"]
+
+    mine, _ = full(c, {"sort": "creationDate,asc"})
+    theirs, _ = full(single, {"sort": "creationDate,asc"})
+    key_of = lambda e: json.dumps(e, sort_keys=True)
+    extra = sorted(set(map(key_of, mine)) - set(map(key_of, theirs)))
+    lacking = sorted(set(map(key_of, theirs)) - set(map(key_of, mine)))
+    t.equal("the router holds exactly the single server's entries", (extra[:5], lacking[:5]), ([], []))
+
+    sorts = ["creationDate,desc", "creationDate,asc", "updateDate,desc", "updateDate,asc"]
+    for trial in range(40):
+        flt = {}
+        if rng.random() < 0.5:
+            flt["status"] = rng.sample(statuses, rng.randint(1, 2))
+        if rng.random() < 0.4:
+            flt["caseType"] = rng.sample(types, 1)
+        if rng.random() < 0.3:
+            flt["clientId"] = rng.sample(clients, rng.randint(1, 5))
+        if rng.random() < 0.3:
+            flt["currentOnly"] = True
+        if rng.random() < 0.2:
+            flt["businessKey"] = [f"BK-{rng.randrange(50)}" for _ in range(3)]
+        sort = rng.choice(sorts)
+        size = rng.choice([1, 3, 7, 20, 50])
+        body = dict(flt, sort=sort)
+        whole, total = full(single, body)
+        key = "updateDate" if sort.startswith("updateDate") else "creationDate"
+        expected = sorted(whole, key=lambda e: (e[key], partition_of(e["clientId"])), reverse=sort.endswith("desc"))
+        what = f"search {json.dumps(body)} size {size}"
+        # Offset pages (the first few and the last).
+        pages = max(1, (total + size - 1) // size)
+        for page in sorted({0, 1, 2, pages - 1, pages}):
+            got = search(c, dict(body, page=page, size=size))
+            t.equal(f"{what} page {page}", (got["content"], got["totalElements"], got["totalPages"], got["page"]),
+                    (expected[page * size:(page + 1) * size], total, (total + size - 1) // size, page))
+        # A token walk from a random offset page.
+        start = rng.randrange(pages)
+        got = search(c, dict(body, page=start, size=size))
+        walked, token, steps = list(got["content"]), got["nextPageToken"], 0
+        page_fields_ok = True
+        while token and steps <= total:
+            got = search(c, dict(body, size=size, pageToken=token))
+            page_fields_ok &= got["page"] == (start * size + len(walked)) // size and got["totalElements"] == total
+            walked += got["content"]
+            token, steps = got["nextPageToken"], steps + 1
+        t.equal(f"{what} token walk from page {start}", walked, expected[start * size:])
+        t.check(f"{what} token pages' page and total", page_fields_ok)
+    # A token from another filter is refused.
+    tok = search(c, {"size": 1})["nextPageToken"]
+    status, _, got, _ = c.request("POST", API + "/v1/search", {"size": 1, "status": ["OPEN"], "pageToken": tok})
+    t.equal("token of another filter", (status, got and got.get("error")), (400, "InvalidArgument"))
+    c.close()
+    single.close()
+finally:
+    if reference:
+        reference.stop()
+    if router:
+        subprocess.run([cluster_sh, "down", cdir], env=env, check=False)
+t.finish()
