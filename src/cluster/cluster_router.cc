@@ -131,7 +131,8 @@ Result<std::unique_ptr<ClusterRouter>> ClusterRouter::open(const server::ServerC
                                                            server::Metrics& metrics) {
   if (sodium_init() < 0) return Error::IOError("libsodium cannot start");
   std::unique_ptr<ClusterRouter> r(new ClusterRouter(config, metrics));
-  auto link = events::NatsLink::connect(config.nats_urls, "caserepo-router " + config.node_id);
+  auto link = events::NatsLink::connect(config.nats_urls, "caserepo-router " + config.node_id, 10000,
+                                          /*send_asap=*/true);
   if (!link.ok()) return link.error();
   r->link_ = std::move(*link);
   if (auto s = r->link_->ensure_stream(config.stream, {command_subjects(config.stream)}, config.nats_replicas,

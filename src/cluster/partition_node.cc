@@ -43,7 +43,8 @@ std::string encode_reply(unsigned code, std::string_view body) {
 Result<std::unique_ptr<PartitionNode>> PartitionNode::open(const server::ServerConfig& config,
                                                            server::Metrics& metrics) {
   std::unique_ptr<PartitionNode> node(new PartitionNode(config, metrics));
-  auto link = events::NatsLink::connect(config.nats_urls, "caserepo-server " + config.node_id);
+  auto link = events::NatsLink::connect(config.nats_urls, "caserepo-server " + config.node_id, 10000,
+                                          /*send_asap=*/true);
   if (!link.ok()) return link.error();
   node->link_ = std::move(*link);
   if (auto s = node->link_->ensure_stream(config.stream, {command_subjects(config.stream)}, config.nats_replicas,

@@ -41,11 +41,18 @@ void Ingestor::stop() {
     natsSubscription_Destroy(sub_);  // the consumer stays; the next start makes it anew anyway
     sub_ = nullptr;
   }
+  for (natsSubscription* old : retired_) natsSubscription_Destroy(old);
+  retired_.clear();
 }
 
 Status Ingestor::make_consumer() {
   if (sub_ != nullptr) {
-    natsSubscription_Destroy(sub_);
+    // Unsubscribed now, freed only at stop(): libnats 3.4's read loop uses a
+    // subscription it looked up without holding a reference, so freeing one
+    // that messages are still arriving for crashes it (nats.c #637, fixed in
+    // 3.6; seen here as a crash in natsMsg_Destroy after a consumer restart).
+    natsSubscription_Unsubscribe(sub_);
+    retired_.push_back(sub_);
     sub_ = nullptr;
   }
   next_delivery_ = 1;  // a new consumer numbers its deliveries from 1
@@ -122,7 +129,12 @@ bool Ingestor::lost_delivery(const natsMsgList& list) {
     if (natsMsg_GetMetaData(&meta, list.Msgs[i]) != NATS_OK) continue;  // refused as a command later
     const std::uint64_t delivery = meta->Sequence.Consumer;
     jsMsgMetaData_Destroy(meta);
-    if (delivery != next_delivery_) return true;
+    if (delivery != next_delivery_) {
+      std::fprintf(stderr, "caserepo-server: %s: delivery %llu came where %llu was due (lost in flight); the consumer is made anew\n",
+                   config_.durable.c_str(), static_cast<unsigned long long>(delivery),
+                   static_cast<unsigned long long>(next_delivery_));
+      return true;
+    }
     ++next_delivery_;
   }
   return false;

@@ -25,6 +25,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "caserepo/repository.h"
 #include "events/nats_link.h"
@@ -70,6 +71,7 @@ class Ingestor {
   NatsLink& link_;
   const IngestConfig config_;
   natsSubscription* sub_ = nullptr;
+  std::vector<natsSubscription*> retired_;  // of consumers made anew; freed at stop()
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> failed_{false};

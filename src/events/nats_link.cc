@@ -26,12 +26,14 @@ natsStatus set_servers(natsOptions* options, const std::string& urls) {
   return natsOptions_SetServers(options, ptrs.data(), static_cast<int>(ptrs.size()));
 }
 
-Result<std::unique_ptr<NatsLink>> NatsLink::connect(const std::string& urls, const std::string& name, int timeout_ms) {
+Result<std::unique_ptr<NatsLink>> NatsLink::connect(const std::string& urls, const std::string& name, int timeout_ms,
+                                                    bool send_asap) {
   std::unique_ptr<NatsLink> link(new NatsLink());
   natsStatus s = natsOptions_Create(&link->options_);
   if (s == NATS_OK) s = set_servers(link->options_, urls);
   if (s == NATS_OK) s = natsOptions_SetName(link->options_, name.c_str());
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(link->options_, -1);  // never give up
+  if (s == NATS_OK && send_asap) s = natsOptions_SetSendAsap(link->options_, true);
   if (s == NATS_OK) s = natsOptions_SetReconnectWait(link->options_, 100);
   if (s == NATS_OK) s = natsOptions_SetTimeout(link->options_, 2000);
   if (s == NATS_OK) s = natsOptions_SetReconnectBufSize(link->options_, 64 << 20);
