@@ -223,7 +223,7 @@ def main():
         row("writes while a checkpoint runs: p99 ≤ 50 ms", f"{stall['write_p99_ms']:.1f} ms (max {stall['write_max_ms']:.1f} ms)",
             stall["write_p99_ms"] <= 50)
 
-    for extra in ("bench/http/results.md", "bench/events/results.md", "bench/notes.md"):
+    for extra in ("bench/http/results.md", "bench/events/results.md", "bench/cluster/results.md", "bench/notes.md"):
         try:
             with open(extra) as f:
                 out.append("\n" + f.read().strip())
