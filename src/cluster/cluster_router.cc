@@ -118,6 +118,19 @@ Result<std::pair<std::uint64_t, Json>> decode_token(std::string_view token, Sort
   return std::pair<std::uint64_t, Json>{t["b"].get<std::uint64_t>(), t["t"]};
 }
 
+// A partition's answer as JSON when it is 200; else the error it stands for
+// (its 400 passed on, anything else Unavailable).
+Result<Json> partition_json(unsigned p, const std::optional<std::pair<unsigned, const std::string*>>& reply) {
+  if (!reply) return unavailable("no node of partition " + std::to_string(p) + " answered");
+  auto j = json::parse(*reply->second);
+  if (!j.ok()) return unavailable("partition " + std::to_string(p) + " answered with malformed JSON");
+  if (reply->first != 200) {
+    const std::string message = j->value("message", "partition " + std::to_string(p) + " failed");
+    return reply->first == 400 ? Error::InvalidArgument(message) : unavailable(message);
+  }
+  return j;
+}
+
 }  // namespace
 
 ClusterRouter::ClusterRouter(const server::ServerConfig& config, server::Metrics& metrics)
@@ -274,6 +287,11 @@ ClusterRouter::Reply ClusterRouter::write(unsigned p, const Json& command) const
   return r;
 }
 
+std::optional<std::pair<unsigned, const std::string*>> ClusterRouter::view(const std::optional<Reply>& r) {
+  if (!r) return std::nullopt;
+  return std::pair<unsigned, const std::string*>{r->status, &r->body};
+}
+
 Result<Json> ClusterRouter::search(const json::SearchRequest& request, Json body) const {
   const unsigned P = config_.partitions;
   const PageRequest& page = request.page;
@@ -303,13 +321,8 @@ Result<Json> ClusterRouter::search(const json::SearchRequest& request, Json body
     const auto replies = ClusterRouter::ask("search", payloads);  // all at once: one round trip
     std::vector<Json> out(P);
     for (const auto& [p, b] : asks) {
-      if (!replies[p]) return unavailable("no node of partition " + std::to_string(p) + " answered");
-      auto j = json::parse(replies[p]->body);
-      if (!j.ok()) return unavailable("partition " + std::to_string(p) + " answered with malformed JSON");
-      if (replies[p]->status != 200) {
-        const std::string message = j->value("message", "partition " + std::to_string(p) + " failed");
-        return replies[p]->status == 400 ? Error::InvalidArgument(message) : unavailable(message);
-      }
+      auto j = partition_json(p, view(replies[p]));
+      if (!j.ok()) return j.error();
       out[p] = std::move(*j);
     }
     return out;
@@ -413,13 +426,8 @@ Result<Json> ClusterRouter::facets(Json body) const {
   std::uint64_t missing = 0, total = 0;
   Json field;
   for (unsigned p = 0; p < replies.size(); ++p) {
-    if (!replies[p]) return unavailable("no node of partition " + std::to_string(p) + " answered");
-    auto j = json::parse(replies[p]->body);
-    if (!j.ok()) return unavailable("partition " + std::to_string(p) + " answered with malformed JSON");
-    if (replies[p]->status != 200) {
-      const std::string message = j->value("message", "partition " + std::to_string(p) + " failed");
-      return replies[p]->status == 400 ? Error::InvalidArgument(message) : unavailable(message);
-    }
+    auto j = partition_json(p, view(replies[p]));
+    if (!j.ok()) return j.error();
     field = (*j)["field"];
     for (const auto& [value, n] : (*j)["counts"].items()) counts[value] += n.get<std::uint64_t>();
     missing += (*j)["missing"].get<std::uint64_t>();

@@ -60,6 +60,7 @@ class ClusterRouter : public server::Service {
   // The partition holding caseId (from its `get` replies), nullopt when none
   // does; an error response when a partition did not answer.
   // `not_found`: partition 0's answer (the 404 to pass on).
+  static std::optional<std::pair<unsigned, const std::string*>> view(const std::optional<Reply>& r);
   Result<std::optional<unsigned>> locate(const std::string& case_query, Reply* not_found = nullptr) const;
   // Publishes a command to partition p and waits for its outcome.
   Reply write(unsigned p, const json::Json& command) const;
