@@ -312,8 +312,9 @@ int main(int argc, char** argv) {
       R"({"clientId":["client-4242","client-77"],"size":20})", R"({"size":20})"};
   std::mt19937 rng(7);
   std::map<std::string, std::map<std::string, Latency>> lat;
-  for (const auto& [name, log] : {std::pair<std::string, std::string>{"router", dir + "/router.log"},
-                                  {"single", dir + "/single.log"}}) {
+  for (const auto& [server_name, log] : {std::pair<std::string, std::string>{"router", dir + "/router.log"},
+                                         {"single", dir + "/single.log"}}) {
+    const std::string name = server_name;  // clang 14 cannot capture a structured binding
     Http h(port_of(log));
     lat[name]["get"] = timed(a.ops, [&](std::size_t) {
       return h.request(http::verb::get, "/api/case-repository/v1?caseId=case-" + std::to_string(rng() % a.commands));
