@@ -12,6 +12,7 @@
 #include "engine/page_token.h"
 #include "events/metric_text.h"
 #include "server/api.h"
+#include "util/hex.h"
 
 namespace caserepo::cluster {
 namespace {
@@ -58,53 +59,19 @@ std::string percent_encode(std::string_view s) {
   return out;
 }
 
-Result<Json> request_body(const Request& req) {
-  const auto it = req.find(server::http::field::content_type);
-  std::string type = it == req.end() ? "" : std::string(it->value().substr(0, it->value().find(';')));
-  while (!type.empty() && type.back() == ' ') type.pop_back();
-  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (type != "application/json") return Error::InvalidArgument("unsupported media type");
-  return json::parse(req.body());
-}
-
-bool is_media_error(const Request& req) {
-  const auto it = req.find(server::http::field::content_type);
-  if (it == req.end()) return true;
-  std::string type(it->value().substr(0, it->value().find(';')));
-  while (!type.empty() && type.back() == ' ') type.pop_back();
-  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return type != "application/json";
-}
-
-Response media_error(const Request& req) {
-  return server::error_response(status::unsupported_media_type, "UnsupportedMediaType",
-                                "the body must be application/json", req.version(), req.keep_alive());
-}
-
 // The router's page token: a token (or a start, or an end) per partition,
 // the matches before the page, bound to the sort and the filter.
 std::string encode_token(SortOrder sort, std::uint64_t digest, std::uint64_t before, const Json& parts) {
-  const std::string text = Json{{"v", 1}, {"s", static_cast<int>(sort)}, {"f", digest}, {"b", before}, {"t", parts}}.dump();
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "R";
-  for (const unsigned char c : text) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
+  return "R" + util::to_hex(Json{{"v", 1}, {"s", static_cast<int>(sort)}, {"f", digest}, {"b", before}, {"t", parts}}.dump());
 }
 
 Result<std::pair<std::uint64_t, Json>> decode_token(std::string_view token, SortOrder sort, std::uint64_t digest,
                                                     unsigned partitions) {
   const Error bad = Error::InvalidArgument("the page token is damaged, or belongs to another filter, sort or cluster");
-  if (token.size() < 3 || token[0] != 'R' || token.size() % 2 != 1 || token.size() > 1 << 20) return bad;
-  std::string text;
-  for (std::size_t i = 1; i < token.size(); i += 2) {
-    unsigned v = 0;
-    if (std::from_chars(token.data() + i, token.data() + i + 2, v, 16).ptr != token.data() + i + 2) return bad;
-    text.push_back(static_cast<char>(v));
-  }
-  auto j = json::parse(text);
+  if (token.size() < 3 || token[0] != 'R' || token.size() > 1 << 20) return bad;
+  const auto text = util::from_hex(token.substr(1));
+  if (!text) return bad;
+  auto j = json::parse(*text);
   if (!j.ok() || !j->is_object()) return bad;
   const Json& t = *j;
   if (!t.contains("v") || t["v"] != 1 || !t.contains("s") || t["s"] != static_cast<int>(sort) || !t.contains("f") ||
@@ -229,10 +196,9 @@ Result<std::optional<unsigned>> ClusterRouter::locate(const std::string& case_qu
 
 ClusterRouter::Reply ClusterRouter::write(unsigned p, const Json& command) const {
   const std::string text = command.dump(-1, ' ', false, Json::error_handler_t::replace);
-  unsigned char id_bytes[16];
+  char id_bytes[16];
   randombytes_buf(id_bytes, sizeof id_bytes);
-  std::string id;
-  for (const unsigned char b : id_bytes) id += "0123456789abcdef"[b >> 4], id += "0123456789abcdef"[b & 15];
+  const std::string id = util::to_hex({id_bytes, sizeof id_bytes});
   const std::string subject = command_subject(config_.stream, p);
   jsPubOptions po;
   jsPubOptions_Init(&po);
@@ -446,9 +412,9 @@ Response ClusterRouter::handle(const Request& req, const server::Route& route, c
     const auto dump = [](const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); };
     switch (route.endpoint) {
       case Endpoint::kCreate: {
-        if (is_media_error(req)) return media_error(req);
-        auto body = request_body(req);
-        if (!body.ok()) return error_of(body.error(), req);
+        auto parsed = server::body_json(req);
+        if (auto* r = std::get_if<Response>(&parsed)) return std::move(*r);
+        Json* body = &std::get<Json>(parsed);
         auto request = json::parse_create(*body);
         if (!request.ok()) return error_of(request.error(), req);
         if (who && !who->app.empty()) {  // the low-code facade's defaults, as a single server applies them
@@ -508,11 +474,10 @@ Response ClusterRouter::handle(const Request& req, const server::Route& route, c
         if (!id.ok()) return error_of(id.error(), req);
         Json command{{"op", route.endpoint == Endpoint::kUpdate ? "update" : "remove"}, {"caseId", *id}};
         if (route.endpoint == Endpoint::kUpdate) {
-          if (is_media_error(req)) return media_error(req);
-          auto body = request_body(req);
-          if (!body.ok()) return error_of(body.error(), req);
-          if (auto patch = json::parse_patch(*body); !patch.ok()) return error_of(patch.error(), req);
-          command["patch"] = std::move(*body);
+          auto body = server::body_json(req);
+          if (auto* r = std::get_if<Response>(&body)) return std::move(*r);
+          if (auto patch = json::parse_patch(std::get<Json>(body)); !patch.ok()) return error_of(patch.error(), req);
+          command["patch"] = std::move(std::get<Json>(body));
         }
         Reply not_found;
         auto at = locate(std::string(query), &not_found);
@@ -528,10 +493,9 @@ Response ClusterRouter::handle(const Request& req, const server::Route& route, c
           if (!query.empty()) {
             return error_of(Error::InvalidArgument("POST /v1/search takes its request in the body, not the query string"), req);
           }
-          if (is_media_error(req)) return media_error(req);
-          auto body = request_body(req);
-          if (!body.ok()) return error_of(body.error(), req);
-          j = std::move(*body);
+          auto body = server::body_json(req);
+          if (auto* r = std::get_if<Response>(&body)) return std::move(*r);
+          j = std::move(std::get<Json>(body));
         } else {
           auto q = server::search_from_query(query);
           if (!q.ok()) return error_of(q.error(), req);
@@ -546,11 +510,10 @@ Response ClusterRouter::handle(const Request& req, const server::Route& route, c
         if (!query.empty()) {
           return error_of(Error::InvalidArgument("POST /v1/facets takes its request in the body, not the query string"), req);
         }
-        if (is_media_error(req)) return media_error(req);
-        auto body = request_body(req);
-        if (!body.ok()) return error_of(body.error(), req);
-        if (auto f = json::parse_facets(*body); !f.ok()) return error_of(f.error(), req);
-        auto r = facets(std::move(*body));
+        auto body = server::body_json(req);
+        if (auto* r = std::get_if<Response>(&body)) return std::move(*r);
+        if (auto f = json::parse_facets(std::get<Json>(body)); !f.ok()) return error_of(f.error(), req);
+        auto r = facets(std::move(std::get<Json>(body)));
         return r.ok() ? reply_response(200, dump(*r), req) : error_of(r.error(), req);
       }
       case Endpoint::kMe: {

@@ -65,26 +65,6 @@ Response invalid(std::string_view message, const Request& req) {
   return error_response(http::status::bad_request, "InvalidArgument", message, req.version(), req.keep_alive());
 }
 
-bool is_json(const Request& req) {
-  const auto it = req.find(http::field::content_type);
-  if (it == req.end()) return false;
-  std::string type(it->value().substr(0, it->value().find(';')));
-  while (!type.empty() && type.back() == ' ') type.pop_back();
-  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return type == "application/json";
-}
-
-// The request body as JSON, or the error response to send.
-std::variant<Json, Response> body_json(const Request& req) {
-  if (!is_json(req)) {
-    return error_response(http::status::unsupported_media_type, "UnsupportedMediaType",
-                          "the body must be application/json", req.version(), req.keep_alive());
-  }
-  auto parsed = json::parse(req.body());
-  if (!parsed.ok()) return error_for(parsed.error(), req);
-  return std::move(*parsed);
-}
-
 }  // namespace
 
 http::status status_of(ErrorCode code) {
@@ -137,6 +117,25 @@ Result<Json> search_from_query(std::string_view query) {
     }
   }
   return j;
+}
+
+bool is_json(const Request& req) {
+  const auto it = req.find(http::field::content_type);
+  if (it == req.end()) return false;
+  std::string type(it->value().substr(0, it->value().find(';')));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return type == "application/json";
+}
+
+std::variant<Json, Response> body_json(const Request& req) {
+  if (!is_json(req)) {
+    return error_response(http::status::unsupported_media_type, "UnsupportedMediaType",
+                          "the body must be application/json", req.version(), req.keep_alive());
+  }
+  auto parsed = json::parse(req.body());
+  if (!parsed.ok()) return error_for(parsed.error(), req);
+  return std::move(*parsed);
 }
 
 Response error_response(http::status status, std::string_view name, std::string_view message, unsigned version,

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "caserepo/repository.h"
 #include "json/wire.h"
@@ -31,6 +32,10 @@ Result<std::string> case_id_param(std::string_view query);
 // GET /v1/search's parameters as the JSON search request: the list fields
 // collect repeated parameters; the others may appear once.
 Result<json::Json> search_from_query(std::string_view query);
+
+// The request body as JSON (it must be application/json), or the error
+// response to send (415, or 400 for malformed JSON).
+std::variant<json::Json, Response> body_json(const Request& req);
 
 class Api : public Service {
  public:
