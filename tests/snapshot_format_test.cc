@@ -31,20 +31,6 @@ std::string read_file(const fs::path& path) {
   return bytes.str();
 }
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() / ("caserepo-snapshot-test-" + std::to_string(::getpid()));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 json::Json search_json(const Repository& repo, bool currentOnly) {
   Filter filter;
   filter.currentOnly = currentOnly;
@@ -69,7 +55,7 @@ class SnapshotFormatOldReleaseTest : public ::testing::TestWithParam<OldRelease>
 TEST_P(SnapshotFormatOldReleaseTest, OpensExactlyAndTheNextCheckpointWritesTheCurrentVersion) {
   const OldRelease& old = GetParam();
   const fs::path data = fs::path(CASEREPO_TEST_DATA_DIR) / old.dir;
-  TempDir dir;
+  TempDir dir("caserepo-snapshot-test");
   for (const char* name : {"MANIFEST", old.snapshot, old.log}) fs::copy_file(data / name, dir.path() / name);
   ASSERT_EQ(storage::get_u32(read_file(dir.path() / old.snapshot).data() + 8), old.version);
   ManualClock clock;
@@ -186,7 +172,7 @@ TEST(SnapshotFormatTest, ASnapshotFileWithCheckedButInconsistentContentIsCorrupt
   data.counters = engine::StoreCounters{3, 4, 1200};
   data.entries = {{1, 3, 1000, 1200, "c1", "bk1", "LOAN", "client-1", "PESEL", "OPEN", "first", std::nullopt},
                   {2, 2, 1100, 1100, "c2", std::nullopt, "LOAN", "client-2", "PESEL", "CLOSED", std::nullopt, "web"}};
-  TempDir dir;
+  TempDir dir("caserepo-snapshot-test");
   const std::string path = (dir.path() / "s.snap").string();
   Env& env = *Env::posix();
   ASSERT_TRUE(storage::write_snapshot(env, path, data).ok());

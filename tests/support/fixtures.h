@@ -1,14 +1,43 @@
 // Small helpers shared by the unit tests.
 #pragma once
 
+#include <stdlib.h>
+
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "caserepo/caserepo.h"
 
 namespace caserepo::testing {
+
+// A directory of its own under the system's temporary directory, removed
+// with everything in it when the object goes (kept, for a look at its logs,
+// when CASEREPO_KEEP_TEST_DIRS is set).
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix = "caserepo-test") {
+    std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp " + pattern);
+    path_ = pattern;
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    if (std::getenv("CASEREPO_KEEP_TEST_DIRS") != nullptr) return;
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::filesystem::path& path() const { return path_; }
+  std::string str() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
 
 // A clock the test moves by hand.
 struct ManualClock {
