@@ -27,6 +27,13 @@ class WritableFile {
   virtual Status close() = 0;
 };
 
+// A whole file's bytes, read only, valid while this object lives.
+class FileContents {
+ public:
+  virtual ~FileContents() = default;
+  virtual std::string_view bytes() const noexcept = 0;
+};
+
 // Held while a data directory is open; released when destroyed.
 class FileLock {
  public:
@@ -42,6 +49,11 @@ class Env {
   // The whole file. Corruption if it is larger than `max_bytes` (nothing is
   // allocated for it); IOError if it cannot be read.
   virtual Result<std::string> read_file(const std::string& path, std::uint64_t max_bytes) = 0;
+  // The same bytes without a copy where the Env can (POSIX maps the file);
+  // by default, read_file's. Used for the large files a restart reads whole.
+  // REQUIRES: nothing truncates the file while the result lives (the data
+  // directory's lock holder is the only one that does).
+  virtual Result<std::unique_ptr<FileContents>> map_file(const std::string& path, std::uint64_t max_bytes);
   virtual Status rename(const std::string& from, const std::string& to) = 0;
   virtual Status remove(const std::string& path) = 0;
   virtual Status truncate(const std::string& path, std::uint64_t size) = 0;

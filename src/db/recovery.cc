@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <span>
+#include <utility>
 
+#include "db/decode_ahead.h"
 #include "engine/apply.h"
 #include "storage/data_dir.h"
 #include "storage/format.h"
@@ -91,10 +94,10 @@ Result<Recovered> recover(Env& env, const std::string& dir, engine::Store& store
   if (manifest.snapshot_seq > 0) {
     const std::string path = dir + "/" + storage::snapshot_name(manifest.snapshot_seq);
     if (!env.exists(path)) return Error::Corruption(path + " is named by the MANIFEST but missing");
-    auto bytes = env.read_file(path, storage::kMaxSnapshotFileBytes);
-    if (!bytes.ok()) return bytes.error();
+    auto contents = env.map_file(path, storage::kMaxSnapshotFileBytes);
+    if (!contents.ok()) return contents.error();
     report_progress("loading snapshot", 0, 0, false);
-    auto snap = storage::parse_snapshot(*bytes, path);
+    auto snap = storage::parse_snapshot((*contents)->bytes(), path);
     if (!snap.ok()) return snap.error();
     if (snap->covered_seq != manifest.snapshot_seq) return Error::Corruption(path + ": covers another seq than its name");
     report.snapshot_entries = snap->image.entry_count();
@@ -117,20 +120,23 @@ Result<Recovered> recover(Env& env, const std::string& dir, engine::Store& store
   }
   std::uint64_t expected = manifest.log_start_seq;
   std::optional<Cut> cut;
-  std::string cut_bytes;             // the damaged segment, read whole
+  std::unique_ptr<FileContents> cut_contents;  // the damaged segment, read whole
+  std::string_view cut_bytes;
   storage::SegmentScan cut_scan;
   std::uint32_t last_version = 0;    // of the segment the log continues in
   std::uint64_t last_bytes = 0;
   for (std::size_t i = first; i < segments.size() && !cut; ++i) {
     const std::string name = log_name(segments[i]);
     const std::string path = dir + "/" + name;
-    auto bytes = env.read_file(path, storage::kMaxLogFileBytes);
-    if (!bytes.ok()) return bytes.error();
-    storage::SegmentScan scan = storage::scan_segment(*bytes, segments[i]);
+    auto contents = env.map_file(path, storage::kMaxLogFileBytes);
+    if (!contents.ok()) return contents.error();
+    const std::string_view bytes = (*contents)->bytes();
+    storage::SegmentScan scan = storage::scan_segment(bytes, segments[i]);
     const bool header_ok = !scan.damage || scan.damage->offset >= storage::kLogHeaderSize;
     auto stop = [&](Damage d, bool unreplayable = false) {
       cut = Cut{i, std::move(d), expected, unreplayable};
-      cut_bytes = std::move(*bytes);
+      cut_contents = std::move(*contents);  // cut_bytes and cut_scan point into it
+      cut_bytes = bytes;
       cut_scan = std::move(scan);
     };
     if (segments[i] > expected) {
@@ -143,28 +149,40 @@ Result<Recovered> recover(Env& env, const std::string& dir, engine::Store& store
       break;
     }
     report.segments.push_back(name);
-    for (const storage::LogRecord& rec : scan.records) {
-      if (rec.seq < expected) continue;  // already in the snapshot
-      auto m = storage::decode_record(rec.type, rec.payload);
-      std::optional<Error> bad;
-      if (!m.ok()) {
-        bad = m.error();
-      } else if (m->position > 0 && m->position <= report.stream_position) {
-        bad = Error::InvalidArgument("stream position " + std::to_string(m->position) + " is not above the previous one, " +
-                                     std::to_string(report.stream_position));
-      } else if (m->mutation) {
-        bad = engine::check_mutation(store, *m->mutation);
+    // The records after the snapshot, decoded ahead on a helper thread
+    // (decode_ahead.h) while this one checks and applies them in order.
+    const auto replayed = std::find_if(scan.records.begin(), scan.records.end(),
+                                       [&](const storage::LogRecord& rec) { return rec.seq >= expected; });
+    const std::span<const storage::LogRecord> records(replayed, scan.records.end());
+    store.reserve_more(static_cast<std::size_t>(std::count_if(records.begin(), records.end(), [](const auto& rec) {
+      return rec.type == storage::RecordType::kCreate || rec.type == storage::RecordType::kStream;
+    })));
+    std::optional<std::pair<std::uint64_t, std::string>> unreplayable;  // offset, why
+    {
+      DecodeAhead decoded(records);
+      for (std::size_t k = 0; k < records.size(); ++k) {
+        const storage::LogRecord& rec = records[k];
+        auto& m = decoded.next(k);
+        std::optional<Error> bad;
+        if (!m.ok()) {
+          bad = m.error();
+        } else if (m->position > 0 && m->position <= report.stream_position) {
+          bad = Error::InvalidArgument("stream position " + std::to_string(m->position) +
+                                       " is not above the previous one, " + std::to_string(report.stream_position));
+        } else if (m->mutation) {
+          bad = engine::check_mutation(store, *m->mutation);
+        }
+        if (bad) {
+          unreplayable.emplace(rec.offset, m.ok() ? "record cannot be replayed: " + bad->to_string() : bad->message());
+          break;
+        }
+        if (m->mutation) engine::apply_mutation(store, *m->mutation);
+        if (m->position > 0) report.stream_position = m->position;
+        ++expected;
+        if (++report.replayed_records % 65536 == 0) report_progress("replaying log", report.replayed_records, 0, false);
       }
-      if (bad) {
-        const std::string why = m.ok() ? "record cannot be replayed: " + bad->to_string() : bad->message();
-        stop(plain_damage(rec.offset, why), /*unreplayable=*/true);
-        break;
-      }
-      if (m->mutation) engine::apply_mutation(store, *m->mutation);
-      if (m->position > 0) report.stream_position = m->position;
-      ++expected;
-      if (++report.replayed_records % 65536 == 0) report_progress("replaying log", report.replayed_records, 0, false);
-    }
+    }  // the helper is done with the segment's bytes before stop() takes them
+    if (unreplayable) stop(plain_damage(unreplayable->first, std::move(unreplayable->second)), /*unreplayable=*/true);
     if (cut) break;
     if (scan.damage) {
       Damage d = *scan.damage;
@@ -173,7 +191,7 @@ Result<Recovered> recover(Env& env, const std::string& dir, engine::Store& store
       break;
     }
     last_version = scan.version;
-    last_bytes = bytes->size();
+    last_bytes = bytes.size();
   }
   report.last_seq = expected - 1;
   if (report.replayed_records > 0) report_progress("replaying log", report.replayed_records, report.replayed_records, true);
@@ -205,7 +223,7 @@ Result<Recovered> recover(Env& env, const std::string& dir, engine::Store& store
       if (!read_only) {
         // Evidence first: a crash in between leaves the original bytes too.
         if (cut->damage.offset >= storage::kLogHeaderSize && cut->damage.offset < cut_bytes.size()) {
-          auto kept = storage::keep_aside(env, dir, name, cut->damage.offset, cut_bytes.substr(cut->damage.offset));
+          auto kept = storage::keep_aside(env, dir, name, cut->damage.offset, std::string(cut_bytes.substr(cut->damage.offset)));
           if (!kept.ok()) return kept.error();
           r.evidenceFiles.push_back(*kept);
         }
@@ -219,6 +237,7 @@ Result<Recovered> recover(Env& env, const std::string& dir, engine::Store& store
           if (!moved.ok()) return moved.error();
           r.evidenceFiles.push_back(*moved);
         } else if (cut->damage.offset < cut_bytes.size()) {
+          // cut_bytes past the offset are not read again: they are gone from the mapping.
           if (auto s = storage::truncate_durably(env, dir, name, cut->damage.offset); !s.ok()) return s.error();
         }
       }

@@ -130,6 +130,14 @@ std::uint32_t Store::insert(const CreateRequest& request, std::int64_t stamp_ms)
   return slot;
 }
 
+void Store::reserve_more(std::size_t n) {
+  slots_.reserve(slots_.size() + n);
+  touch_slot_.reserve(touch_slot_.size() + n);
+  touch_seq_.reserve(touch_seq_.size() + n);
+  touch_ms_.reserve(touch_ms_.size() + n);
+  dicts_[index_of(Field::kCaseId)].reserve(dicts_[index_of(Field::kCaseId)].size() + n);
+}
+
 void Store::update(std::string_view caseId, const Patch& patch, std::int64_t stamp_ms) {
   assert(stamp_ms >= last_stamp_);
   last_stamp_ = stamp_ms;

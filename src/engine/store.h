@@ -87,6 +87,9 @@ class Store {
   // REQUIRES: request.caseId and request.caseType set; no conflict.
   // Returns the new entry's slot.
   std::uint32_t insert(const CreateRequest& request, std::int64_t stamp_ms);
+  // Room for `n` more entries (a log replay knows how many creates follow):
+  // the entry and touch columns and the caseId dictionary grow once.
+  void reserve_more(std::size_t n);
   // REQUIRES: the case exists.
   void update(std::string_view caseId, const Patch& patch, std::int64_t stamp_ms);
   // REQUIRES: the case exists. Returns the number of entries removed.

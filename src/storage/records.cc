@@ -1,8 +1,10 @@
 #include "storage/records.h"
 
 #include <cereal/archives/portable_binary.hpp>
+#include <istream>
 #include <optional>
 #include <sstream>
+#include <streambuf>
 #include <utility>
 
 namespace caserepo::storage {
@@ -134,9 +136,20 @@ std::optional<Mutation> load_mutation(Archive& ar, RecordType type) {
   }
 }
 
+// A read-only stream buffer over the payload where it lies (the segment read
+// whole): an istringstream would copy every record once more.
+class ViewBuffer : public std::streambuf {
+ public:
+  explicit ViewBuffer(std::string_view bytes) {
+    char* begin = const_cast<char*>(bytes.data());  // get area only: never written through
+    setg(begin, begin, begin + bytes.size());
+  }
+};
+
 template <class Decode>
 auto decode_with(std::string_view payload, Decode&& decode) -> decltype(decode(std::declval<cereal::PortableBinaryInputArchive&>())) {
-  std::istringstream in{std::string(payload)};
+  ViewBuffer buffer(payload);
+  std::istream in(&buffer);
   try {
     cereal::PortableBinaryInputArchive ar(in);
     auto decoded = decode(ar);
