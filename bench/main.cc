@@ -68,8 +68,8 @@ struct Dataset {
 
 // Runs this binary (a fresh process) with `args` and returns the number
 // it prints: the child modes --memory and --time-open below.
-double run_fresh_process(const std::string& args) {
-  const std::string command = "/proc/" + std::to_string(::getpid()) + "/exe " + args;
+double run_fresh_process(const std::string& args, const std::string& env = "") {
+  const std::string command = env + "/proc/" + std::to_string(::getpid()) + "/exe " + args;
   FILE* child = ::popen(command.c_str(), "r");
   if (child == nullptr) throw std::runtime_error("popen " + command);
   double value = -1;
@@ -428,10 +428,13 @@ std::unique_ptr<Repository> open_or_die(const std::string& dir, Options o) {
 }
 
 // Seconds `caserepo-bench --time-open DIR` (a fresh process) takes to open
-// DIR: the median of three runs.
-double time_open_in_fresh_process(const std::string& dir) {
+// DIR: the median of three runs. With `huge_pages` the child's heap uses
+// transparent huge pages (glibc.malloc.hugetlb=1), as the caserepo tools set
+// up for themselves (src/tools/huge_pages.h); without, 4 KiB pages.
+double time_open_in_fresh_process(const std::string& dir, bool huge_pages) {
+  const std::string env = huge_pages ? "GLIBC_TUNABLES=glibc.malloc.hugetlb=1 " : "GLIBC_TUNABLES= ";
   std::vector<double> runs;
-  for (int i = 0; i < 3; ++i) runs.push_back(run_fresh_process("--time-open '" + dir + "'"));
+  for (int i = 0; i < 3; ++i) runs.push_back(run_fresh_process("--time-open '" + dir + "'", env));
   std::sort(runs.begin(), runs.end());
   return runs[1];
 }
@@ -616,8 +619,10 @@ void register_persistence(std::uint64_t n) {
       }
     }
     double replay_s = 0, checkpoint_s = 0, load_s = 0, fresh_replay_s = 0, fresh_load_s = 0;
+    double small_pages_replay_s = 0, small_pages_load_s = 0;
     for (auto _ : state) {
-      fresh_replay_s = time_open_in_fresh_process(dir);  // no snapshot yet: replays n log records
+      fresh_replay_s = time_open_in_fresh_process(dir, true);  // no snapshot yet: replays n log records
+      small_pages_replay_s = time_open_in_fresh_process(dir, false);
       auto t0 = Clock::now();
       auto repo = open_or_die(dir, o);
       replay_s = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -625,7 +630,8 @@ void register_persistence(std::uint64_t n) {
       if (!repo->checkpoint().ok()) throw std::runtime_error("checkpoint");
       checkpoint_s = std::chrono::duration<double>(Clock::now() - t0).count();
       repo.reset();
-      fresh_load_s = time_open_in_fresh_process(dir);  // snapshot only
+      fresh_load_s = time_open_in_fresh_process(dir, true);  // snapshot only
+      small_pages_load_s = time_open_in_fresh_process(dir, false);
       t0 = Clock::now();
       auto loaded = open_or_die(dir, o);
       load_s = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -633,6 +639,8 @@ void register_persistence(std::uint64_t n) {
     const auto entries = static_cast<double>(n);
     state.counters["replay_entries_per_s"] = entries / fresh_replay_s;
     state.counters["snapshot_load_entries_per_s"] = entries / fresh_load_s;
+    state.counters["replay_entries_per_s_4k_pages"] = entries / small_pages_replay_s;
+    state.counters["snapshot_load_entries_per_s_4k_pages"] = entries / small_pages_load_s;
     state.counters["reopen_s_per_million"] = fresh_load_s * 1e6 / entries;
     state.counters["replay_entries_per_s_in_process"] = entries / replay_s;
     state.counters["snapshot_load_entries_per_s_in_process"] = entries / load_s;

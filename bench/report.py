@@ -198,8 +198,11 @@ def main():
             row("bytes per entry ≤ SQLite's", f"{rss:.0f} vs {mem['sqlite']['bytes_per_entry_rss']:.0f}", rss <= mem["sqlite"]["bytes_per_entry_rss"])
     reopen = cell("Persist/CheckpointAndReopen")
     if reopen:
-        row("snapshot load ≥ 2M entries/s (fresh process, median of 3)", f"{reopen['snapshot_load_entries_per_s']:,.0f}/s", reopen["snapshot_load_entries_per_s"] >= 2e6)
-        row("log replay ≥ 1M entries/s (fresh process, median of 3)", f"{reopen['replay_entries_per_s']:,.0f}/s", reopen["replay_entries_per_s"] >= 1e6)
+        def rate(key):  # huge pages (as the caserepo tools run) and, where measured, 4 KiB pages
+            small = reopen.get(key + "_4k_pages")
+            return f"{reopen[key]:,.0f}/s" + (f" ({small:,.0f}/s with 4 KiB pages)" if small else "")
+        row("snapshot load ≥ 2M entries/s (fresh process, median of 3)", rate("snapshot_load_entries_per_s"), reopen["snapshot_load_entries_per_s"] >= 2e6)
+        row("log replay ≥ 1M entries/s (fresh process, median of 3)", rate("replay_entries_per_s"), reopen["replay_entries_per_s"] >= 1e6)
     pi = cell("Persist/Create/fsync=interval")
     if pi and c:
         row("create with fsync=interval within 30% of in-memory", f"{(us(pi) / us(c) - 1) * 100:+.0f}%", us(pi) <= 1.3 * us(c))

@@ -16,7 +16,6 @@
 
 #include "caserepo/caserepo.h"
 #include "json/wire.h"
-#include "tools/exit_codes.h"
 #include "cluster/cluster_router.h"
 #include "cluster/partition_node.h"
 #include "server/config.h"
@@ -24,6 +23,8 @@
 #include "server/router.h"
 #include "server/server.h"
 #include "server/users.h"
+#include "tools/exit_codes.h"
+#include "tools/huge_pages.h"
 
 namespace {
 
@@ -116,6 +117,7 @@ caserepo::Result<std::unique_ptr<caserepo::server::Service>> open_single(const c
 }  // namespace
 
 int main(int argc, char** argv) {
+  caserepo::tools::restart_with_huge_pages(argv);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
     std::printf("%s", kUsage);

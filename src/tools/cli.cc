@@ -16,6 +16,7 @@
 #include "caserepo/caserepo.h"
 #include "json/wire.h"
 #include "tools/exit_codes.h"
+#include "tools/huge_pages.h"
 #include "workload/generator.h"
 
 namespace {
@@ -209,6 +210,7 @@ int repair_command(const std::string& dir, const caserepo::Options& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  caserepo::tools::restart_with_huge_pages(argv);
   std::string dir = "./caserepo-data";
   caserepo::Options options;
   options.progress = ProgressLine::make();
