@@ -78,29 +78,30 @@ double run_fresh_process(const std::string& args, const std::string& env = "") {
   return value;
 }
 
-// This binary with --memory N SYSTEM: bytes per entry.
-double rss_in_fresh_process(std::uint64_t n, const std::string& system) {
-  return run_fresh_process("--memory " + std::to_string(n) + " " + system);
+// This binary with --memory N SYSTEM [high-cardinality]: bytes per entry.
+double rss_in_fresh_process(std::uint64_t n, const std::string& system, bool high_cardinality = false) {
+  return run_fresh_process("--memory " + std::to_string(n) + " " + system + (high_cardinality ? " high-cardinality" : ""));
 }
 
 // The child's side: RSS growth per entry while `system` loads the N-entry
 // data set, nothing else having been freed before it. For SQLite and the
 // scan the entries come from a caserepo load first (kept alive, so their
 // memory is not reused).
-[[noreturn]] void measure_memory(std::uint64_t n, const std::string& system) {
+[[noreturn]] void measure_memory(std::uint64_t n, const std::string& system, workload::Profile profile) {
   workload::SimulatedClock clock{workload::kDefaultStart};
+  const auto year = std::chrono::hours(24 * 365);
   Options options;
   options.clock = clock.function();
   auto repo = std::make_unique<Repository>(options);
   double per_entry = 0;
   if (system == "caserepo") {
     const std::uint64_t before = rss_bytes();
-    const std::vector<std::string> cases = workload::fill(*repo, clock, n);
+    const std::vector<std::string> cases = workload::fill(*repo, clock, n, 42, year, profile);
     std::uint64_t cases_bytes = cases.capacity() * sizeof(std::string);
     for (const auto& c : cases) cases_bytes += c.capacity() + 1;
     per_entry = static_cast<double>(rss_bytes() - before - cases_bytes) / static_cast<double>(n);
   } else {
-    workload::fill(*repo, clock, n);
+    workload::fill(*repo, clock, n, 42, year, profile);
     const std::vector<Entry> entries = export_entries(*repo);
     const std::uint64_t before = rss_bytes();
     auto peer = system == "sqlite" ? make_sqlite_peer(entries, true) : make_scan_peer(entries);
@@ -365,6 +366,16 @@ void register_all(std::uint64_t n) {
     })->Iterations(1)->Unit(benchmark::kMicrosecond);
   }
 
+  // The same on the high-cardinality profile (RSS only: the data set is
+  // not the one the other benchmarks share).
+  for (std::string system : {"caserepo", "sqlite"}) {
+    benchmark::RegisterBenchmark(label(n, "Memory/high-cardinality", system).c_str(), [=](benchmark::State& state) {
+      double rss = 0;
+      for (auto _ : state) rss = rss_in_fresh_process(n, system, true);
+      state.counters["bytes_per_entry_rss"] = rss;
+    })->Iterations(1)->Unit(benchmark::kMillisecond);
+  }
+
   // Writes last: they change the data set. Fixed iteration counts.
   for (std::string system : {"caserepo", "sqlite", "scan"}) {
     const std::uint64_t ops = system == "scan" ? std::max<std::uint64_t>(write_ops / 100, 10) : write_ops;
@@ -454,6 +465,45 @@ double time_open_in_fresh_process(const std::string& dir, bool huge_pages) {
 
 const char* policy_name(FsyncPolicy p) {
   return p == FsyncPolicy::kAlways ? "always" : p == FsyncPolicy::kInterval ? "interval" : "none";
+}
+
+// Compaction pause (in memory): N entries, then updates of random cases
+// until one of them compacts the store (holes and tombstones outnumber the
+// live entries, store.cc maybe_rebuild). That write holds the exclusive lock
+// while it compacts, so its latency is the pause every reader and writer sees.
+void register_compaction(std::uint64_t n) {
+  benchmark::RegisterBenchmark(label(n, "Compaction", "caserepo").c_str(), [=](benchmark::State& state) {
+    workload::SimulatedClock clock{workload::kDefaultStart};
+    Options o;
+    o.clock = clock.function();
+    Repository repo(o);
+    const std::vector<std::string> cases = workload::fill(repo, clock, n, 17);
+    std::mt19937_64 rng(5);
+    std::vector<double> ns;
+    double pause_ns = 0;
+    for (auto _ : state) {
+      const std::uint64_t before = repo.stats().rebuilds;
+      for (std::uint64_t i = 0;; ++i) {
+        Patch p;
+        p.status = i % 2 ? "OPEN" : "IN_PROGRESS";
+        const auto t0 = Clock::now();
+        auto e = repo.update(cases[rng() % cases.size()], p);
+        const double t = std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
+        if (!e.ok()) throw std::runtime_error(e.error().to_string());
+        clock.advance(std::chrono::milliseconds(1));
+        if (repo.stats().rebuilds != before) {
+          pause_ns = t;
+          break;
+        }
+        ns.push_back(t);
+      }
+    }
+    std::sort(ns.begin(), ns.end());
+    state.counters["pause_ms"] = pause_ns / 1e6;
+    state.counters["updates_before"] = static_cast<double>(ns.size());
+    state.counters["update_p50_us"] = ns.empty() ? 0 : ns[ns.size() / 2] / 1000;
+    state.counters["update_p99_us"] = ns.empty() ? 0 : ns[ns.size() * 99 / 100] / 1000;
+  })->Iterations(1)->Unit(benchmark::kMillisecond);
 }
 
 void register_persistence(std::uint64_t n) {
@@ -654,8 +704,10 @@ void register_persistence(std::uint64_t n) {
 
 int main(int argc, char** argv) {
   if (argc == 3 && std::strcmp(argv[1], "--time-open") == 0) caserepo::bench::time_open(argv[2]);
-  if (argc == 4 && std::strcmp(argv[1], "--memory") == 0) {
-    caserepo::bench::measure_memory(std::strtoull(argv[2], nullptr, 10), argv[3]);
+  if ((argc == 4 || argc == 5) && std::strcmp(argv[1], "--memory") == 0) {
+    const bool high = argc == 5 && std::strcmp(argv[4], "high-cardinality") == 0;
+    caserepo::bench::measure_memory(std::strtoull(argv[2], nullptr, 10), argv[3],
+                                    high ? caserepo::workload::Profile::kHighCardinality : caserepo::workload::Profile::kStandard);
   }
   std::vector<std::uint64_t> sizes = {100000, 1000000};
   std::vector<char*> rest;
@@ -681,6 +733,7 @@ int main(int argc, char** argv) {
   }());
   benchmark::AddCustomContext("caserepo_build", CASEREPO_BUILD_TYPE);
   for (std::uint64_t n : sizes) caserepo::bench::register_all(n);
+  for (std::uint64_t n : sizes) caserepo::bench::register_compaction(n);
   for (std::uint64_t n : sizes) caserepo::bench::register_persistence(n);
   for (std::uint64_t n : sizes) caserepo::bench::register_ycsb(n);
   benchmark::RunSpecifiedBenchmarks();

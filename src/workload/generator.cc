@@ -29,8 +29,14 @@ std::uint64_t Zipf::operator()(std::mt19937_64& rng) const {
   return std::min<std::uint64_t>(it - cdf_.begin(), cdf_.size() - 1);
 }
 
-Generator::Generator(std::uint64_t entries, std::uint64_t seed)
-    : rng_(seed), seed_(seed), clients_(std::max<std::uint64_t>(entries / 3, 1), 1.0), case_types_(kCaseTypes.size(), 1.0) {}
+Generator::Generator(std::uint64_t entries, std::uint64_t seed, Profile profile)
+    : rng_(seed),
+      seed_(seed),
+      profile_(profile),
+      client_population_(std::max<std::uint64_t>(entries / 3, 1)),
+      next_new_client_(client_population_),
+      clients_(client_population_, 1.0),
+      case_types_(kCaseTypes.size(), 1.0) {}
 
 template <std::size_t N>
 std::string_view Generator::weighted(const std::array<std::pair<std::string_view, double>, N>& table) {
@@ -56,7 +62,14 @@ CreateRequest Generator::next() {
   CreateRequest r;
   r.status = std::string(random_status());
   r.source = std::string(weighted(kSources));
-  if (unit(rng_) < 0.3) r.statusDescription = std::string(kDescriptions[rng_() % kDescriptions.size()]);
+  const bool high = profile_ == Profile::kHighCardinality;
+  if (high && unit(rng_) < 1.0 / 3) {
+    // Its own text: a common phrase with this entry's reference.
+    r.statusDescription = std::string(kDescriptions[rng_() % kDescriptions.size()]) + " (ref. " + std::to_string(seed_) +
+                          "/" + std::to_string(next_description_++) + ")";
+  } else if (unit(rng_) < 0.3) {
+    r.statusDescription = std::string(kDescriptions[rng_() % kDescriptions.size()]);
+  }
 
   // 1-4 entries a case, 2.5 on average: 60% of creates are follow-ups.
   if (!open_.empty() && unit(rng_) < 0.6) {
@@ -73,7 +86,7 @@ CreateRequest Generator::next() {
     }
     return r;
   }
-  const std::uint64_t client_index = clients_(rng_);
+  const std::uint64_t client_index = high && unit(rng_) < 0.8 ? next_new_client_++ : clients_(rng_);
   PendingCase c;
   c.clientId = client(client_index);
   // A client's identifier type is a property of the client.
@@ -89,7 +102,7 @@ CreateRequest Generator::next() {
     u -= share;
   }
   c.caseType = std::string(random_case_type());
-  if (unit(rng_) < 0.5) c.businessKey = "BK-" + std::to_string(seed_) + "-" + std::to_string(next_business_key_++);
+  if (unit(rng_) < (high ? 0.9 : 0.5)) c.businessKey = "BK-" + std::to_string(seed_) + "-" + std::to_string(next_business_key_++);
   c.remaining = static_cast<int>(rng_() % 4);  // 0-3 follow-ups
   r.clientId = c.clientId;
   r.clientType = c.clientType;
@@ -107,8 +120,8 @@ void Generator::created(const Entry& entry) {
 }
 
 std::vector<std::string> fill(Repository& repo, SimulatedClock& clock, std::uint64_t entries, std::uint64_t seed,
-                              std::chrono::milliseconds period) {
-  Generator gen(entries, seed);
+                              std::chrono::milliseconds period, Profile profile) {
+  Generator gen(entries, seed, profile);
   std::vector<std::string> cases;
   const auto step = std::chrono::milliseconds(std::max<std::int64_t>(period.count() / std::max<std::uint64_t>(entries, 1), 1));
   for (std::uint64_t i = 0; i < entries; ++i) {

@@ -70,10 +70,16 @@ class Zipf {
 // 2025-01-01T00:00:00Z, where generated data starts by default.
 inline constexpr Timestamp kDefaultStart = Timestamp(std::chrono::milliseconds(1735689600000LL));
 
+// kStandard: the distributions above. kHighCardinality: the same shapes
+// with far more distinct values, as a bank's real data has — most clients
+// have one case (80% of new cases open a new client), 90% of cases have a
+// businessKey, and a third of entries carry a description of their own.
+enum class Profile { kStandard, kHighCardinality };
+
 class Generator {
  public:
   // `entries`: how many entries the data set will hold (sizes the client population).
-  explicit Generator(std::uint64_t entries, std::uint64_t seed = 42);
+  explicit Generator(std::uint64_t entries, std::uint64_t seed = 42, Profile profile = Profile::kStandard);
 
   // The next create: a follow-up status of a case made earlier (with its
   // caseId) or the first entry of a new case (caseId absent).
@@ -99,6 +105,10 @@ class Generator {
 
   std::mt19937_64 rng_;
   std::uint64_t seed_;  // in business keys, so generators of other seeds never collide
+  Profile profile_;
+  std::uint64_t client_population_;  // Zipf's; kHighCardinality's new clients are numbered after it
+  std::uint64_t next_new_client_;
+  std::uint64_t next_description_ = 1;
   Zipf clients_;
   Zipf case_types_;
   std::uint64_t next_business_key_ = 1;
@@ -110,6 +120,7 @@ class Generator {
 // `period`. Returns the caseIds of the cases made, in creation order.
 std::vector<std::string> fill(Repository& repo, SimulatedClock& clock, std::uint64_t entries,
                               std::uint64_t seed = 42,
-                              std::chrono::milliseconds period = std::chrono::hours(24 * 365));
+                              std::chrono::milliseconds period = std::chrono::hours(24 * 365),
+                              Profile profile = Profile::kStandard);
 
 }  // namespace caserepo::workload
