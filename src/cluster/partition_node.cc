@@ -223,12 +223,34 @@ server::Response PartitionNode::handle(const server::Request& req, const server:
       return text(status::ok, server::kJsonType, R"({"status":"ready"})");
     }
     case Endpoint::kMetrics:
-      return text(status::ok, "text/plain; version=0.0.4; charset=utf-8", metrics_.render(Stats{}));
+      return text(status::ok, "text/plain; version=0.0.4; charset=utf-8", metrics_.render(summed_stats()));
     default:
       return server::error_response(status::misdirected_request, "MisdirectedRequest",
                                     "this node serves partitions of a cluster to its router; send API requests to the router",
                                     req.version(), req.keep_alive());
   }
+}
+
+Stats PartitionNode::summed_stats() const {
+  Stats sum;
+  for (const auto& p : partitions_) {
+    if (!p->repo) continue;
+    const Stats s = p->repo->stats();
+    sum.entries += s.entries;
+    sum.cases += s.cases;
+    sum.creates += s.creates;
+    sum.updates += s.updates;
+    sum.removes += s.removes;
+    sum.searches += s.searches;
+    sum.persistent = sum.persistent || s.persistent;
+    sum.readOnly = sum.readOnly || s.readOnly;
+    sum.lastSeq += s.lastSeq;
+    sum.syncedSeq += s.syncedSeq;
+    sum.syncs += s.syncs;
+    sum.logBytesSinceCheckpoint += s.logBytesSinceCheckpoint;
+    sum.checkpoints += s.checkpoints;
+  }
+  return sum;
 }
 
 std::string PartitionNode::partition_metrics() const {

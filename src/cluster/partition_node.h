@@ -54,6 +54,9 @@ class PartitionNode : public server::Service {
   static void on_request(natsConnection* nc, natsSubscription* sub, natsMsg* msg, void* partition);
   void answer(Partition& p, natsMsg* msg) const;
   std::string partition_metrics() const;
+  // The repository lines of /metrics: every partition's counts added up (its
+  // log's lastSeq - syncedSeq is then the unsynced records of all of them).
+  Stats summed_stats() const;
 
   const server::ServerConfig config_;
   server::Metrics& metrics_;

@@ -227,6 +227,10 @@ try:
         time.sleep(0.2)
     time.sleep(0.5)  # the other replica of each partition catches up too (reads wait for it anyway)
     single = Client(reference, "writer", "w-secret", timeout=60)
+    for k, a in enumerate(node_addrs, 1):  # a node's repository lines add up its partitions
+        per_partition = metric(a, "caserepo_partition_entries")
+        t.equal(f"node {k}: caserepo_entries is the sum of its partitions' entries ({per_partition})",
+                metric(a, "caserepo_entries"), [sum(per_partition)])
 
     # --- get, history, facets --------------------------------------------------------------------------
     ids = list(acked)[:40] + known[:40] + ["no-such-case"]
