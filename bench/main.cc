@@ -119,6 +119,11 @@ Dataset& dataset(std::uint64_t n) {
   g_data.reset();
   auto d = std::make_unique<Dataset>();
   d->n = n;
+  // RSS in a fresh process per system: in this one, memory freed by an
+  // earlier data set is reused and the growth understates the footprint.
+  // Measured before this process loads the data set, so that at 10M the
+  // two never need memory at the same time.
+  for (const char* system : {"caserepo", "sqlite", "scan"}) d->rss_per_entry[system] = rss_in_fresh_process(n, system);
   const auto t0 = Clock::now();
   Options options;
   options.clock = d->clock.function();
@@ -131,9 +136,6 @@ Dataset& dataset(std::uint64_t n) {
   d->peers.push_back(make_caserepo_peer(std::move(repo)));
   for (bool analyze : {true, false}) d->peers.push_back(make_sqlite_peer(entries, analyze));
   d->peers.push_back(make_scan_peer(entries));
-  // RSS in a fresh process per system: in this one, memory freed by an
-  // earlier data set is reused and the growth understates the footprint.
-  for (const char* system : {"caserepo", "sqlite", "scan"}) d->rss_per_entry[system] = rss_in_fresh_process(n, system);
 
   for (const FieldSpec& f : kFields) {
     std::map<std::string, std::uint64_t> counts;
@@ -473,6 +475,7 @@ const char* policy_name(FsyncPolicy p) {
 // while it compacts, so its latency is the pause every reader and writer sees.
 void register_compaction(std::uint64_t n) {
   benchmark::RegisterBenchmark(label(n, "Compaction", "caserepo").c_str(), [=](benchmark::State& state) {
+    g_data.reset();  // the shared data set is done with (writes ran last): at 10M both would not fit
     workload::SimulatedClock clock{workload::kDefaultStart};
     Options o;
     o.clock = clock.function();
@@ -655,6 +658,7 @@ void register_persistence(std::uint64_t n) {
   // each timed in a fresh process (this binary with --time-open DIR: a new
   // heap, as a restart has; median of 3) and, for comparison, in this one.
   benchmark::RegisterBenchmark(label(n, "Persist/CheckpointAndReopen", "caserepo").c_str(), [=](benchmark::State& state) {
+    g_data.reset();  // as in Compaction
     const std::string dir = scratch_dir("reopen");
     Options o;
     o.fsync = FsyncPolicy::kNone;

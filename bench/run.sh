@@ -17,7 +17,7 @@ if [[ "${1:-}" == "--10m" ]]; then
   out=bench/results/benchmarks-10m.json
   doc=docs/benchmarks-10m.md
   set -- --sizes=10000000 \
-    '--benchmark_filter=^(Memory|Search|Get|GetInPlace|FirstPage|DeepPage|Compaction|Persist/CheckpointAndReopen)/' "$@"
+    '--benchmark_filter=^(Memory/N=|Search/|Get/|GetInPlace/|FirstPage/|DeepPage/|Compaction/|Persist/CheckpointAndReopen/)' "$@"
   alone=--alone
 else
   out=bench/results/benchmarks.json
