@@ -11,6 +11,9 @@ namespace caserepo::tools {
 void restart_with_huge_pages(char** argv) {
   const char* opt_out = std::getenv("CASEREPO_HUGE_PAGES");
   if (opt_out != nullptr && std::string(opt_out) == "0") return;
+  // Under valgrind /proc/self/exe is valgrind's tool, not this program.
+  const char* preload = std::getenv("LD_PRELOAD");
+  if (preload != nullptr && std::string(preload).find("vgpreload") != std::string::npos) return;
   const char* tunables = std::getenv("GLIBC_TUNABLES");
   const std::string current = tunables != nullptr ? tunables : "";
   if (current.find("glibc.malloc.hugetlb") != std::string::npos) return;  // set (by us, or by the operator)
