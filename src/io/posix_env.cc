@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "caserepo/env.h"
 
@@ -63,6 +64,33 @@ class PosixFileLock final : public FileLock {
   int fd_;
 };
 
+// A file opened for reading whole, its size checked against the caller's
+// cap before anything is allocated for it. Closed when destroyed.
+struct ReadOnlyFile {
+  int fd = -1;
+  std::size_t size = 0;
+
+  static Result<ReadOnlyFile> open(const std::string& path, std::uint64_t max_bytes) {
+    ReadOnlyFile f;
+    f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (f.fd < 0) return io_error("open", path, errno);
+    struct stat st {};
+    if (::fstat(f.fd, &st) != 0) return io_error("stat", path, errno);
+    if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
+      return Error::Corruption(path + " is " + std::to_string(st.st_size) + " bytes; at most " +
+                               std::to_string(max_bytes) + " expected");
+    }
+    f.size = static_cast<std::size_t>(st.st_size);
+    return f;
+  }
+  ReadOnlyFile() = default;
+  ReadOnlyFile(ReadOnlyFile&& o) noexcept : fd(std::exchange(o.fd, -1)), size(o.size) {}
+  ReadOnlyFile& operator=(ReadOnlyFile&&) = delete;
+  ~ReadOnlyFile() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
 // A file mapped read only. MAP_POPULATE maps every page at once (the file is
 // read whole, front to back): no fault per page, no copy, no zeroed buffer.
 class MappedFile final : public FileContents {
@@ -87,61 +115,28 @@ class PosixEnv final : public Env {
   }
 
   Result<std::string> read_file(const std::string& path, std::uint64_t max_bytes) override {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return io_error("open", path, errno);
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-      const int err = errno;
-      ::close(fd);
-      return io_error("stat", path, err);
-    }
-    if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
-      ::close(fd);
-      return Error::Corruption(path + " is " + std::to_string(st.st_size) + " bytes; at most " +
-                               std::to_string(max_bytes) + " expected");
-    }
-    std::string data(static_cast<std::size_t>(st.st_size), '\0');
+    auto file = ReadOnlyFile::open(path, max_bytes);
+    if (!file.ok()) return file.error();
+    std::string data(file->size, '\0');
     std::size_t done = 0;
     while (done < data.size()) {
-      const ssize_t n = ::read(fd, data.data() + done, data.size() - done);
+      const ssize_t n = ::read(file->fd, data.data() + done, data.size() - done);
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        const int err = n < 0 ? errno : EIO;
-        ::close(fd);
-        return io_error("read", path, err);
-      }
+      if (n <= 0) return io_error("read", path, n < 0 ? errno : EIO);
       done += static_cast<std::size_t>(n);
     }
-    ::close(fd);
     return data;
   }
 
   Result<std::unique_ptr<FileContents>> map_file(const std::string& path, std::uint64_t max_bytes) override {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return io_error("open", path, errno);
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-      const int err = errno;
-      ::close(fd);
-      return io_error("stat", path, err);
-    }
-    if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
-      ::close(fd);
-      return Error::Corruption(path + " is " + std::to_string(st.st_size) + " bytes; at most " +
-                               std::to_string(max_bytes) + " expected");
-    }
-    const auto size = static_cast<std::size_t>(st.st_size);
+    auto file = ReadOnlyFile::open(path, max_bytes);
+    if (!file.ok()) return file.error();
     void* addr = nullptr;
-    if (size > 0) {
-      addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-      if (addr == MAP_FAILED) {
-        const int err = errno;
-        ::close(fd);
-        return io_error("mmap", path, err);
-      }
+    if (file->size > 0) {
+      addr = ::mmap(nullptr, file->size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, file->fd, 0);
+      if (addr == MAP_FAILED) return io_error("mmap", path, errno);
     }
-    ::close(fd);  // the mapping holds the file
-    return std::unique_ptr<FileContents>(std::make_unique<MappedFile>(addr, size));
+    return std::unique_ptr<FileContents>(std::make_unique<MappedFile>(addr, file->size));  // the mapping outlives the fd
   }
 
   Status rename(const std::string& from, const std::string& to) override {
