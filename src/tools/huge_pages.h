@@ -3,7 +3,7 @@
 // glibc.malloc.hugetlb=1 tunable is set when the process starts, and a
 // restart then spends most of its time in page faults: 1M entries load from
 // a snapshot in 1.1 s with 4 KiB pages and 0.47 s with huge pages, for 3%
-// more RSS (docs/operations.md). The caserepo tools set the tunable and
+// more RSS (docs/format.md "Operations"). The caserepo tools set the tunable and
 // execute themselves again, once, before doing anything else.
 // CASEREPO_HUGE_PAGES=0 in the environment turns this off.
 #pragma once
