@@ -54,6 +54,34 @@ TEST(IntersectionTest, CountsEqualTheMaterialisedIntersection) {
   }
 }
 
+// Three or four large array containers per key (the "rare values" shape:
+// thousands of members each, few in common), plus runs: the probes of the
+// smallest operand's members gallop through the others, and every skip
+// length, end of container and exact hit has to come out right.
+TEST(IntersectionTest, LargeArraysAndRunsProbedInOrderCountExactly) {
+  std::mt19937_64 rng(23);
+  for (int round = 0; round < 200; ++round) {
+    std::vector<Bitmap> owned(3 + rng() % 2);
+    for (Bitmap& b : owned) {
+      for (std::uint32_t key = 0; key < 3; ++key) {
+        const std::uint32_t members = 1 + static_cast<std::uint32_t>(rng() % 4000);  // < 4096: stays an array
+        const std::uint32_t spread = 1 + static_cast<std::uint32_t>(rng() % 65535);
+        for (std::uint32_t i = 0; i < members; ++i) b.add((key << 16) + static_cast<std::uint32_t>(rng() % spread));
+        if (rng() % 4 == 0) {
+          const std::uint32_t from = static_cast<std::uint32_t>(rng() % 65000);
+          b.addRange((key << 16) + from, (key << 16) + from + 1 + static_cast<std::uint32_t>(rng() % 500));
+        }
+      }
+      if (rng() % 3 == 0) b.runOptimize();
+    }
+    std::vector<const Bitmap*> bitmaps;
+    for (const Bitmap& b : owned) bitmaps.push_back(&b);
+    Bitmap expected = owned[0];
+    for (std::size_t i = 1; i < owned.size(); ++i) expected &= owned[i];
+    ASSERT_EQ(and_cardinality(bitmaps), expected.cardinality()) << "round " << round;
+  }
+}
+
 TEST(IntersectionTest, DisjointKeysGiveZero) {
   Bitmap a, b, c;
   a.add(1);

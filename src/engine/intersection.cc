@@ -79,6 +79,55 @@ struct Container {
   }
 };
 
+// The first index i in [from, n) with !before(a[i]) (n if none), for a
+// predicate true on a prefix: galloping from `from` (1, 2, 4, ... ahead),
+// then a binary search of the last step. Probes in ascending order each
+// resume where the previous one stopped: O(log gap) each, never more than
+// a merge over the whole container.
+template <class T, class Before>
+std::int32_t gallop(const T* a, std::int32_t from, std::int32_t n, Before before) {
+  if (from >= n || !before(a[from])) return from;
+  std::int32_t lo = from;  // before(a[lo])
+  std::int32_t step = 1;
+  while (step < n - lo && before(a[lo + step])) {
+    lo += step;
+    step *= 2;
+  }
+  const std::int32_t hi = step < n - lo ? lo + step : n;  // !before(a[hi]), or the end
+  return static_cast<std::int32_t>(std::partition_point(a + lo + 1, a + hi, before) - a);
+}
+
+// Membership tests of ascending values against one container.
+class AscendingProbe {
+ public:
+  explicit AscendingProbe(const Container& c) : c_(c) {}
+
+  // REQUIRES: v not below the previous call's.
+  bool contains(std::uint16_t v) {
+    switch (c_.type) {
+      case BITSET_CONTAINER_TYPE_CODE:
+        return c_.contains(v);
+      case ARRAY_CONTAINER_TYPE_CODE: {
+        const auto* a = static_cast<const array_container_t*>(c_.data);
+        at_ = gallop(a->array, at_, a->cardinality, [v](std::uint16_t x) { return x < v; });
+        return at_ < a->cardinality && a->array[at_] == v;
+      }
+      default: {
+        const auto* r = static_cast<const run_container_t*>(c_.data);
+        // The first run starting after v; the one before it may hold v.
+        const std::int32_t after = gallop(r->runs, at_, r->n_runs, [v](const rle16_t& run) { return run.value <= v; });
+        if (after == 0) return false;
+        at_ = after - 1;
+        return v <= static_cast<std::uint32_t>(r->runs[at_].value) + r->runs[at_].length;
+      }
+    }
+  }
+
+ private:
+  const Container& c_;
+  std::int32_t at_ = 0;
+};
+
 Container container_at(const roaring_array_t& ra, std::int32_t i) {
   const void* data = ra.containers[i];
   std::uint8_t type = ra.typecodes[i];
@@ -111,10 +160,13 @@ std::uint64_t and_cardinality(std::span<const Container> c) {
       smallest = i;
     }
   }
+  std::vector<AscendingProbe> probes;
+  probes.reserve(c.size());
+  for (const Container& x : c) probes.emplace_back(x);
   std::uint64_t n = 0;
-  c[smallest].for_each([&](std::uint16_t v) {
+  c[smallest].for_each([&](std::uint16_t v) {  // ascending
     for (std::size_t i = 0; i < c.size(); ++i) {
-      if (i != smallest && !c[i].contains(v)) return;
+      if (i != smallest && !probes[i].contains(v)) return;
     }
     ++n;
   });

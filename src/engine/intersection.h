@@ -1,7 +1,8 @@
 // The size of an intersection of several Roaring bitmaps, computed without
 // materialising it (nor any pairwise intersection): container by container,
 // bitsets ANDed word by word and popcounted, the smallest array or run
-// probed against the others. Debian's CRoaring 0.2.66 has this only for two
+// probed against the others (galloping: each probe resumes where the
+// previous one stopped, as the members come in order). Debian's CRoaring 0.2.66 has this only for two
 // bitmaps (roaring_bitmap_and_cardinality); a search with three or four
 // common values used to materialise the first ANDs, most of its time.
 #pragma once
