@@ -244,6 +244,9 @@ TEST_F(EventsTest, IngestionGoesOnExactlyWhenANatsServerIsKilled) {
     }
     cluster_->start(k);
     cluster_->wait_ready();
+    // The next kill must leave a quorum: wait for the restarted server to
+    // catch up (the test's own publishes failed for 30 s now and then).
+    client_->wait_replicas_current(kStream);
   }
   wait_applied(last);
   EXPECT_EQ(node.terminate(), 0);

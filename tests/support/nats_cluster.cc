@@ -109,6 +109,24 @@ std::uint64_t NatsClient::last_sequence(const std::string& stream) {
   return last;
 }
 
+void NatsClient::wait_replicas_current(const std::string& stream, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    jsStreamInfo* info = nullptr;
+    if (js_GetStreamInfo(&info, js(), stream.c_str(), nullptr, nullptr) == NATS_OK) {
+      bool current = info->Cluster != nullptr && info->Cluster->Leader != nullptr;
+      for (int i = 0; current && info->Cluster->Replicas != nullptr && i < info->Cluster->ReplicasLen; ++i) {
+        const jsPeerInfo* peer = info->Cluster->Replicas[i];
+        current = peer->Current && !peer->Offline;
+      }
+      jsStreamInfo_Destroy(info);
+      if (current) return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  throw std::runtime_error("the replicas of stream " + stream + " did not catch up");
+}
+
 std::string NatsClient::Stored::header(const char* key) const {
   for (const auto& [k, v] : headers) {
     if (k == key) return v;

@@ -55,6 +55,10 @@ class NatsClient {
   };
   std::vector<Stored> read_stream(const std::string& stream);
   std::uint64_t last_sequence(const std::string& stream);
+  // Waits until every replica of `stream` is online and current (a server
+  // just restarted has caught up), so that killing another one leaves a
+  // quorum at once. Throws after `timeout`.
+  void wait_replicas_current(const std::string& stream, std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
  private:
   std::unique_ptr<events::NatsLink> link_;  // the server's own connection code
