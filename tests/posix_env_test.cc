@@ -25,13 +25,6 @@ void write_bytes(const fs::path& path, const std::string& bytes, std::ios::openm
   ASSERT_TRUE(out.good()) << path;
 }
 
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
-
 TEST(PosixEnvTest, MapFileGivesReadFilesBytes) {
   TempDir dir("caserepo-posix-env");
   std::string big(3 * 1024 * 1024 + 7, '\0');
@@ -104,7 +97,7 @@ TEST(PosixEnvTest, RepairOfARealDirectoryKeepsExactlyTheRecordsBeforeTheDamage) 
   TempDir dir("caserepo-posix-env");
   const std::vector<Entry> created = populate(dir.str());
   const fs::path log = newest_log(dir.path());
-  std::string bytes = read_bytes(log);
+  std::string bytes = file_bytes(log);
   const std::size_t flipped = bytes.size() * 3 / 5;  // in a record after the snapshot's 100
   bytes[flipped] = static_cast<char>(bytes[flipped] ^ 0x40);
   write_bytes(log, bytes);
@@ -118,7 +111,7 @@ TEST(PosixEnvTest, RepairOfARealDirectoryKeepsExactlyTheRecordsBeforeTheDamage) 
   ASSERT_TRUE(report->damaged);
   ASSERT_LE(report->damagedOffset, flipped);
   ASSERT_EQ(report->evidenceFiles.size(), 1u);
-  EXPECT_EQ(read_bytes(dir.path() / report->evidenceFiles[0]), bytes.substr(report->damagedOffset));
+  EXPECT_EQ(file_bytes(dir.path() / report->evidenceFiles[0]), bytes.substr(report->damagedOffset));
   EXPECT_EQ(fs::file_size(log), report->damagedOffset);
   // Record seq k is the k-th create: the snapshot holds 1..100, the log the rest.
   ASSERT_GT(report->firstDroppedSeq, 101u);

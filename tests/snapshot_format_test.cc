@@ -24,13 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
-
 json::Json search_json(const Repository& repo, bool currentOnly) {
   Filter filter;
   filter.currentOnly = currentOnly;
@@ -57,7 +50,7 @@ TEST_P(SnapshotFormatOldReleaseTest, OpensExactlyAndTheNextCheckpointWritesTheCu
   const fs::path data = fs::path(CASEREPO_TEST_DATA_DIR) / old.dir;
   TempDir dir("caserepo-snapshot-test");
   for (const char* name : {"MANIFEST", old.snapshot, old.log}) fs::copy_file(data / name, dir.path() / name);
-  ASSERT_EQ(storage::get_u32(read_file(dir.path() / old.snapshot).data() + 8), old.version);
+  ASSERT_EQ(storage::get_u32(file_bytes(dir.path() / old.snapshot).data() + 8), old.version);
   ManualClock clock;
   Options options;
   options.clock = clock.function();
@@ -65,8 +58,8 @@ TEST_P(SnapshotFormatOldReleaseTest, OpensExactlyAndTheNextCheckpointWritesTheCu
   ASSERT_TRUE(repo.ok()) << repo.error().to_string();
   EXPECT_EQ((*repo)->stats().recoveredSnapshotEntries, old.entries);
   EXPECT_EQ((*repo)->streamPosition(), 0u);
-  EXPECT_EQ(search_json(**repo, false), json::Json::parse(read_file(data / "all-entries.json")));
-  EXPECT_EQ(search_json(**repo, true), json::Json::parse(read_file(data / "current-entries.json")));
+  EXPECT_EQ(search_json(**repo, false), json::Json::parse(file_bytes(data / "all-entries.json")));
+  EXPECT_EQ(search_json(**repo, true), json::Json::parse(file_bytes(data / "current-entries.json")));
 
   // The indexes came back too: a businessKey joins its case, a filter finds it.
   CreateRequest joining = request("client-4", "loan", "CLOSED");
@@ -86,7 +79,7 @@ TEST_P(SnapshotFormatOldReleaseTest, OpensExactlyAndTheNextCheckpointWritesTheCu
   auto checkpoint = (*repo)->checkpoint();
   ASSERT_TRUE(checkpoint.ok()) << checkpoint.error().to_string();
   repo->reset();
-  const std::string rewritten = read_file(dir.path() / storage::snapshot_name(checkpoint->seq));
+  const std::string rewritten = file_bytes(dir.path() / storage::snapshot_name(checkpoint->seq));
   ASSERT_GE(rewritten.size(), storage::kSnapshotHeaderSize);
   EXPECT_EQ(storage::get_u32(rewritten.data() + 8), storage::kSnapshotVersion);
   EXPECT_FALSE(fs::exists(dir.path() / old.snapshot));
@@ -176,7 +169,7 @@ TEST(SnapshotFormatTest, ASnapshotFileWithCheckedButInconsistentContentIsCorrupt
   const std::string path = (dir.path() / "s.snap").string();
   Env& env = *Env::posix();
   ASSERT_TRUE(storage::write_snapshot(env, path, data).ok());
-  std::string bytes = read_file(path);
+  std::string bytes = file_bytes(path);
   ASSERT_TRUE(storage::parse_snapshot(bytes, "s.snap").ok());
 
   // Find the entries frame and point entry 2's status code past the status values.

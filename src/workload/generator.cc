@@ -33,9 +33,8 @@ Generator::Generator(std::uint64_t entries, std::uint64_t seed, Profile profile)
     : rng_(seed),
       seed_(seed),
       profile_(profile),
-      client_population_(std::max<std::uint64_t>(entries / 3, 1)),
-      next_new_client_(client_population_),
-      clients_(client_population_, 1.0),
+      next_new_client_(std::max<std::uint64_t>(entries / 3, 1)),
+      clients_(next_new_client_, 1.0),
       case_types_(kCaseTypes.size(), 1.0) {}
 
 template <std::size_t N>

@@ -106,8 +106,7 @@ class Generator {
   std::mt19937_64 rng_;
   std::uint64_t seed_;  // in business keys, so generators of other seeds never collide
   Profile profile_;
-  std::uint64_t client_population_;  // Zipf's; kHighCardinality's new clients are numbered after it
-  std::uint64_t next_new_client_;
+  std::uint64_t next_new_client_;  // kHighCardinality's new clients: numbered after Zipf's population
   std::uint64_t next_description_ = 1;
   Zipf clients_;
   Zipf case_types_;
