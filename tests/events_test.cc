@@ -5,10 +5,11 @@
 // reopened data directory equals a reference built from the stream itself,
 // dates and generated caseIds included — refused and malformed commands land
 // once each on the dead-letter subject, and the change feed holds one event
-// per write, in log order.
+// per write, in log order — also when two replicas of a partition publish it.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -17,6 +18,7 @@
 #include <thread>
 
 #include "caserepo/caserepo.h"
+#include "cluster/partitioning.h"
 #include "json/wire.h"
 #include "support/fixtures.h"
 #include "support/nats_cluster.h"
@@ -90,11 +92,13 @@ std::string state_of(const Repository& repo) {
   return out;
 }
 
-// The reference: the stream's messages applied in order to an in-memory repository.
-Expected reference(NatsClient& nats) {
+// The reference: the stream's messages (on `subject`, if given) applied in
+// order to an in-memory repository.
+Expected reference(NatsClient& nats, const std::string& stream = kStream, const std::string& subject = "") {
   Expected x;
   Repository repo;
-  for (const NatsClient::Stored& m : nats.read_stream(kStream)) {
+  for (const NatsClient::Stored& m : nats.read_stream(stream)) {
+    if (!subject.empty() && m.subject != subject) continue;
     auto parsed = json::parse(m.data);
     auto command = parsed.ok() ? json::parse_command(*parsed) : Result<StreamCommand>(parsed.error());
     StreamCommand c = command.ok() ? *command : StreamCommand{};
@@ -142,13 +146,13 @@ class EventsTest : public ::testing::Test {
   }
 
   // Waits until the node's consumer acked everything up to `last` (acks follow durability).
-  void wait_applied(std::uint64_t last) {
-    const std::string durable = std::string("caserepo-") + kNode;
+  void wait_applied(std::uint64_t last, const std::string& durable = std::string("caserepo-") + kNode,
+                    const std::string& stream = kStream) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
     std::uint64_t floor = 0;
     while (std::chrono::steady_clock::now() < deadline) {
       jsConsumerInfo* ci = nullptr;
-      if (js_GetConsumerInfo(&ci, client_->js(), kStream, durable.c_str(), nullptr, nullptr) == NATS_OK) {
+      if (js_GetConsumerInfo(&ci, client_->js(), stream.c_str(), durable.c_str(), nullptr, nullptr) == NATS_OK) {
         floor = ci->AckFloor.Stream;
         // A consumer made at a restart after everything was applied starts
         // past the end (the node's recorded position + 1) and acks nothing.
@@ -283,7 +287,8 @@ TEST_F(EventsTest, TheChangeFeedHoldsOneEventPerWriteInLogOrder) {
     const auto seq = e["seq"].get<std::uint64_t>();
     EXPECT_GT(seq, previous_seq);
     previous_seq = seq;
-    EXPECT_EQ(events[i].header("Nats-Msg-Id"), std::string(kNode) + "-" + std::to_string(seq));
+    // Named by its command, so a node replaying the stream publishes it under the same id.
+    EXPECT_EQ(events[i].header("Nats-Msg-Id"), std::string(kStream) + ":" + std::to_string(x.write_positions[i]));
     EXPECT_EQ(events[i].subject, "caserepo.changes." + e["caseType"].get<std::string>());
     const std::string caseId = e["caseId"];
     if (e["op"] == "remove") {
@@ -309,6 +314,62 @@ TEST_F(EventsTest, TheChangeFeedHoldsOneEventPerWriteInLogOrder) {
     page.token = *r->nextPageToken;
   }
   EXPECT_EQ(last_status, current);
+}
+
+// A partitioned cluster's nodes publish the change feed too: both replicas
+// of a partition apply every command and publish its event under the
+// command's id, and JetStream keeps one — exactly one event per writing
+// command, in stream order within each partition.
+TEST_F(EventsTest, PartitionReplicasPublishOneEventPerWritingCommand) {
+  constexpr const char* kClusterStream = "PCMDS";
+  constexpr unsigned kPartitions = 2;
+  client_->add_stream(kClusterStream, {cluster::command_subjects(kClusterStream)}, 3);
+  const auto texts = command_texts(600, 33);
+  std::array<std::uint64_t, kPartitions> last{};
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    const unsigned p = static_cast<unsigned>(i % kPartitions);
+    last[p] = client_->publish(cluster::command_subject(kClusterStream, p), texts[i]);
+  }
+  std::vector<ChildProcess> nodes;
+  nodes.reserve(2);
+  for (const std::string id : {"replica-a", "replica-b"}) {
+    nodes.emplace_back(std::vector<std::string>{CASEREPO_SERVER_BINARY, "--data", dir_.str() + "/" + id, "--users",
+                                                dir_.str() + "/users", "--listen", "127.0.0.1:0", "--access-log", "off",
+                                                "--nats", cluster_->urls(), "--partitions", "2", "--serve", "0,1",
+                                                "--stream", kClusterStream, "--node-id", id, "--nats-replicas", "3"},
+                       dir_.str() + "/" + id + ".log");
+    ASSERT_TRUE(nodes.back().wait_for_output("listening on", std::chrono::seconds(30))) << "see " << id << ".log";
+  }
+  for (const std::string id : {"replica-a", "replica-b"}) {
+    for (unsigned p = 0; p < kPartitions; ++p) {
+      wait_applied(last[p], "caserepo-" + id + "-p" + std::to_string(p), kClusterStream);
+    }
+  }
+  for (ChildProcess& node : nodes) EXPECT_EQ(node.terminate(), 0);  // a clean stop drains the feed
+
+  std::array<Expected, kPartitions> x;
+  std::size_t writes = 0;
+  for (unsigned p = 0; p < kPartitions; ++p) {
+    x[p] = reference(*client_, kClusterStream, cluster::command_subject(kClusterStream, p));
+    writes += x[p].write_positions.size();
+    for (const std::string id : {"replica-a", "replica-b"}) {
+      auto repo = Repository::open(dir_.str() + "/" + id + "/p" + std::to_string(p));
+      ASSERT_TRUE(repo.ok()) << repo.error().to_string();
+      EXPECT_EQ(state_of(**repo), x[p].state) << id << " partition " << p;
+    }
+  }
+  const auto events = client_->read_stream("CASEREPO_CHANGES");
+  ASSERT_EQ(events.size(), writes);  // both replicas published: one of each kept
+  std::array<std::vector<std::uint64_t>, kPartitions> positions;
+  for (const NatsClient::Stored& m : events) {
+    const Json e = Json::parse(m.data);
+    const auto p = e["partition"].get<unsigned>();
+    ASSERT_LT(p, kPartitions);
+    const auto position = e["streamPosition"].get<std::uint64_t>();
+    positions[p].push_back(position);
+    EXPECT_EQ(m.header("Nats-Msg-Id"), std::string(kClusterStream) + ":" + std::to_string(position));
+  }
+  for (unsigned p = 0; p < kPartitions; ++p) EXPECT_EQ(positions[p], x[p].write_positions) << "partition " << p;
 }
 
 }  // namespace

@@ -58,6 +58,12 @@ Result<std::unique_ptr<PartitionNode>> PartitionNode::open(const server::ServerC
       !s.ok()) {
     return s.error();
   }
+  if (config.change_feed) {
+    // Both replicas of a partition publish each write under the id of its
+    // command (<stream>:<position>): JetStream keeps the first.
+    node->feed_ = std::make_unique<events::ChangeFeed>(*node->link_, config.node_id, config.stream);
+    if (auto s = node->feed_->start(config.nats_replicas); !s.ok()) return s.error();
+  }
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
   for (const unsigned index : config.serve) {
@@ -67,7 +73,8 @@ Result<std::unique_ptr<PartitionNode>> PartitionNode::open(const server::ServerC
     Options options;
     options.fsync = config.fsync;
     // The outcome of every write the partition takes, for the router waiting on it.
-    options.onChange = [part = p.get()](const Change& c) {
+    options.onChange = [part = p.get(), feed = node->feed_.get()](const Change& c) {
+      if (feed) feed->on_change(c, part->index);
       if (c.streamPosition == 0) return;
       part->outcomes.record(c.streamPosition, 200,
                             c.kind == Change::Kind::kRemove ? "{\"removed\":" + std::to_string(c.removed) + "}"
@@ -129,6 +136,7 @@ void PartitionNode::stop() {
     p->api.reset();
     p->repo.reset();  // a clean close
   }
+  if (feed_) feed_->stop(std::chrono::milliseconds(2000));  // sends what the writes above queued
 }
 
 void PartitionNode::checkpoint() {
@@ -266,6 +274,7 @@ std::string PartitionNode::partition_metrics() const {
     if (p->repo) out += "caserepo_partition_stream_position{partition=\"" + std::to_string(p->index) + "\"} " +
                         std::to_string(p->repo->streamPosition()) + "\n";
   }
+  if (feed_) out += feed_->metrics();
   return out;
 }
 

@@ -16,6 +16,7 @@
 
 #include "caserepo/repository.h"
 #include "cluster/outcomes.h"
+#include "events/change_feed.h"
 #include "events/ingestor.h"
 #include "events/nats_link.h"
 #include "server/api.h"
@@ -61,6 +62,7 @@ class PartitionNode : public server::Service {
   const server::ServerConfig config_;
   server::Metrics& metrics_;
   std::unique_ptr<events::NatsLink> link_;
+  std::unique_ptr<events::ChangeFeed> feed_;  // none with --no-change-feed
   std::vector<std::unique_ptr<Partition>> partitions_;
 };
 

@@ -40,11 +40,12 @@ std::string subject_token(std::string_view value) {
 }
 
 // Written directly (the wire format's fast entry writer): on the commit path.
-std::string change_event_json(const Change& c, const std::string& node) {
+std::string change_event_json(const Change& c, const std::string& node, std::optional<unsigned> partition) {
   std::string out;
   out.reserve(400);
   out += "{\"node\":";
   json::append_string(out, node);
+  if (partition) out += ",\"partition\":" + std::to_string(*partition);
   out += ",\"seq\":" + std::to_string(c.seq) + ",\"op\":\"" + op_name(c.kind) + "\",\"caseId\":";
   json::append_string(out, c.caseId);
   out += ",\"caseType\":";
@@ -57,8 +58,13 @@ std::string change_event_json(const Change& c, const std::string& node) {
   return out;
 }
 
-ChangeFeed::ChangeFeed(NatsLink& link, std::string node, std::size_t max_queued)
-    : link_(link), node_(std::move(node)), max_queued_(max_queued) {}
+std::string change_event_id(const Change& c, const std::string& node, const std::string& command_stream) {
+  if (c.streamPosition != 0 && !command_stream.empty()) return command_stream + ":" + std::to_string(c.streamPosition);
+  return node + "-" + std::to_string(c.seq);
+}
+
+ChangeFeed::ChangeFeed(NatsLink& link, std::string node, std::string command_stream, std::size_t max_queued)
+    : link_(link), node_(std::move(node)), command_stream_(std::move(command_stream)), max_queued_(max_queued) {}
 
 ChangeFeed::~ChangeFeed() {
   stop(std::chrono::milliseconds(1000));
@@ -84,9 +90,9 @@ Status ChangeFeed::start(int replicas) {
   return ok_status();
 }
 
-void ChangeFeed::on_change(const Change& c) {
-  Event e{kChangeSubjectPrefix + subject_token(c.caseType), node_ + "-" + std::to_string(c.seq),
-          change_event_json(c, node_)};
+void ChangeFeed::on_change(const Change& c, std::optional<unsigned> partition) {
+  Event e{kChangeSubjectPrefix + subject_token(c.caseType), change_event_id(c, node_, command_stream_),
+          change_event_json(c, node_, partition)};
   std::unique_lock lock(mu_);
   room_.wait(lock, [&] { return queue_.size() < max_queued_ || stopping_; });
   queue_.push_back(std::move(e));

@@ -5,8 +5,11 @@
 // The repository reports each write once it is durable and visible
 // (Options::onChange, in log order); the feed turns it into an event and
 // queues it, and a publisher thread sends the queue in order with
-// asynchronous JetStream publishes, each with the message id
-// <node>-<log seq>, so that JetStream drops a repeat. A publish JetStream
+// asynchronous JetStream publishes, each with a message id that names the
+// write, so that JetStream drops a repeat: <command stream>:<position> for a
+// write made by a stream command (the same on every node that applies the
+// command: a partition's replicas, a node replaying the stream after a
+// restore), <node>-<log seq> for a REST write. A publish JetStream
 // does not acknowledge is sent again. The queue is bounded: when NATS is
 // away long enough to fill it, writes wait (an event is never dropped).
 //
@@ -20,6 +23,7 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -35,12 +39,16 @@ inline constexpr const char* kChangeSubjectPrefix = "caserepo.changes.";
 // (NATS tokens cannot hold '.', '*', '>' or white space); "" is "%".
 std::string subject_token(std::string_view value);
 
-// The event's JSON (docs/events.md).
-std::string change_event_json(const Change& c, const std::string& node);
+// The event's JSON (docs/events.md); `partition` only from a partition node.
+std::string change_event_json(const Change& c, const std::string& node, std::optional<unsigned> partition = {});
+
+// The event's message id (JetStream de-duplication), as above.
+std::string change_event_id(const Change& c, const std::string& node, const std::string& command_stream);
 
 class ChangeFeed {
  public:
-  ChangeFeed(NatsLink& link, std::string node, std::size_t max_queued = 1 << 16);
+  // `command_stream`: the stream whose positions name ingested writes.
+  ChangeFeed(NatsLink& link, std::string node, std::string command_stream, std::size_t max_queued = 1 << 16);
   ~ChangeFeed();  // stop(1 s)
   ChangeFeed(const ChangeFeed&) = delete;
   ChangeFeed& operator=(const ChangeFeed&) = delete;
@@ -48,7 +56,7 @@ class ChangeFeed {
   // Makes the stream if it is missing (`replicas`), starts the publisher.
   Status start(int replicas);
   // From the commit path (Options::onChange): queues the event.
-  void on_change(const Change& c);
+  void on_change(const Change& c, std::optional<unsigned> partition = {});
   // Sends what is queued, waiting at most `grace` for JetStream's acks.
   void stop(std::chrono::milliseconds grace);
 
@@ -63,6 +71,7 @@ class ChangeFeed {
 
   NatsLink& link_;
   const std::string node_;
+  const std::string command_stream_;
   const std::size_t max_queued_;
   jsCtx* js_ = nullptr;  // its own context: its error handler resends
   mutable std::mutex mu_;

@@ -9,7 +9,7 @@ Result<std::unique_ptr<NodeEvents>> NodeEvents::connect(EventsConfig config) {
   if (!link.ok()) return link.error();
   events->link_ = std::move(*link);
   if (c.change_feed) {
-    events->feed_ = std::make_unique<ChangeFeed>(*events->link_, c.node_id);
+    events->feed_ = std::make_unique<ChangeFeed>(*events->link_, c.node_id, c.ingest_stream);
     if (auto s = events->feed_->start(c.replicas); !s.ok()) return s.error();
   }
   if (!c.ingest_stream.empty()) {
