@@ -469,12 +469,18 @@ const char* policy_name(FsyncPolicy p) {
   return p == FsyncPolicy::kAlways ? "always" : p == FsyncPolicy::kInterval ? "interval" : "none";
 }
 
-// Compaction pause (in memory): N entries, then updates of random cases
-// until one of them compacts the store (holes and tombstones outnumber the
-// live entries, store.cc maybe_rebuild). That write holds the exclusive lock
-// while it compacts, so its latency is the pause every reader and writer sees.
-void register_compaction(std::uint64_t n) {
-  benchmark::RegisterBenchmark(label(n, "Compaction", "caserepo").c_str(), [=](benchmark::State& state) {
+// Compaction pause (in memory): N entries, then writes until one of them
+// compacts the store (holes or tombstones outnumber the live entries,
+// store.cc maybe_rebuild). That write holds the exclusive lock while it
+// compacts, so its latency is the pause every reader and writer sees.
+//   Compaction/N=…        updates of random cases: tombstones in the update
+//                         order only (renumber_update_order);
+//   Compaction/churn/N=…  a retention churn, each step removing the oldest
+//                         remaining case and creating a new one: holes in
+//                         the slots, so the whole store is rebuilt (rebuild).
+void register_compaction(std::uint64_t n, bool churn) {
+  benchmark::RegisterBenchmark(label(n, churn ? "Compaction/churn" : "Compaction", "caserepo").c_str(),
+                               [=](benchmark::State& state) {
     g_data.reset();  // the shared data set is done with (writes ran last): at 10M both would not fit
     workload::SimulatedClock clock{workload::kDefaultStart};
     Options o;
@@ -484,15 +490,31 @@ void register_compaction(std::uint64_t n) {
     std::mt19937_64 rng(5);
     std::vector<double> ns;
     double pause_ns = 0;
+    std::size_t oldest = 0;
     for (auto _ : state) {
       const std::uint64_t before = repo.stats().rebuilds;
       for (std::uint64_t i = 0;; ++i) {
-        Patch p;
-        p.status = i % 2 ? "OPEN" : "IN_PROGRESS";
-        const auto t0 = Clock::now();
-        auto e = repo.update(cases[rng() % cases.size()], p);
-        const double t = std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
-        if (!e.ok()) throw std::runtime_error(e.error().to_string());
+        double t = 0;
+        if (churn) {
+          if (oldest == cases.size()) throw std::runtime_error("churn removed every case without a compaction");
+          if (auto r = repo.remove(cases[oldest++]); !r.ok()) throw std::runtime_error(r.error().to_string());
+          CreateRequest c;
+          c.caseType = "ACCOUNT_OPENING";
+          c.clientId = "churn-" + std::to_string(i);
+          c.clientType = "PESEL";
+          c.status = "NEW";
+          const auto t0 = Clock::now();  // the create is the write that compacts
+          auto e = repo.create(c);
+          t = std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
+          if (!e.ok()) throw std::runtime_error(e.error().to_string());
+        } else {
+          Patch p;
+          p.status = i % 2 ? "OPEN" : "IN_PROGRESS";
+          const auto t0 = Clock::now();
+          auto e = repo.update(cases[rng() % cases.size()], p);
+          t = std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
+          if (!e.ok()) throw std::runtime_error(e.error().to_string());
+        }
         clock.advance(std::chrono::milliseconds(1));
         if (repo.stats().rebuilds != before) {
           pause_ns = t;
@@ -737,7 +759,9 @@ int main(int argc, char** argv) {
   }());
   benchmark::AddCustomContext("caserepo_build", CASEREPO_BUILD_TYPE);
   for (std::uint64_t n : sizes) caserepo::bench::register_all(n);
-  for (std::uint64_t n : sizes) caserepo::bench::register_compaction(n);
+  for (std::uint64_t n : sizes) {
+    for (bool churn : {false, true}) caserepo::bench::register_compaction(n, churn);
+  }
   for (std::uint64_t n : sizes) caserepo::bench::register_persistence(n);
   for (std::uint64_t n : sizes) caserepo::bench::register_ycsb(n);
   benchmark::RunSpecifiedBenchmarks();

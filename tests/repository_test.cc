@@ -1,6 +1,7 @@
 // The SPEC's rules for the five operations, one behaviour per test.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <unordered_set>
 
 #include <regex>
@@ -282,6 +283,10 @@ TEST_F(RepositoryTest, CompactionRunsByItselfAndKeepsResultsAndTokens) {
     ASSERT_TRUE(repo_.update(ids[i % 30], p).ok());
   }
   EXPECT_GT(repo_.stats().rebuilds, 0u);
+  // Updates made the waste: the update order was renumbered, the slots kept.
+  const auto& store = RepositoryInternal::store(repo_);
+  EXPECT_EQ(store.slot_count(), 50u);
+  EXPECT_LT(store.touch_count(), 50u + 60u);
   page.token = *first->nextPageToken;
   auto second = repo_.search({}, page);
   ASSERT_TRUE(second.ok());
@@ -291,6 +296,31 @@ TEST_F(RepositoryTest, CompactionRunsByItselfAndKeepsResultsAndTokens) {
   for (std::size_t i = 0; i < second->content.size(); ++i) {
     EXPECT_EQ(second->content[i].caseId, after[after.size() - 8 - i].caseId);
   }
+}
+
+TEST_F(RepositoryTest, CompactionAfterRemovesRenumbersSlotsAndKeepsResults) {
+  RepositoryInternal::store(repo_).tuning().min_waste_for_rebuild = 4;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 50; ++i) ids.push_back(create(request("c" + std::to_string(i % 3), "LOAN", "NEW")).caseId);
+  std::vector<Entry> expected;
+  for (const Entry& e : all_entries(repo_)) {
+    if (std::find(ids.begin() + 30, ids.end(), e.caseId) != ids.end()) expected.push_back(e);
+  }
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(repo_.remove(ids[i]).ok());  // 30 holes outnumber 20 live entries
+  EXPECT_EQ(repo_.stats().rebuilds, 0u);  // the next write compacts
+  expected.push_back(create(request("c1", "LOAN", "NEW")));
+  EXPECT_EQ(repo_.stats().rebuilds, 1u);
+  EXPECT_EQ(RepositoryInternal::store(repo_).slot_count(), 21u);
+  EXPECT_EQ(all_entries(repo_), expected);
+  Filter f;
+  f.clientId = {"c1"};
+  auto r = repo_.search(f, {});
+  ASSERT_TRUE(r.ok());
+  std::vector<Entry> c1;
+  for (const Entry& e : expected) {
+    if (e.clientId == "c1") c1.insert(c1.begin(), e);  // newest first
+  }
+  EXPECT_EQ(r->content, c1);
 }
 
 TEST_F(RepositoryTest, StatsCountEntriesCasesAndOperations) {

@@ -54,6 +54,24 @@ void Posting::assign_big(std::span<const std::uint32_t> slots, std::span<const s
   count_ = static_cast<std::uint32_t>(slots.size());
 }
 
+Bitmap renumbered_bitmap(const Bitmap& bitmap, std::span<const std::uint32_t> renumbered,
+                         std::vector<std::uint32_t>& scratch) {
+  scratch.resize(bitmap.cardinality());
+  bitmap.toUint32Array(scratch.data());
+  for (std::uint32_t& p : scratch) p = renumbered[p];
+  Bitmap out;
+  out.addMany(scratch.size(), scratch.data());  // sorted: appended container by container
+  return out;
+}
+
+void Posting::renumber_touches(std::span<const std::uint32_t> renumbered, std::vector<std::uint32_t>& scratch) {
+  if (big_) {
+    big_->by_space[1] = renumbered_bitmap(big_->by_space[1], renumbered, scratch);
+    return;
+  }
+  for (Member& m : small_) m.touch = renumbered[m.touch];
+}
+
 std::uint32_t Posting::last_slot() const {
   assert(count_ > 0);
   if (big_) return big_->in(Space::kCreation).maximum();

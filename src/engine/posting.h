@@ -37,6 +37,11 @@ void for_each_position(const Bitmap& bitmap, F&& f) {
   }
 }
 
+// `bitmap` with each member p replaced by renumbered[p]. REQUIRES:
+// renumbered increasing over the members. `scratch`: reused buffer.
+Bitmap renumbered_bitmap(const Bitmap& bitmap, std::span<const std::uint32_t> renumbered,
+                         std::vector<std::uint32_t>& scratch);
+
 // A set of entries as one bitmap per space.
 struct DualBitmap {
   Bitmap by_space[2];
@@ -74,6 +79,11 @@ class Posting {
   void assign_small(std::span<const Member> members);
   // REQUIRES: slots and touches each sorted, of one size above kPromoteAt.
   void assign_big(std::span<const std::uint32_t> slots, std::span<const std::uint32_t> touches);
+
+  // Compaction of the update order alone: touch position t becomes
+  // renumbered[t]. REQUIRES: renumbered increasing over every member's
+  // touch position (so each order stays sorted). `scratch`: reused buffer.
+  void renumber_touches(std::span<const std::uint32_t> renumbered, std::vector<std::uint32_t>& scratch);
 
   // REQUIRES: !empty(). The newest member (highest slot).
   std::uint32_t last_slot() const;

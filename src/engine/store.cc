@@ -355,10 +355,58 @@ void Store::maybe_rebuild() {
   // Compaction: once holes/tombstones outnumber live entries (and the
   // tuning minimum), so both spaces stay O(live).
   const std::uint64_t allowed = std::max(live, tuning_.min_waste_for_rebuild);
-  if (slot_waste > allowed || touch_waste > allowed || slots_.size() >= kPositionLimit ||
-      touch_slot_.size() >= kPositionLimit) {
+  if (slot_waste > allowed || slots_.size() >= kPositionLimit) {
     rebuild();
+  } else if (touch_waste > allowed || touch_slot_.size() >= kPositionLimit) {
+    renumber_update_order();  // updates made the waste: slots can stay
   }
+}
+
+void Store::renumber_update_order() {
+  ++rebuilds_;
+  const auto positions = static_cast<std::uint32_t>(touch_slot_.size());
+  std::vector<std::uint32_t> renumbered(positions, kTombstone);
+  std::uint32_t next = 0;
+  for (std::uint32_t t = 0; t < positions; ++t) {
+    if (touch_slot_[t] != kTombstone) renumbered[t] = next++;
+  }
+  // Independent passes, the largest first, two at a time: each field's
+  // postings, the slots' touch positions, the touch columns, live_/current_.
+  constexpr std::size_t kSlots = kFieldCount, kColumns = kFieldCount + 1, kSets = kFieldCount + 2;
+  static constexpr std::array<std::size_t, kFieldCount + 3> kOrder = {0, 1, 2, kSlots, kColumns, 3, 4, 5, 6, kSets};
+  util::run_two_at_a_time(kOrder.size(), [&](std::size_t i) {
+    const std::size_t task = kOrder[i];
+    std::vector<std::uint32_t> scratch;
+    if (task == kSlots) {  // slot order: a streaming pass over the records, not a miss per touch
+      for (EntryRecord& r : slots_) {
+        if (r.live()) r.touch = renumbered[r.touch];
+      }
+    } else if (task == kColumns) {  // in place: t' <= t
+      for (std::uint32_t t = 0; t < positions; ++t) {
+        if (renumbered[t] == kTombstone) continue;
+        touch_slot_[renumbered[t]] = touch_slot_[t];
+        touch_seq_[renumbered[t]] = touch_seq_[t];
+        touch_ms_[renumbered[t]] = touch_ms_[t];
+      }
+      touch_slot_.resize(next);
+      touch_seq_.resize(next);
+      touch_ms_.resize(next);
+    } else if (task == kSets) {
+      live_.by_space[1] = Bitmap();
+      live_.by_space[1].addRange(0, next);
+      live_.by_space[1].runOptimize();
+      current_.by_space[1] = renumbered_bitmap(current_.by_space[1], renumbered, scratch);
+      current_.by_space[1].runOptimize();
+    } else {
+      // In code order: the order the values were made, so mostly the order
+      // of their nodes in memory (hash order costs a cache miss per value:
+      // 2x slower at 1M).
+      const FieldDictionary& dict = dicts_[index_of(kBuildOrder[task])];
+      for (std::uint32_t c = 0, bound = dict.code_bound(); c < bound; ++c) {
+        if (const FieldDictionary::Value* v = dict.find(c)) v->payload.renumber_touches(renumbered, scratch);
+      }
+    }
+  });
 }
 
 // Renumbers slots and touch positions densely (keeping seq and touch_seq,

@@ -140,6 +140,11 @@ class Store {
   // Compaction: renumbers slots and touch positions densely and rebuilds
   // every posting. Runs by itself when waste outgrows live entries.
   void rebuild();
+  // Compaction of the update order alone, when updates made the waste (the
+  // slots have few holes): renumbers touch positions densely and each
+  // posting's update-order side, leaving slots and the creation-order side
+  // as they are. Several times cheaper than rebuild() (bench Compaction).
+  void renumber_update_order();
 
  private:
   StoredEntry stored(std::uint32_t slot) const;

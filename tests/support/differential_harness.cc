@@ -211,6 +211,13 @@ std::string DifferentialHarness::compare_everything() {
   return "";
 }
 
-void DifferentialHarness::compact() { RepositoryInternal::store(*repo_).rebuild(); }
+void DifferentialHarness::compact(bool update_order_only) {
+  auto& store = RepositoryInternal::store(*repo_);
+  if (update_order_only) {
+    store.renumber_update_order();
+  } else {
+    store.rebuild();
+  }
+}
 
 }  // namespace caserepo::testing

@@ -49,7 +49,9 @@ class DifferentialHarness {
   // Every case's history and the whole repository in all four orders.
   std::string compare_everything();
 
-  void compact();  // the engine's index compaction, at a time of our choosing
+  // The engine's index compaction, at a time of our choosing: the whole
+  // store, or the update order alone (what updates' waste triggers).
+  void compact(bool update_order_only = false);
 
   // Closes the repository (after a checkpoint, when asked) and opens its data
   // directory again (snapshot load + log replay), then compares everything.
