@@ -463,8 +463,12 @@ Response ClusterRouter::handle(const Request& req, const server::Route& route, c
         for (const auto& r : replies) {
           if (r && r->status == 200) return reply_response(200, r->body, req);
         }
+        // 404 only when every partition says so: a partition that could not
+        // answer (503: its replica behind the router's writes) may hold the
+        // case (the cluster soak saw acknowledged creates answered 404 so).
         for (unsigned p = 0; p < replies.size(); ++p) {
           if (!replies[p]) return error_of(unavailable("no node of partition " + std::to_string(p) + " answered"), req);
+          if (replies[p]->status != 404) return reply_response(replies[p]->status, replies[p]->body, req);
         }
         return reply_response(replies[0]->status, replies[0]->body, req);
       }

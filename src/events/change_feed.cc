@@ -10,7 +10,8 @@ namespace caserepo::events {
 namespace {
 
 constexpr int kMaxPendingPublishes = 4096;  // unacknowledged async publishes in flight
-constexpr int kMaxResends = 20;             // per event, before it is counted failed
+constexpr int kLogResendsAt = 20;           // an event resent this often is reported (and still resent)
+constexpr auto kResendPause = std::chrono::milliseconds(250);  // a JetStream leader election takes a while
 
 const char* op_name(Change::Kind k) {
   switch (k) {
@@ -105,9 +106,16 @@ void ChangeFeed::publish_loop() {
   std::deque<Event> taken;
   std::unique_lock lock(mu_);
   for (;;) {
-    cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
-    if (queue_.empty()) return;  // stopping, and everything was handed to the client
-    taken.swap(queue_);
+    cv_.wait(lock, [&] { return !queue_.empty() || !resend_.empty() || stopping_; });
+    if (!resend_.empty() && !stopping_) {
+      // Events JetStream did not acknowledge go again, before newer ones,
+      // after a pause: sent at once they fail again while a leader is elected.
+      cv_.wait_for(lock, kResendPause, [&] { return stopping_; });
+    }
+    if (queue_.empty() && resend_.empty()) return;  // stopping, and everything was handed to the client
+    taken.swap(resend_);
+    for (Event& e : queue_) taken.push_back(std::move(e));
+    queue_.clear();
     room_.notify_all();
     lock.unlock();
     natsStatus s = NATS_OK;
@@ -116,6 +124,7 @@ void ChangeFeed::publish_loop() {
       natsMsg* msg = nullptr;
       s = natsMsg_Create(&msg, e.subject.c_str(), nullptr, e.body.data(), static_cast<int>(e.body.size()));
       if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Nats-Msg-Id", e.id.c_str());
+      if (s == NATS_OK && e.resends > 0) s = natsMsgHeader_Set(msg, "Caserepo-Resends", std::to_string(e.resends).c_str());
       // Blocks while kMaxPendingPublishes are unacknowledged; fails when NATS is away for long.
       while (s == NATS_OK) {
         s = js_PublishMsgAsync(js_, &msg, nullptr);  // takes the message on success
@@ -147,20 +156,28 @@ void ChangeFeed::publish_loop() {
   }
 }
 
-void ChangeFeed::on_publish_error(jsCtx* js, jsPubAckErr* err, void* self) {
+void ChangeFeed::on_publish_error(jsCtx*, jsPubAckErr* err, void* self) {
   auto* feed = static_cast<ChangeFeed*>(self);
-  // JetStream did not acknowledge it (a timeout, a lost leader): send it again
-  // with the same message id; a repeat that did land is dropped by JetStream.
+  // JetStream did not acknowledge it (a timeout, no leader during a NATS
+  // server's failover): the publisher sends it again with the same message
+  // id after a pause — a repeat that did land is dropped by JetStream. An
+  // event is never given up while the process lives (sent at once, 20
+  // tries were used up within one leader election: the soak lost events so).
+  const char* id = nullptr;
+  natsMsgHeader_Get(err->Msg, "Nats-Msg-Id", &id);
   const char* tries = nullptr;
   int n = 0;
   if (natsMsgHeader_Get(err->Msg, "Caserepo-Resends", &tries) == NATS_OK && tries != nullptr) n = std::atoi(tries);
-  if (n >= kMaxResends) {
-    feed->failed_.fetch_add(1);
-    std::fprintf(stderr, "caserepo-server: change event not published after %d tries: %s\n", n, err->ErrText);
-    return;
+  if (n + 1 == kLogResendsAt) {
+    std::fprintf(stderr, "caserepo-server: change event %s not acknowledged after %d tries (still trying): %s\n",
+                 id ? id : "?", n + 1, err->ErrText ? err->ErrText : natsStatus_GetText(err->Err));
   }
-  natsMsgHeader_Set(err->Msg, "Caserepo-Resends", std::to_string(n + 1).c_str());
-  if (js_PublishMsgAsync(js, &err->Msg, nullptr) == NATS_OK) feed->resent_.fetch_add(1);
+  Event e{natsMsg_GetSubject(err->Msg), id ? id : "",
+          std::string(natsMsg_GetData(err->Msg), static_cast<std::size_t>(natsMsg_GetDataLength(err->Msg))), n + 1};
+  std::lock_guard lock(feed->mu_);
+  feed->resend_.push_back(std::move(e));
+  feed->resent_.fetch_add(1);
+  feed->cv_.notify_one();
 }
 
 void ChangeFeed::stop(std::chrono::milliseconds grace) {

@@ -9,9 +9,11 @@
 // write, so that JetStream drops a repeat: <command stream>:<position> for a
 // write made by a stream command (the same on every node that applies the
 // command: a partition's replicas, a node replaying the stream after a
-// restore), <node>-<log seq> for a REST write. A publish JetStream
-// does not acknowledge is sent again. The queue is bounded: when NATS is
-// away long enough to fill it, writes wait (an event is never dropped).
+// restore), <node>-<log seq> for a REST write. A publish JetStream does not
+// acknowledge is sent again after a pause, for as long as the process lives
+// (so it can land after newer events of its case: `seq` and
+// `streamPosition` order them). The queue is bounded: when NATS is away
+// long enough to fill it, writes wait (an event is never dropped).
 //
 // Known gap: events still queued when the process is killed are not sent
 // again after the restart (the writes themselves are durable). A catch-up
@@ -65,6 +67,7 @@ class ChangeFeed {
  private:
   struct Event {
     std::string subject, id, body;
+    int resends = 0;
   };
   void publish_loop();
   static void on_publish_error(jsCtx* js, jsPubAckErr* err, void* self);
@@ -78,6 +81,7 @@ class ChangeFeed {
   std::condition_variable cv_;       // the publisher: events queued, or stop
   std::condition_variable room_;     // writers: the queue has room
   std::deque<Event> queue_;
+  std::deque<Event> resend_;  // not acknowledged by JetStream: sent again first, after a pause
   bool stopping_ = false;
   std::thread thread_;
   std::atomic<std::uint64_t> published_{0}, resent_{0}, failed_{0};

@@ -14,6 +14,7 @@ namespace {
 
 constexpr std::int64_t kAckWaitNs = 30'000'000'000;  // a batch is acked long before this
 constexpr int kFetchWaitMs = 200;                    // how long an idle fetch waits (and stop() at most)
+constexpr auto kStallCheck = std::chrono::seconds(2);  // fetches empty this long: is the consumer stuck?
 constexpr std::size_t kMaxCommandBytes = 64 * 1024;  // as the REST service's body limit
 
 bool is_refusal(const Error& e) {
@@ -140,21 +141,64 @@ bool Ingestor::lost_delivery(const natsMsgList& list) {
   return false;
 }
 
+bool Ingestor::stalled() {
+  jsConsumerInfo* ci = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  const natsStatus s = js_GetConsumerInfo(&ci, link_.js(), config_.stream.c_str(), config_.durable.c_str(), nullptr, &jerr);
+  if (s != NATS_OK) {
+    // Gone, or no answer three times running: a consumer whose RAFT group
+    // lost quorum ("has NO quorum, stalled" in nats-server's log after its
+    // servers were killed in turn) answers nothing until made anew.
+    if (s == NATS_NOT_FOUND || jerr == JSConsumerNotFoundErr || ++info_failures_ >= 3) {
+      info_failures_ = 0;
+      return true;
+    }
+    return false;
+  }
+  info_failures_ = 0;
+  const bool pending = ci->NumPending > 0;
+  jsConsumerInfo_Destroy(ci);
+  return pending;
+}
+
+void Ingestor::restart_consumer() {
+  for (Status made = make_consumer(); !made.ok() && !stop_; made = make_consumer()) {
+    fetch_errors_.fetch_add(1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
 void Ingestor::loop() {
+  auto idle_since = std::chrono::steady_clock::now();
   while (!stop_) {
     natsMsgList list{};
     jsErrCode jerr = static_cast<jsErrCode>(0);
     const natsStatus s = natsSubscription_Fetch(&list, sub_, config_.batch, kFetchWaitMs, &jerr);
-    if (s == NATS_TIMEOUT) {
-      lag_ = 0;
+    if (s != NATS_OK) {
+      if (s == NATS_TIMEOUT) {
+        lag_ = 0;
+      } else {  // NATS away (the client reconnects): try again shortly
+        fetch_errors_.fetch_add(1);
+        natsMsgList_Destroy(&list);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      // A pull consumer can stop delivering after NATS servers die (the
+      // cluster soak saw a replica stay 30 s behind, its consumer without
+      // RAFT quorum): idle that long while messages are pending, or while
+      // the consumer does not answer, it is made anew.
+      if (const auto now = std::chrono::steady_clock::now(); now - idle_since >= kStallCheck) {
+        idle_since = now;
+        if (stalled()) {
+          std::fprintf(stderr, "caserepo-server: %s: nothing delivered for %lld s, and messages pending or the consumer "
+                       "not answering; the consumer is made anew\n",
+                       config_.durable.c_str(), static_cast<long long>(kStallCheck.count()));
+          stall_restarts_.fetch_add(1);
+          restart_consumer();
+        }
+      }
       continue;
     }
-    if (s != NATS_OK) {  // NATS away (the client reconnects): try again shortly
-      fetch_errors_.fetch_add(1);
-      natsMsgList_Destroy(&list);
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      continue;
-    }
+    idle_since = std::chrono::steady_clock::now();
     batches_.fetch_add(1);
     // Deliveries are numbered without gaps. A gap is a delivery lost on the
     // way (a NATS server died with it in flight): the consumer counts it as
@@ -164,10 +208,7 @@ void Ingestor::loop() {
     if (lost_delivery(list)) {
       natsMsgList_Destroy(&list);
       redelivery_restarts_.fetch_add(1);
-      for (Status made = make_consumer(); !made.ok() && !stop_; made = make_consumer()) {
-        fetch_errors_.fetch_add(1);
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      }
+      restart_consumer();
       continue;
     }
     const auto n = static_cast<std::size_t>(list.Count);
@@ -256,6 +297,9 @@ std::string Ingestor::metrics() const {
          line("caserepo_ingest_batches_total", "counter", "Fetches that returned messages.", batches_) +
          line("caserepo_ingest_consumer_restarts_total", "counter",
               "Consumers made anew after a delivery was lost in flight (a NATS failover).", redelivery_restarts_) +
+         line("caserepo_ingest_consumer_stalls_total", "counter",
+              "Consumers made anew after delivering nothing for 2 s while messages were pending or it did not answer.",
+              stall_restarts_) +
          line("caserepo_stream_position", "gauge", "Stream sequence of the last command taken.", repo_.streamPosition());
 }
 

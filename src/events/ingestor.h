@@ -63,6 +63,11 @@ class Ingestor {
   Status make_consumer();
   // Whether a delivery before these was lost (their delivery numbers skip one).
   bool lost_delivery(const natsMsgList& list);
+  // Whether the consumer, idle for a while, has messages pending it does not
+  // deliver, is gone, or has not answered three times running.
+  bool stalled();
+  // Makes the consumer anew from the repository's position, until it works or stop().
+  void restart_consumer();
   void loop();
   // Publishes a refused message with its error, waiting for JetStream's ack.
   Status dead_letter(natsMsg* msg, std::uint64_t position, const Error& why);
@@ -76,7 +81,8 @@ class Ingestor {
   std::atomic<bool> stop_{false};
   std::atomic<bool> failed_{false};
   std::uint64_t next_delivery_ = 1;  // the consumer's next delivery sequence (loop thread)
-  std::atomic<std::uint64_t> redelivery_restarts_{0};
+  int info_failures_ = 0;            // consumer info requests unanswered in a row (loop thread)
+  std::atomic<std::uint64_t> redelivery_restarts_{0}, stall_restarts_{0};
   std::atomic<std::uint64_t> lag_{0}, applied_{0}, duplicates_{0}, dead_letters_{0}, fetch_errors_{0}, batches_{0};
 };
 
