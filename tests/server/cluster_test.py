@@ -12,7 +12,14 @@ single caserepo-server ingesting the same command stream:
   router's order: the sort's date, then partition number, then the
   partition's own order — the single server's list re-sorted that way).
 
-    cluster_test.py PATH/TO/caserepo-server PATH/TO/scripts/cluster.sh"""
+The soak (not in CI; results in bench/cluster/soak.md): the kill rounds
+repeat, each killing a random NATS server or node during a create load,
+with mixed writes between them, for SECONDS; then the same checks, and a
+report of every round written to FILE.
+
+    cluster_test.py PATH/TO/caserepo-server PATH/TO/scripts/cluster.sh [--soak SECONDS --results FILE]"""
+import argparse
+import datetime
 import json
 import os
 import random
@@ -24,7 +31,13 @@ import urllib.parse
 
 from harness import API, Client, Failures, Server, add_user, new_workdir
 
-binary, cluster_sh = sys.argv[1], sys.argv[2]
+parser = argparse.ArgumentParser()
+parser.add_argument("binary")
+parser.add_argument("cluster_sh")
+parser.add_argument("--soak", type=float, default=0, help="seconds of kill rounds (0: the two of CI)")
+parser.add_argument("--results", help="with --soak: the report to write (markdown)")
+args = parser.parse_args()
+binary, cluster_sh = args.binary, args.cluster_sh
 t = Failures("cluster")
 work = new_workdir("caserepo-cluster-")
 cdir = os.path.join(work, "cluster")
@@ -64,6 +77,42 @@ def metric(addr, name):
         if line.startswith(name) and not line.startswith("#"):
             values.append(int(float(line.split()[-1])))
     return values
+
+
+def write_soak_report(path, rounds, seconds, acked_creates, stats, t):
+    def gaps(kind):
+        g = sorted(r["gap_ms"] for r in rounds if r["what"].startswith(kind))
+        return f"{len(g)} rounds, median {g[len(g) // 2]:.0f} ms, max {g[-1]:.0f} ms" if g else "no rounds"
+    lines = [
+        "# Cluster soak",
+        "",
+        "Written by `tests/server/cluster_test.py --soak SECONDS --results FILE` (docs/scale-out.md);",
+        "do not edit by hand. 3 NATS servers (R=3), 3 caserepo nodes, P=6 (each partition on two nodes),",
+        "the router, and a single server ingesting the same stream as the reference, all on this machine.",
+        "Each round: 4 writers create 320 cases through the router while one process, chosen at",
+        "random, is SIGKILLed and restarted 2 s later; a reader gets one probe case per partition all",
+        "along (the gap: the longest a partition went unanswered). Mixed writes (creates, joins,",
+        "updates, removes) run between rounds.",
+        "",
+        f"- date: {datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}; "
+        f"host: {os.uname().nodename}, {os.cpu_count()} CPUs; duration: {seconds / 60:.1f} min, {len(rounds)} kill rounds",
+        f"- requests: {stats['ok']} answered 200, {stats['refused']} refused (404/409, expected in the mix), "
+        f"{stats['unavailable']} unavailable (503 or connection lost while a process was down), "
+        f"{stats['other']} other",
+        f"- creates acknowledged during kill rounds: {acked_creates}, checked readable and equal at the end",
+        f"- partition gaps: NATS server killed: {gaps('nats')}; node killed: {gaps('node')}",
+        f"- checks: **{t.passed} passed, {len(t.failed)} failed** (every acknowledged create readable and equal;",
+        "  router = single server for get, history, facets, 40 random searches with offset pages and token walks)",
+        "",
+        "| round | killed | creates acknowledged (of 320) | unavailable | longest partition gap | round took |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    for n, r in enumerate(rounds):
+        lines.append(f"| {n} | {r['what']} | {r['acked']} | {r['unavailable']} | {r['gap_ms']:.0f} ms | {r['seconds']:.1f} s |")
+    if t.failed:
+        lines += ["", "Failed checks:", ""] + [f"- {f}" for f in t.failed[:20]]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
 
 
 router = None
@@ -182,13 +231,30 @@ try:
         t.equal("probe reads answer the probe", wrong, 0)
         c.close()
 
-    for what, k in (("nats", "2"), ("node", "1")):
+    def kill_rounds():
+        """(what, k) to kill: in CI a NATS server, then a node; in a soak random ones until the time is up."""
+        if not args.soak:
+            yield from (("nats", "2"), ("node", "1"))
+            return
+        end = time.monotonic() + args.soak
+        while time.monotonic() < end:
+            yield rng.choice(["nats", "node"]), str(rng.randint(1, 3))
+
+    started = time.monotonic()
+    rounds = []  # for the soak's report
+    for n, (what, k) in enumerate(kill_rounds()):
+        if n >= 2:  # soak: mixed writes (updates, removes, joins) between kill rounds
+            mix = [threading.Thread(target=writer, args=(10000 + 10 * n + w, 40, False)) for w in range(3)]
+            for th in mix:
+                th.start()
+            for th in mix:
+                th.join()
         stop_reading = threading.Event()
         watcher = threading.Thread(target=reader, args=(stop_reading,))
         watcher.start()
-        before_ok = stats["ok"]
-        threads = [threading.Thread(target=writer, args=(100 + 10 * int(k) + w + (5 if what == "node" else 0), 80, True))
-                   for w in range(4)]
+        before = dict(stats)
+        round_start = time.monotonic()
+        threads = [threading.Thread(target=writer, args=(100 + 10 * n + w, 80, True)) for w in range(4)]
         for th in threads:
             th.start()
         time.sleep(1.0)
@@ -199,9 +265,12 @@ try:
             th.join()
         stop_reading.set()
         watcher.join()
-        t.check(f"creates acknowledged while {what} {k} was killed", stats["ok"] > before_ok + 100,
-                f"{stats['ok'] - before_ok} of 320")
-        print(f"{what} {k} killed: longest time a partition went unread {gaps[-1] * 1000:.0f} ms, {stats}", flush=True)
+        acked_now = stats["ok"] - before["ok"]
+        t.check(f"round {n}: creates acknowledged while {what} {k} was killed", acked_now > 100, f"{acked_now} of 320")
+        rounds.append({"what": f"{what} {k}", "acked": acked_now, "unavailable": stats["unavailable"] - before["unavailable"],
+                       "gap_ms": gaps[-1] * 1000, "seconds": time.monotonic() - round_start})
+        print(f"round {n}: {what} {k} killed: longest time a partition went unread {gaps[-1] * 1000:.0f} ms, {stats}",
+              flush=True)
     t.equal("kills: no unexpected status", stats["other"], 0)
 
     c = Client(router, "writer", "w-secret", timeout=60)
@@ -315,6 +384,8 @@ try:
     t.equal("token of another filter", (status, got and got.get("error")), (400, "InvalidArgument"))
     c.close()
     single.close()
+    if args.soak and args.results:
+        write_soak_report(args.results, rounds, time.monotonic() - started, len(acked), stats, t)
 finally:
     if reference:
         reference.stop()
