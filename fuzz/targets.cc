@@ -124,7 +124,7 @@ void ops_differential(const std::uint8_t* data, std::size_t size) {
   testing::OpGenerator ops(choices, harness);
   for (int i = 0; i < 400 && !choices.exhausted(); ++i) {
     if (auto diff = ops.step(); !diff.empty()) fail("operation " + std::to_string(i) + ": " + diff);
-    if (choices.percent(3)) harness.compact();
+    if (choices.percent(3)) harness.compact(/*update_order_only=*/choices.percent(50));
   }
   if (auto diff = harness.compare_everything(); !diff.empty()) fail("final state: " + diff);
 }

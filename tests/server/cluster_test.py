@@ -147,8 +147,8 @@ try:
                 if only_creates or kind < 0.55:
                     body = {"caseType": r.choice(types), "clientId": r.choice(clients), "clientType": "PESEL",
                             "status": r.choice(statuses)}
-                    if r.random() < 0.3:
-                        body["businessKey"] = f"BK-{r.randrange(50)}"
+                    if r.random() < 0.3:  # a load case's own key: a mixed create joining it would change it
+                        body["businessKey"] = f"BK-{w}-{i}" if only_creates else f"BK-{r.randrange(50)}"
                     fresh = only_creates or r.random() < 0.5
                     if fresh:
                         body["caseId"] = f"w{w}-{i}-{'load' if only_creates else 'mix'}"
