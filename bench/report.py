@@ -262,7 +262,7 @@ def main():
                     f"{c['pause_ms']:.0f} ms (after {c['updates_before']:,.0f} {writes}, "
                     f"write p50 {c['update_p50_us']:.1f} µs)", c["pause_ms"] <= 100)
 
-    for extra in () if alone else ("bench/http/results.md", "bench/events/results.md", "bench/cluster/results.md", "bench/notes.md"):
+    for extra in () if alone else ("bench/http/results.md", "bench/events/results.md", "bench/cluster/results.md", "bench/cluster/soak.md", "bench/notes.md"):
         try:
             with open(extra) as f:
                 out.append("\n" + f.read().strip())

@@ -94,14 +94,16 @@ cmd_up() {
     echo "demo-password" | "$server" users add --users "$dir/users" --name demo --role writer >/dev/null
   fi
 
-  local -a client cluster
-  for k in 1 2 3; do client[$k]=$(free_port); cluster[$k]=$(free_port); done
+  local -a client cluster monitor
+  for k in 1 2 3; do client[$k]=$(free_port); cluster[$k]=$(free_port); monitor[$k]=$(free_port); done
   local urls=""
+  : >"$dir/nats-monitor"
   for k in 1 2 3; do
     mkdir -p "$dir/nats$k"
     {
       echo "server_name: n$k"
       echo "listen: 127.0.0.1:${client[$k]}"
+      echo "http: 127.0.0.1:${monitor[$k]}"
       echo "jetstream { store_dir: \"$dir/nats$k\" }"
       echo "cluster {"
       echo "  name: caserepo"
@@ -114,6 +116,7 @@ cmd_up() {
     printf '%s\n' "$nats" -c "$dir/nats$k.conf" >"$dir/cmd/nats-$k"
     launch "$dir" "nats-$k"
     urls+="${urls:+,}nats://127.0.0.1:${client[$k]}"
+    echo "http://127.0.0.1:${monitor[$k]}" >>"$dir/nats-monitor"  # /healthz: JetStream current (tests, operators)
   done
   echo "$urls" >"$dir/nats-urls"
 

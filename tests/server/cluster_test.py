@@ -13,7 +13,7 @@ single caserepo-server ingesting the same command stream:
   partition's own order — the single server's list re-sorted that way).
 
 The soak (not in CI; results in bench/cluster/soak.md): the kill rounds
-repeat, each killing a random NATS server or node during a create load,
+repeat, each (once NATS is healthy again) killing a random NATS server or node during a create load,
 with mixed writes between them, for SECONDS; then the same checks, and a
 report of every round written to FILE.
 
@@ -84,15 +84,16 @@ def write_soak_report(path, rounds, seconds, acked_creates, stats, t):
         g = sorted(r["gap_ms"] for r in rounds if r["what"].startswith(kind))
         return f"{len(g)} rounds, median {g[len(g) // 2]:.0f} ms, max {g[-1]:.0f} ms" if g else "no rounds"
     lines = [
-        "# Cluster soak",
+        "## Scale-out: cluster soak",
         "",
         "Written by `tests/server/cluster_test.py --soak SECONDS --results FILE` (docs/scale-out.md);",
         "do not edit by hand. 3 NATS servers (R=3), 3 caserepo nodes, P=6 (each partition on two nodes),",
         "the router, and a single server ingesting the same stream as the reference, all on this machine.",
-        "Each round: 4 writers create 320 cases through the router while one process, chosen at",
-        "random, is SIGKILLed and restarted 2 s later; a reader gets one probe case per partition all",
-        "along (the gap: the longest a partition went unanswered). Mixed writes (creates, joins,",
-        "updates, removes) run between rounds.",
+        "Each round waits until every NATS server's `/healthz` says its JetStream streams and consumers",
+        "are current (R=3 outlives one failure at a time), then 4 writers create 320 cases through the",
+        "router while one process, chosen at random, is SIGKILLed and restarted 2 s later; a reader gets",
+        "one probe case per partition all along (the gap: the longest a partition went unanswered).",
+        "Mixed writes (creates, joins, updates, removes) run between rounds.",
         "",
         f"- date: {datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}; "
         f"host: {os.uname().nodename}, {os.cpu_count()} CPUs; duration: {seconds / 60:.1f} min, {len(rounds)} kill rounds",
@@ -104,11 +105,13 @@ def write_soak_report(path, rounds, seconds, acked_creates, stats, t):
         f"- checks: **{t.passed} passed, {len(t.failed)} failed** (every acknowledged create readable and equal;",
         "  router = single server for get, history, facets, 40 random searches with offset pages and token walks)",
         "",
-        "| round | killed | creates acknowledged (of 320) | unavailable | longest partition gap | round took |",
-        "|---:|---|---:|---:|---:|---:|",
+        "| round | killed | NATS healthy after (waited before the kill) | creates acknowledged (of 320) | unavailable | longest partition gap | round took |",
+        "|---:|---|---:|---:|---:|---:|---:|",
     ]
     for n, r in enumerate(rounds):
-        lines.append(f"| {n} | {r['what']} | {r['acked']} | {r['unavailable']} | {r['gap_ms']:.0f} ms | {r['seconds']:.1f} s |")
+        healthy = "not within 120 s" if r["healthy_s"] is None else f"{r['healthy_s']:.1f} s"
+        lines.append(f"| {n} | {r['what']} | {healthy} | {r['acked']} | {r['unavailable']} | {r['gap_ms']:.0f} ms | "
+                     f"{r['seconds']:.1f} s |")
     if t.failed:
         lines += ["", "Failed checks:", ""] + [f"- {f}" for f in t.failed[:20]]
     with open(path, "w") as f:
@@ -156,7 +159,10 @@ try:
                         with lock:
                             body["caseId"] = r.choice(known)  # another entry of a case (or a Conflict)
                     status, _, got, last_body = c.request("POST", API + "/v1", body)
-                    if status == 200 and fresh and only_creates:
+                    if status == 200 and not (isinstance(got, dict) and got.get("caseId")):
+                        print(f"create {body} answered 200 without a caseId: {last_body}", flush=True)
+                        status = -1  # counted as "other": a failure
+                    elif status == 200 and fresh and only_creates:
                         with lock:
                             acked[got["caseId"]] = got
                     elif status == 200:
@@ -240,9 +246,37 @@ try:
         while time.monotonic() < end:
             yield rng.choice(["nats", "node"]), str(rng.randint(1, 3))
 
+    def wait_nats_healthy(timeout=120):
+        """Seconds until every NATS server's /healthz says its JetStream streams and consumers are current
+        (R=3 outlives one failure at a time: the next kill waits for this), or None after `timeout`."""
+        import urllib.error
+        import urllib.request
+        monitors = open(os.path.join(cdir, "nats-monitor")).read().split()
+        start = time.monotonic()
+        while time.monotonic() - start < timeout:
+            healthy = 0
+            for m in monitors:
+                try:
+                    with urllib.request.urlopen(m + "/healthz", timeout=2) as r:
+                        healthy += r.status == 200
+                except urllib.error.HTTPError as e:  # 503 and why: which stream or consumer is not current
+                    nats_unhealthy[m] = e.read().decode(errors="replace")[:300]
+                except OSError as e:
+                    nats_unhealthy[m] = str(e)
+            if healthy == len(monitors):
+                return time.monotonic() - start
+            time.sleep(0.2)
+        return None
+
+    nats_unhealthy = {}  # monitoring URL -> its last /healthz complaint
+
     started = time.monotonic()
     rounds = []  # for the soak's report
     for n, (what, k) in enumerate(kill_rounds()):
+        nats_unhealthy.clear()
+        healthy_after = wait_nats_healthy()
+        t.check(f"round {n}: NATS healthy before the kill", healthy_after is not None,
+                f"not within 120 s: {nats_unhealthy}")
         if n >= 2:  # soak: mixed writes (updates, removes, joins) between kill rounds
             mix = [threading.Thread(target=writer, args=(10000 + 10 * n + w, 40, False)) for w in range(3)]
             for th in mix:
@@ -268,7 +302,8 @@ try:
         acked_now = stats["ok"] - before["ok"]
         t.check(f"round {n}: creates acknowledged while {what} {k} was killed", acked_now > 100, f"{acked_now} of 320")
         rounds.append({"what": f"{what} {k}", "acked": acked_now, "unavailable": stats["unavailable"] - before["unavailable"],
-                       "gap_ms": gaps[-1] * 1000, "seconds": time.monotonic() - round_start})
+                       "gap_ms": gaps[-1] * 1000, "seconds": time.monotonic() - round_start,
+                       "healthy_s": healthy_after})
         print(f"round {n}: {what} {k} killed: longest time a partition went unread {gaps[-1] * 1000:.0f} ms, {stats}",
               flush=True)
     t.equal("kills: no unexpected status", stats["other"], 0)
