@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
@@ -476,7 +477,8 @@ const char* policy_name(FsyncPolicy p) {
 //   Compaction/N=…        updates of random cases: tombstones in the update
 //                         order only (renumber_update_order);
 //   Compaction/churn/N=…  a retention churn, each step removing the oldest
-//                         remaining case and creating a new one: holes in
+//                         remaining case and creating a new one (so the
+//                         number of cases stays): holes in
 //                         the slots, so the whole store is rebuilt (rebuild).
 void register_compaction(std::uint64_t n, bool churn) {
   benchmark::RegisterBenchmark(label(n, churn ? "Compaction/churn" : "Compaction", "caserepo").c_str(),
@@ -490,14 +492,16 @@ void register_compaction(std::uint64_t n, bool churn) {
     std::mt19937_64 rng(5);
     std::vector<double> ns;
     double pause_ns = 0;
-    std::size_t oldest = 0;
+    std::deque<std::string> retained(cases.begin(), cases.end());  // churn: oldest first
     for (auto _ : state) {
       const std::uint64_t before = repo.stats().rebuilds;
       for (std::uint64_t i = 0;; ++i) {
         double t = 0;
         if (churn) {
-          if (oldest == cases.size()) throw std::runtime_error("churn removed every case without a compaction");
-          if (auto r = repo.remove(cases[oldest++]); !r.ok()) throw std::runtime_error(r.error().to_string());
+          // Small N: compaction waits for at least Tuning::min_waste_for_rebuild holes, more
+          // than the data set has, so the churn goes on through its own cases.
+          if (auto r = repo.remove(retained.front()); !r.ok()) throw std::runtime_error(r.error().to_string());
+          retained.pop_front();
           CreateRequest c;
           c.caseType = "ACCOUNT_OPENING";
           c.clientId = "churn-" + std::to_string(i);
@@ -507,6 +511,7 @@ void register_compaction(std::uint64_t n, bool churn) {
           auto e = repo.create(c);
           t = std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
           if (!e.ok()) throw std::runtime_error(e.error().to_string());
+          retained.push_back(e->caseId);
         } else {
           Patch p;
           p.status = i % 2 ? "OPEN" : "IN_PROGRESS";
