@@ -373,6 +373,7 @@ void Store::renumber_update_order() {
   // Independent passes, the largest first, two at a time: each field's
   // postings, the slots' touch positions, the touch columns, live_/current_.
   constexpr std::size_t kSlots = kFieldCount, kColumns = kFieldCount + 1, kSets = kFieldCount + 2;
+  static_assert(kFieldCount == 7, "kOrder lists every field of kBuildOrder");
   static constexpr std::array<std::size_t, kFieldCount + 3> kOrder = {0, 1, 2, kSlots, kColumns, 3, 4, 5, 6, kSets};
   util::run_two_at_a_time(kOrder.size(), [&](std::size_t i) {
     const std::size_t task = kOrder[i];

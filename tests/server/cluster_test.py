@@ -27,7 +27,9 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.parse
+import urllib.request
 
 from harness import API, Client, Failures, Server, add_user, new_workdir
 
@@ -252,8 +254,6 @@ try:
     def wait_nats_healthy(timeout=120):
         """Seconds until every NATS server's /healthz says its JetStream streams and consumers are current
         (R=3 outlives one failure at a time: the next kill waits for this), or None after `timeout`."""
-        import urllib.error
-        import urllib.request
         monitors = open(os.path.join(cdir, "nats-monitor")).read().split()
         start = time.monotonic()
         while time.monotonic() - start < timeout:
