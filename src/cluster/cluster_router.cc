@@ -422,6 +422,14 @@ Response ClusterRouter::handle(const Request& req, const server::Route& route, c
           if (!request->source) (*body)["source"] = kLowCodeDefaultSource;
         }
         const unsigned p = partition_of(request->clientId, config_.partitions);
+        // From the cross-partition check below until the outcome, no other
+        // create of this caseId (or joining this businessKey) passes it.
+        std::optional<KeyLocks::Hold> hold;
+        if (request->caseId) {
+          hold.emplace(creating_, "caseId:" + *request->caseId);
+        } else if (request->businessKey) {
+          hold.emplace(creating_, "businessKey:" + *request->businessKey);
+        }
         if (request->caseId) {  // a case lives in its client's partition: another client's is a conflict
           auto at = locate("caseId=" + percent_encode(*request->caseId));
           if (!at.ok()) return error_of(at.error(), req);

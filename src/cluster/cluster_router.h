@@ -2,9 +2,11 @@
 // exactly the REST API of a single server, for a cluster whose cases are
 // partitioned by clientId over P subjects of one JetStream stream:
 //
-// - create: to the client's partition through the stream (published with a
-//   message id, so a retry after a lost acknowledgement is not applied
-//   twice), then the outcome from a node of the partition;
+// - create: checked against every partition (a caseId or businessKey of
+//   another client is a conflict) and, holding its key until done, sent to
+//   the client's partition through the stream (published with a message id,
+//   so a retry after a lost acknowledgement is not applied twice), then the
+//   outcome from a node of the partition;
 // - get, history: asked of every partition at once, the one that has it
 //   answers; update and remove find the partition that way, then go through
 //   the stream like a create;
@@ -24,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "cluster/key_locks.h"
 #include "cluster/requester.h"
 #include "events/nats_link.h"
 #include "json/wire.h"
@@ -74,6 +77,10 @@ class ClusterRouter : public server::Service {
   std::unique_ptr<Requester> requester_;
   // Per partition, the stream position of the last write this router acknowledged.
   std::unique_ptr<std::atomic<std::uint64_t>[]> written_;
+  // Creates in flight by the key they are checked on (caseId, or the
+  // businessKey they join). One router per cluster: several would need the
+  // key claimed in the stream itself (docs/scale-out.md).
+  mutable KeyLocks creating_;
   mutable std::atomic<std::uint64_t> published_{0}, publish_retries_{0}, retries_{0}, unanswered_{0};
 };
 

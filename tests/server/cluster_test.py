@@ -152,11 +152,10 @@ try:
                 if only_creates or kind < 0.55:
                     body = {"caseType": r.choice(types), "clientId": r.choice(clients), "clientType": "PESEL",
                             "status": r.choice(statuses)}
-                    # A load case's own key (a mixed create joining it would change it). Mixed keys
-                    # belong to one client: two concurrent creates joining one key from clients in
-                    # two partitions can both pass the router's check (docs/scale-out.md, not done).
+                    # A load case's own key (a mixed create joining it would change it); mixed keys
+                    # are shared by clients of every partition (a join across them is a 409).
                     if r.random() < 0.3:
-                        body["businessKey"] = f"BK-{w}-{i}" if only_creates else f"BK-{body['clientId']}-{r.randrange(2)}"
+                        body["businessKey"] = f"BK-{w}-{i}" if only_creates else f"BK-{r.randrange(50)}"
                     fresh = only_creates or r.random() < 0.5
                     if fresh:
                         body["caseId"] = f"w{w}-{i}-{'load' if only_creates else 'mix'}"
@@ -202,6 +201,37 @@ try:
     t.equal("mixed writes: no unexpected status", stats["other"], 0)
     t.check("mixed writes: most succeed", stats["ok"] > 250, str(stats))
     t.equal("mixed writes: none unavailable", stats["unavailable"], 0)
+
+    # Racing creates: two clients in different partitions create one new caseId, or join
+    # one new businessKey, at the same moment. A single server takes one and answers the
+    # other 409 whichever comes first; so must the router (it checks every partition
+    # before publishing to one, holding the key until the outcome).
+    def race(n, kind, a, b):
+        bodies = [{"caseType": "LOAN", "clientId": client_id, "clientType": "PESEL", "status": "OPEN",
+                   kind: f"race-{kind}-{n}"} for client_id in (a, b)]
+        barrier = threading.Barrier(2)
+        got = [None, None]
+
+        def one(k):
+            c = Client(router, "writer", "w-secret", timeout=60)
+            barrier.wait()
+            got[k] = c.request("POST", API + "/v1", bodies[k])[0]
+            c.close()
+        pair = [threading.Thread(target=one, args=(k,)) for k in (0, 1)]
+        for th in pair:
+            th.start()
+        for th in pair:
+            th.join()
+        return sorted(got)
+
+    by_partition = {}
+    for client_id in clients:
+        by_partition.setdefault(partition_of(client_id), client_id)
+    a, b = list(by_partition.values())[:2]
+    for kind in ("caseId", "businessKey"):
+        outcomes = [race(n, kind, a, b) for n in range(25)]
+        t.equal(f"racing creates of one new {kind} from two partitions: one 200, one 409 each time",
+                [o for o in outcomes if o != [200, 409]], [])
 
     # A create load with a NATS server killed and restarted, then a node.
     gaps = []
