@@ -15,6 +15,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "caserepo/caserepo.h"
@@ -370,6 +371,85 @@ TEST_F(EventsTest, PartitionReplicasPublishOneEventPerWritingCommand) {
     EXPECT_EQ(m.header("Nats-Msg-Id"), std::string(kClusterStream) + ":" + std::to_string(position));
   }
   for (unsigned p = 0; p < kPartitions; ++p) EXPECT_EQ(positions[p], x[p].write_positions) << "partition " << p;
+}
+
+// Events a killed node had not published are published after its restart:
+// the change stream takes only the first five events (a message limit
+// refusing the rest, as JetStream refuses while it has no leader), the node
+// keeps resending the others and is killed; with the limit lifted, the
+// restarted node publishes them from its log — exactly one event per write,
+// in log order (the five already stored are dropped as repeats).
+TEST_F(EventsTest, EventsAKilledNodeHadNotPublishedArePublishedAfterItsRestart) {
+  constexpr std::int64_t kStored = 5;
+  {
+    const std::string subject = std::string("caserepo.changes.") + ">";
+    const char* subjects[] = {subject.c_str()};
+    jsStreamConfig config;
+    jsStreamConfig_Init(&config);
+    config.Name = "CASEREPO_CHANGES";
+    config.Subjects = subjects;
+    config.SubjectsLen = 1;
+    config.Storage = js_FileStorage;
+    config.Replicas = 3;
+    config.Duplicates = std::int64_t{10} * 60 * 1000 * 1000000;
+    config.MaxMsgs = kStored;
+    config.Discard = js_DiscardNew;
+    jsStreamInfo* info = nullptr;
+    natsStatus s = NATS_ERR;
+    for (int tries = 0; tries < 100 && s != NATS_OK; ++tries) {  // every peer joined (as NatsClient::add_stream)
+      if (tries > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      s = js_AddStream(&info, client_->js(), &config, nullptr, nullptr);
+    }
+    ASSERT_EQ(s, NATS_OK);
+    jsStreamInfo_Destroy(info);
+  }
+  auto stored = [&] {
+    jsStreamInfo* info = nullptr;
+    if (js_GetStreamInfo(&info, client_->js(), "CASEREPO_CHANGES", nullptr, nullptr) != NATS_OK) return std::uint64_t{0};
+    const std::uint64_t n = info->State.Msgs;
+    jsStreamInfo_Destroy(info);
+    return n;
+  };
+  const std::uint64_t last = publish(command_texts(300, 44));
+  {
+    ChildProcess node = start_node("node-killed.log");
+    wait_applied(last);
+    ASSERT_EQ(stored(), static_cast<std::uint64_t>(kStored));
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));  // a few refused resends
+    node.kill();
+  }
+  {
+    jsStreamInfo* info = nullptr;
+    ASSERT_EQ(js_GetStreamInfo(&info, client_->js(), "CASEREPO_CHANGES", nullptr, nullptr), NATS_OK);
+    info->Config->MaxMsgs = -1;
+    jsStreamInfo* updated = nullptr;
+    ASSERT_EQ(js_UpdateStream(&updated, client_->js(), info->Config, nullptr, nullptr), NATS_OK);
+    jsStreamInfo_Destroy(updated);
+    jsStreamInfo_Destroy(info);
+  }
+  const Expected x = reference(*client_);
+  ASSERT_GT(x.write_positions.size(), 200u);
+  ChildProcess node = start_node("node-restarted.log");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (stored() < x.write_positions.size() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(node.terminate(), 0);
+  const auto events = client_->read_stream("CASEREPO_CHANGES");
+  std::vector<std::uint64_t> positions;
+  for (const NatsClient::Stored& m : events) {
+    const auto position = Json::parse(m.data)["streamPosition"].get<std::uint64_t>();
+    positions.push_back(position);
+    EXPECT_EQ(m.header("Nats-Msg-Id"), std::string(kStream) + ":" + std::to_string(position));
+  }
+  EXPECT_EQ(positions, x.write_positions);
+  // The clean stop left the file naming the last event's write: every one acknowledged.
+  ASSERT_FALSE(events.empty());
+  const auto last_event_seq = Json::parse(events.back().data)["seq"].get<std::uint64_t>();
+  std::ifstream published(dir_.str() + "/node/change-feed");
+  std::stringstream text;
+  text << published.rdbuf();
+  EXPECT_EQ(text.str(), "caserepo change feed\npublished-through " + std::to_string(last_event_seq) + "\n");
 }
 
 }  // namespace

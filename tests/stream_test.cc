@@ -6,7 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
+#include <iterator>
 #include <map>
+#include <optional>
 
 #include "caserepo/caserepo.h"
 #include "json/wire.h"
@@ -266,6 +269,115 @@ TEST(StreamTest, EveryCommittedWriteIsReportedOnceInLogOrder) {
   EXPECT_EQ(seen[12].removed, 1u);
   EXPECT_EQ(seen[12].status, "");
   EXPECT_EQ((*repo)->stats().lastSeq, 14u);
+}
+
+// What onChange is told of one write, copied (its views die with the call).
+struct Reported {
+  Change::Kind kind;
+  std::uint64_t seq;
+  std::string caseId, caseType;
+  std::optional<Entry> entry;
+  std::uint64_t removed, position;
+  bool operator==(const Reported&) const = default;
+};
+
+std::function<void(const Change&)> record_into(std::vector<Reported>& out) {
+  return [&out](const Change& c) {
+    out.push_back({c.kind, c.seq, std::string(c.caseId), std::string(c.caseType),
+                   c.entry ? std::optional<Entry>(*c.entry) : std::nullopt, c.removed, c.streamPosition});
+  };
+}
+
+// An API create, a skip and twelve stream writes (creates, updates, a remove).
+void write_mixed(Repository& repo, const std::vector<StreamCommand>& cmds) {
+  ASSERT_TRUE(repo.create(request("api-client", "CARD", "NEW")).ok());
+  StreamCommand skip;
+  skip.position = 2;
+  std::vector<StreamCommand> batch{skip};
+  batch.insert(batch.end(), cmds.begin(), cmds.begin() + 12);
+  ASSERT_EQ(repo.applyStream(batch).applied, 13u);
+}
+
+// A change feed killed with events unpublished passes the seq up to which
+// it knows them published: open reports every logged write after it again,
+// exactly as the live write reported it, and nothing without it.
+TEST(StreamTest, OpenReportsTheLoggedWritesAfterReplayChangesAfterAsTheyWereReported) {
+  const auto cmds = commands();
+  FaultEnv env;
+  ManualClock clock;
+  std::vector<Reported> live;
+  {
+    Options options = stream_options(env, clock, FsyncPolicy::kAlways);
+    options.onChange = record_into(live);
+    auto repo = Repository::open(kDir, options);
+    ASSERT_TRUE(repo.ok());
+    write_mixed(**repo, cmds);
+  }
+  ASSERT_EQ(live.size(), 13u);
+  for (const std::uint64_t after : {std::uint64_t{0}, live[5].seq - 1, live[12].seq}) {
+    std::vector<Reported> replayed;
+    Options options = stream_options(env, clock, FsyncPolicy::kAlways);
+    options.onChange = record_into(replayed);
+    options.replayChangesAfter = after;
+    auto repo = Repository::open(kDir, options);
+    ASSERT_TRUE(repo.ok());
+    std::vector<Reported> want;
+    std::copy_if(live.begin(), live.end(), std::back_inserter(want), [&](const Reported& r) { return r.seq > after; });
+    EXPECT_EQ(replayed, want) << "after seq " << after;
+  }
+  std::vector<Reported> none;
+  Options options = stream_options(env, clock, FsyncPolicy::kAlways);
+  options.onChange = record_into(none);
+  ASSERT_TRUE(Repository::open(kDir, options).ok());
+  EXPECT_TRUE(none.empty());
+}
+
+// A checkpoint lets go of the log only when beforeLogDropped agrees (a
+// change feed has published the writes up to the seq it covers): refused,
+// the log stays and open can still report every write.
+TEST(StreamTest, ACheckpointKeepsTheLogWhileBeforeLogDroppedRefuses) {
+  const auto cmds = commands();
+  FaultEnv env;
+  ManualClock clock;
+  std::vector<Reported> live;
+  std::vector<std::uint64_t> asked;
+  bool agree = false;
+  Options options = stream_options(env, clock, FsyncPolicy::kAlways);
+  options.onChange = record_into(live);
+  options.beforeLogDropped = [&](std::uint64_t seq) {
+    asked.push_back(seq);
+    return agree;
+  };
+  {
+    auto repo = Repository::open(kDir, options);
+    ASSERT_TRUE(repo.ok());
+    write_mixed(**repo, cmds);
+    auto refused = (*repo)->checkpoint();
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code(), ErrorCode::kIOError);
+    EXPECT_EQ(asked, std::vector<std::uint64_t>{14});
+    ASSERT_TRUE((*repo)->create(request("api-client-2", "LOAN", "NEW")).ok());  // the log goes on after a refusal
+  }
+  std::vector<Reported> replayed;
+  Options reopen = options;
+  reopen.onChange = record_into(replayed);
+  reopen.replayChangesAfter = 0;
+  agree = true;
+  {
+    auto repo = Repository::open(kDir, reopen);
+    ASSERT_TRUE(repo.ok());
+    EXPECT_EQ(replayed, live);  // all 14: nothing was dropped
+    EXPECT_EQ((*repo)->stats().recoveredSnapshotEntries, 0u);
+    auto done = (*repo)->checkpoint();
+    ASSERT_TRUE(done.ok()) << done.error().to_string();
+    EXPECT_EQ(done->seq, 15u);
+    EXPECT_EQ(asked, (std::vector<std::uint64_t>{14, 15}));
+  }
+  replayed.clear();
+  auto repo = Repository::open(kDir, reopen);
+  ASSERT_TRUE(repo.ok());
+  EXPECT_TRUE(replayed.empty());  // the snapshot holds them; the log before it is gone
+  EXPECT_GT((*repo)->stats().recoveredSnapshotEntries, 0u);
 }
 
 // The process dies after its k-th I/O operation, for every k; the machine

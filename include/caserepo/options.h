@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -74,6 +75,17 @@ struct Options {
   // behind it: enqueue and return (a change feed publishes elsewhere). The
   // Change's pointers are valid only during the call. Empty: nothing.
   std::function<void(const Change&)> onChange;
+  // Open reports the logged writes after this seq to onChange again, as it
+  // replays them, so a change feed can publish events lost with a killed
+  // process (it passes the seq up to which it knows every event
+  // acknowledged). Default: none.
+  std::uint64_t replayChangesAfter = std::numeric_limits<std::uint64_t>::max();
+  // A checkpoint calls this before it lets go of the log up to `seq` (the
+  // writes a later open could report again), from its own thread; false
+  // keeps the log and fails the checkpoint (the next threshold tries
+  // again). A change feed waits here for its events up to `seq`.
+  // Empty: always let go.
+  std::function<bool(std::uint64_t seq)> beforeLogDropped;
   // Called now and then during long work (from the thread doing it); empty: nothing.
   ProgressFn progress;
   // The file system; nullptr = Env::posix(). Tests inject faults here.

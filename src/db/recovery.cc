@@ -55,10 +55,36 @@ void count_lost(Env& env, const std::string& dir, const std::vector<std::uint64_
 
 Damage plain_damage(std::uint64_t offset, std::string what) { return Damage{offset, std::move(what), false}; }
 
+// Applies a replayed write and reports it as commit_batch reported it live
+// (repository.cc): the entry it made or the case's current entry after it;
+// for a remove, the case's type and entry count before it.
+void report_change(engine::Store& store, const engine::Mutation& m, std::uint64_t seq, std::uint64_t position,
+                   const std::function<void(const Change&)>& report) {
+  Change c;
+  c.kind = static_cast<Change::Kind>(m.index());
+  c.seq = seq;
+  c.streamPosition = position;
+  std::string removed_type;
+  if (c.kind == Change::Kind::kRemove) {
+    const engine::Posting* entries = store.case_entries(engine::case_of(m));
+    removed_type = store.view(entries->last_slot()).caseType;
+    c.removed = entries->size();
+  }
+  const std::uint32_t slot = engine::apply_mutation(store, m);
+  Entry entry;
+  if (slot != engine::kNoValue) {
+    entry = store.materialize(slot);
+    c.entry = &entry;
+  }
+  c.caseId = engine::case_of(m);
+  c.caseType = c.entry ? std::string_view(entry.caseType) : std::string_view(removed_type);
+  report(c);
+}
+
 }  // namespace
 
 Result<Recovered> recover(Env& env, const std::string& dir, engine::Store& store, RecoveryMode mode,
-                          bool read_only, const ProgressFn& progress) {
+                          bool read_only, const ProgressFn& progress, const ChangeReplay* changes) {
   auto report_progress = [&](std::string_view task, std::uint64_t done, std::uint64_t total, bool finished) {
     if (progress) progress(Progress{task, done, total, finished});
   };
@@ -176,7 +202,13 @@ Result<Recovered> recover(Env& env, const std::string& dir, engine::Store& store
           unreplayable.emplace(rec.offset, m.ok() ? "record cannot be replayed: " + bad->to_string() : bad->message());
           break;
         }
-        if (m->mutation) engine::apply_mutation(store, *m->mutation);
+        if (m->mutation) {
+          if (changes && rec.seq > changes->after) {
+            report_change(store, *m->mutation, rec.seq, m->position, changes->report);
+          } else {
+            engine::apply_mutation(store, *m->mutation);
+          }
+        }
         if (m->position > 0) report.stream_position = m->position;
         ++expected;
         if (++report.replayed_records % 65536 == 0) report_progress("replaying log", report.replayed_records, 0, false);

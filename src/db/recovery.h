@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -38,13 +39,22 @@ struct Recovered {
   bool fresh = false;
 };
 
+// Options::replayChangesAfter: the logged writes after `after`, reported to
+// `report` as they are replayed (each as the live write reported it).
+struct ChangeReplay {
+  std::uint64_t after;
+  const std::function<void(const Change&)>& report;
+};
+
 // Rebuilds `store` (REQUIRES: empty) from `dir`, treating damage per `mode`.
 // Unless `read_only`, it also makes the directory ready for appends: writes
 // the MANIFEST of a new directory, cuts what the mode cuts (durably, keeping
 // repaired bytes aside) and removes obsolete files. With `read_only` it
-// changes nothing and reports what it would do. Errors: Corruption naming
+// changes nothing and reports what it would do. With `changes`, the writes
+// it names are reported (intact records, applied: a damaged record later in
+// the log can still fail the open after some were). Errors: Corruption naming
 // the file and offset, IOError.
 Result<Recovered> recover(Env& env, const std::string& dir, engine::Store& store, RecoveryMode mode,
-                          bool read_only, const ProgressFn& progress = {});
+                          bool read_only, const ProgressFn& progress = {}, const ChangeReplay* changes = nullptr);
 
 }  // namespace caserepo::db

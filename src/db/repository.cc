@@ -77,7 +77,12 @@ class Repository::Impl {
     auto lock = env.lock_file(dir + "/" + storage::kLockName);
     if (!lock.ok()) return lock.error();
     dir_lock_ = std::move(*lock);
-    auto recovered = db::recover(env, dir, store_, options_.recovery, /*read_only=*/false, options_.progress);
+    std::optional<db::ChangeReplay> changes;
+    if (options_.onChange && options_.replayChangesAfter != std::numeric_limits<std::uint64_t>::max()) {
+      changes.emplace(db::ChangeReplay{options_.replayChangesAfter, options_.onChange});
+    }
+    auto recovered = db::recover(env, dir, store_, options_.recovery, /*read_only=*/false, options_.progress,
+                                 changes ? &*changes : nullptr);
     if (!recovered.ok()) return recovered.error();
     recovery_ = std::move(recovered->report);
     checkpoint_seq_ = recovery_.snapshot_seq;
@@ -289,6 +294,11 @@ class Repository::Impl {
       data.entries.insert(data.entries.end(), std::make_move_iterator(recopied.begin()),
                           std::make_move_iterator(recopied.end()));
       std::inplace_merge(data.entries.begin(), data.entries.begin() + middle, data.entries.end(), by_seq);
+    }
+    if (options_.beforeLogDropped && !options_.beforeLogDropped(data.covered_seq)) {
+      // The log stays (a new segment was started: recovery reads on through it).
+      return Error::IOError("checkpoint put off: the log up to seq " + std::to_string(data.covered_seq) +
+                            " is still needed (beforeLogDropped: the change feed has not published it)");
     }
     auto bytes = storage::write_checkpoint(*options_.env, dir_, data);
     if (!bytes.ok()) return bytes.error();

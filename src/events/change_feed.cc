@@ -1,5 +1,6 @@
 #include "events/change_feed.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -12,6 +13,8 @@ namespace {
 constexpr int kMaxPendingPublishes = 4096;  // unacknowledged async publishes in flight
 constexpr int kLogResendsAt = 20;           // an event resent this often is reported (and still resent)
 constexpr auto kResendPause = std::chrono::milliseconds(250);  // a JetStream leader election takes a while
+constexpr auto kSaveEvery = std::chrono::milliseconds(200);    // track_published(): the file's refresh
+constexpr const char* kPublishedFormat = "caserepo change feed\npublished-through %llu\n";
 
 const char* op_name(Change::Kind k) {
   switch (k) {
@@ -82,8 +85,8 @@ Status ChangeFeed::start(int replicas) {
   jsOptions_Init(&jo);
   jo.Wait = 5000;
   jo.PublishAsync.MaxPending = kMaxPendingPublishes;
-  jo.PublishAsync.ErrHandler = &ChangeFeed::on_publish_error;
-  jo.PublishAsync.ErrHandlerClosure = this;
+  jo.PublishAsync.AckHandler = &ChangeFeed::on_publish_ack;  // every outcome (ErrHandler is then unused)
+  jo.PublishAsync.AckHandlerClosure = this;
   if (natsStatus s = natsConnection_JetStream(&js_, link_.connection(), &jo); s != NATS_OK) {
     return nats_error("JetStream context for the change feed", s);
   }
@@ -91,11 +94,56 @@ Status ChangeFeed::start(int replicas) {
   return ok_status();
 }
 
+std::uint64_t ChangeFeed::track_published(std::string path) {
+  unsigned long long seq = 0;
+  if (std::FILE* f = std::fopen(path.c_str(), "r")) {
+    if (std::fscanf(f, kPublishedFormat, &seq) != 1) seq = 0;  // unreadable: everything in the log again
+    std::fclose(f);
+  }
+  std::lock_guard lock(mu_);
+  published_path_ = std::move(path);
+  last_tracked_seq_ = saved_seq_ = seq;
+  return seq;
+}
+
+std::uint64_t ChangeFeed::published_through() const {
+  return unacked_seqs_.empty() ? last_tracked_seq_ : *unacked_seqs_.begin() - 1;
+}
+
+void ChangeFeed::save_published() {
+  std::uint64_t seq;
+  {
+    std::lock_guard lock(mu_);
+    if (published_path_.empty() || published_through() == saved_seq_) return;
+    seq = published_through();
+  }
+  // Replaced whole by a rename, never synced: after a crash the file is the
+  // old one (more events sent again), never one naming an unacknowledged seq.
+  const std::string tmp = published_path_ + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "w");
+  if (f == nullptr) return;
+  const bool written = std::fprintf(f, kPublishedFormat, static_cast<unsigned long long>(seq)) > 0;
+  if (std::fclose(f) != 0 || !written || std::rename(tmp.c_str(), published_path_.c_str()) != 0) return;
+  std::lock_guard lock(mu_);
+  saved_seq_ = seq;
+}
+
+bool ChangeFeed::wait_published(std::uint64_t seq, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  if (published_path_.empty()) return true;
+  return acked_.wait_for(lock, timeout, [&] { return unacked_seqs_.empty() || *unacked_seqs_.begin() > seq; });
+}
+
 void ChangeFeed::on_change(const Change& c, std::optional<unsigned> partition) {
   Event e{kChangeSubjectPrefix + subject_token(c.caseType), change_event_id(c, node_, command_stream_),
           change_event_json(c, node_, partition)};
   std::unique_lock lock(mu_);
   room_.wait(lock, [&] { return queue_.size() < max_queued_ || stopping_; });
+  if (!published_path_.empty()) {
+    unacked_ids_.emplace(e.id, c.seq);
+    unacked_seqs_.insert(c.seq);
+    last_tracked_seq_ = std::max(last_tracked_seq_, c.seq);
+  }
   queue_.push_back(std::move(e));
   if (queue_.size() == 1) cv_.notify_one();  // the publisher drains all it finds: wake it once per run
 }
@@ -106,7 +154,13 @@ void ChangeFeed::publish_loop() {
   std::deque<Event> taken;
   std::unique_lock lock(mu_);
   for (;;) {
-    cv_.wait(lock, [&] { return !queue_.empty() || !resend_.empty() || stopping_; });
+    const bool woken = cv_.wait_for(lock, kSaveEvery, [&] { return !queue_.empty() || !resend_.empty() || stopping_; });
+    if (!published_path_.empty() && published_through() != saved_seq_) {
+      lock.unlock();
+      save_published();
+      lock.lock();
+    }
+    if (!woken) continue;
     if (!resend_.empty() && !stopping_) {
       // Events JetStream did not acknowledge go again, before newer ones,
       // after a pause: sent at once they fail again while a leader is elected.
@@ -141,9 +195,9 @@ void ChangeFeed::publish_loop() {
     lock.lock();
     if (taken.empty()) continue;
     // Not taken: back to the head of the queue, in order, and retry shortly.
-    if (stopping_) {  // shutting down with NATS away: these events are lost (the known gap above)
-      std::fprintf(stderr, "caserepo-server: %zu change event(s) not published: %s\n", taken.size() + queue_.size(),
-                   natsStatus_GetText(s));
+    if (stopping_) {  // shutting down with NATS away
+      std::fprintf(stderr, "caserepo-server: %zu change event(s) not published (%s)%s\n", taken.size() + queue_.size(),
+                   natsStatus_GetText(s), published_path_.empty() ? "" : ": sent at the next start");
       return;
     }
     while (!taken.empty()) {
@@ -156,28 +210,44 @@ void ChangeFeed::publish_loop() {
   }
 }
 
-void ChangeFeed::on_publish_error(jsCtx*, jsPubAckErr* err, void* self) {
+void ChangeFeed::on_publish_ack(jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr* err, void* self) {
   auto* feed = static_cast<ChangeFeed*>(self);
+  if (ack != nullptr) {  // stored, or a repeat JetStream dropped
+    const char* id = nullptr;
+    natsMsgHeader_Get(msg, "Nats-Msg-Id", &id);
+    std::lock_guard lock(feed->mu_);
+    if (auto it = id ? feed->unacked_ids_.find(id) : feed->unacked_ids_.end(); it != feed->unacked_ids_.end()) {
+      feed->unacked_seqs_.erase(it->second);
+      feed->unacked_ids_.erase(it);
+      feed->acked_.notify_all();
+    }
+  } else if (err != nullptr) {
+    feed->resend_later(msg, err);
+  }
+  natsMsg_Destroy(msg);  // ours to free with an AckHandler
+}
+
+void ChangeFeed::resend_later(natsMsg* msg, jsPubAckErr* err) {
   // JetStream did not acknowledge it (a timeout, no leader during a NATS
   // server's failover): the publisher sends it again with the same message
   // id after a pause — a repeat that did land is dropped by JetStream. An
   // event is never given up while the process lives (sent at once, 20
   // tries were used up within one leader election: the soak lost events so).
   const char* id = nullptr;
-  natsMsgHeader_Get(err->Msg, "Nats-Msg-Id", &id);
+  natsMsgHeader_Get(msg, "Nats-Msg-Id", &id);
   const char* tries = nullptr;
   int n = 0;
-  if (natsMsgHeader_Get(err->Msg, "Caserepo-Resends", &tries) == NATS_OK && tries != nullptr) n = std::atoi(tries);
+  if (natsMsgHeader_Get(msg, "Caserepo-Resends", &tries) == NATS_OK && tries != nullptr) n = std::atoi(tries);
   if (n + 1 == kLogResendsAt) {
     std::fprintf(stderr, "caserepo-server: change event %s not acknowledged after %d tries (still trying): %s\n",
                  id ? id : "?", n + 1, err->ErrText ? err->ErrText : natsStatus_GetText(err->Err));
   }
-  Event e{natsMsg_GetSubject(err->Msg), id ? id : "",
-          std::string(natsMsg_GetData(err->Msg), static_cast<std::size_t>(natsMsg_GetDataLength(err->Msg))), n + 1};
-  std::lock_guard lock(feed->mu_);
-  feed->resend_.push_back(std::move(e));
-  feed->resent_.fetch_add(1);
-  feed->cv_.notify_one();
+  Event e{natsMsg_GetSubject(msg), id ? id : "",
+          std::string(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg))), n + 1};
+  std::lock_guard lock(mu_);
+  resend_.push_back(std::move(e));
+  resent_.fetch_add(1);
+  cv_.notify_one();
 }
 
 void ChangeFeed::stop(std::chrono::milliseconds grace) {
@@ -195,6 +265,7 @@ void ChangeFeed::stop(std::chrono::milliseconds grace) {
     po.MaxWait = grace.count();
     js_PublishAsyncComplete(js_, &po);
   }
+  save_published();
 }
 
 std::string ChangeFeed::metrics() const {

@@ -15,9 +15,11 @@
 // `streamPosition` order them). The queue is bounded: when NATS is away
 // long enough to fill it, writes wait (an event is never dropped).
 //
-// Known gap: events still queued when the process is killed are not sent
-// again after the restart (the writes themselves are durable). A catch-up
-// from the log at start would close it; see docs/events.md.
+// A killed process loses what is queued; with track_published() the feed
+// keeps, in a file beside the repository, the log seq up to which JetStream
+// acknowledged every event, and the repository's open reports the writes
+// after it again (Options::replayChangesAfter), its checkpoints waiting for
+// the feed before they drop log it still needs (Options::beforeLogDropped).
 #pragma once
 
 #include <atomic>
@@ -26,8 +28,10 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 #include "caserepo/change.h"
 #include "events/nats_link.h"
@@ -57,6 +61,15 @@ class ChangeFeed {
 
   // Makes the stream if it is missing (`replicas`), starts the publisher.
   Status start(int replicas);
+  // For a feed of one repository, before it reports a change: keeps in `path` the log seq
+  // up to which every event was acknowledged (rewritten now and then, not
+  // synced: a stale value only means events sent again, which JetStream
+  // drops within its window). Returns the seq read from it, 0 when it is
+  // missing or unreadable: for Options::replayChangesAfter.
+  std::uint64_t track_published(std::string path);
+  // For Options::beforeLogDropped: whether every event up to `seq` was
+  // acknowledged within `timeout` (true at once when not tracking).
+  bool wait_published(std::uint64_t seq, std::chrono::milliseconds timeout);
   // From the commit path (Options::onChange): queues the event.
   void on_change(const Change& c, std::optional<unsigned> partition = {});
   // Sends what is queued, waiting at most `grace` for JetStream's acks.
@@ -70,7 +83,11 @@ class ChangeFeed {
     int resends = 0;
   };
   void publish_loop();
-  static void on_publish_error(jsCtx* js, jsPubAckErr* err, void* self);
+  static void on_publish_ack(jsCtx* js, natsMsg* msg, jsPubAck* ack, jsPubAckErr* err, void* self);
+  void resend_later(natsMsg* msg, jsPubAckErr* err);
+  // REQUIRES: mu_ held. The seq up to which every tracked event was acknowledged.
+  std::uint64_t published_through() const;
+  void save_published();
 
   NatsLink& link_;
   const std::string node_;
@@ -82,6 +99,13 @@ class ChangeFeed {
   std::condition_variable room_;     // writers: the queue has room
   std::deque<Event> queue_;
   std::deque<Event> resend_;  // not acknowledged by JetStream: sent again first, after a pause
+  // track_published(): the events not acknowledged yet, by id and by seq.
+  std::string published_path_;
+  std::unordered_map<std::string, std::uint64_t> unacked_ids_;
+  std::set<std::uint64_t> unacked_seqs_;
+  std::uint64_t last_tracked_seq_ = 0;  // the newest event's seq (or the seq read at start)
+  std::uint64_t saved_seq_ = 0;         // what the file says
+  std::condition_variable acked_;       // wait_published
   bool stopping_ = false;
   std::thread thread_;
   std::atomic<std::uint64_t> published_{0}, resent_{0}, failed_{0};

@@ -27,9 +27,13 @@ NodeEvents::~NodeEvents() {
   stop_changes();
 }
 
-std::function<void(const Change&)> NodeEvents::change_hook() {
-  if (!feed_) return {};
-  return [feed = feed_.get()](const Change& c) { feed->on_change(c); };
+void NodeEvents::attach(Options& options, const std::string& data_dir) {
+  if (!feed_) return;
+  ChangeFeed* feed = feed_.get();
+  options.onChange = [feed](const Change& c) { feed->on_change(c); };
+  options.replayChangesAfter = feed->track_published(data_dir + "/" + kPublishedFile);
+  // A checkpoint waits this long for the feed (NATS away: it is put off and the log kept).
+  options.beforeLogDropped = [feed](std::uint64_t seq) { return feed->wait_published(seq, std::chrono::seconds(30)); };
 }
 
 Status NodeEvents::start_ingest(Repository& repo) {

@@ -3,7 +3,7 @@
 // stream — over one connection (docs/events.md).
 //
 // Order at start: connect() (and the feed), then Repository::open with
-// change_hook() in its options, then start_ingest(repo). At shutdown:
+// options from attach(), then start_ingest(repo). At shutdown:
 // stop_ingest() before the repository closes, stop_changes() after.
 #pragma once
 
@@ -26,6 +26,7 @@ struct EventsConfig {
   std::string ingest_stream, ingest_filter;  // empty stream: no ingestion
 };
 
+inline constexpr const char* kPublishedFile = "change-feed";  // in the data directory
 inline constexpr const char* kDeadLetterStream = "CASEREPO_DEADLETTER";
 inline constexpr const char* kDeadLetterSubjectPrefix = "caserepo.deadletter.";
 
@@ -35,8 +36,10 @@ class NodeEvents {
   static Result<std::unique_ptr<NodeEvents>> connect(EventsConfig config);
   ~NodeEvents();
 
-  // For Options::onChange (empty without a change feed).
-  std::function<void(const Change&)> change_hook();
+  // With a change feed: Options::onChange, and what brings back events a
+  // killed process did not publish — replayChangesAfter, read from the
+  // feed's file in `data_dir` (kPublishedFile), and beforeLogDropped.
+  void attach(Options& options, const std::string& data_dir);
   Status start_ingest(Repository& repo);
   void stop_ingest();
   void stop_changes();

@@ -106,7 +106,7 @@ caserepo::Result<std::unique_ptr<caserepo::server::Service>> open_single(const c
     auto connected = caserepo::events::NodeEvents::connect(std::move(ec));
     if (!connected.ok()) return connected.error();
     events = std::move(*connected);
-    options.onChange = events->change_hook();
+    events->attach(options, config.data_dir);
   }
   auto repo = caserepo::Repository::open(config.data_dir, options);
   if (!repo.ok()) return repo.error();  // no listener on a damaged directory

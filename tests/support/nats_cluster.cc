@@ -88,8 +88,17 @@ NatsClient::NatsClient(const std::string& urls) {
 NatsClient::~NatsClient() = default;
 
 void NatsClient::add_stream(const std::string& name, const std::vector<std::string>& subjects, int replicas) {
-  auto s = link_->ensure_stream(name, subjects, replicas, /*duplicate_window_ms=*/120000);  // NATS's default window
-  if (!s.ok()) throw std::runtime_error("add stream " + name + ": " + s.error().to_string());
+  // Right after the servers start, JetStream can answer before every peer
+  // has joined: "no suitable peers for placement" for a while (seen in CI).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (;;) {
+    auto s = link_->ensure_stream(name, subjects, replicas, /*duplicate_window_ms=*/120000);  // NATS's default window
+    if (s.ok()) return;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      throw std::runtime_error("add stream " + name + ": " + s.error().to_string());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
 }
 
 std::uint64_t NatsClient::publish(const std::string& subject, const std::string& data) {
