@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config python3
   clang libclang-rt-14-dev          # libFuzzer + sanitizer runtimes
-  libboost-dev                      # Boost.MultiIndex (header-only)
+  libboost-dev                      # Boost headers: CRC, Container, Uuid
   libboost-serialization-dev        # snapshot payloads
   libcereal-dev                     # log record payloads
   libroaring-dev                    # per-value posting bitmaps

@@ -1,23 +1,28 @@
 // Dictionary: a field's distinct values, each with a 32-bit code and a
-// payload (its Posting, or a reference count), on Boost.MultiIndex.
+// payload (its Posting, or a reference count).
 //
-// A Boost.MultiIndex hashed index by text resolves a filter value or a
-// write's value to its node (heterogeneous lookup: no std::string is built
-// for a string_view). Codes of erased values are reused, so codes stay dense
-// and a plain vector maps code -> node: turning a stored entry back into
-// strings is one indexed load per field, the hot path of get and search.
+// Values live in an array by code (codes of erased values are reused, so it
+// stays dense): turning a stored entry back into strings is one indexed
+// load per field, the hot path of get and search. The array grows in chunks
+// that never move, so a Value's address is stable for its life.
+//
+// Text -> code goes through an open-addressed table of 8-byte slots (32 bits
+// of the text's hash, the code), linear probing, deletion by backward shift:
+// a lookup reads one or two slots of one cache line, then the one candidate
+// value whose hash bits match; growing rehashes from the slots alone,
+// without touching a value. (A node-based hash set cost a bucket, a node and
+// two links per value — ~50 bytes — and a cache miss more per lookup.)
 #pragma once
 
+#include <array>
+#include <bit>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/multi_index/hashed_index.hpp>
-#include <boost/multi_index/member.hpp>
-#include <boost/multi_index/tag.hpp>
-#include <boost/multi_index_container.hpp>
 
 namespace caserepo::engine {
 
@@ -30,15 +35,36 @@ class Dictionary {
     mutable Payload payload;  // not a key: safe to change in place
   };
 
-  // REQUIRES for both: the value exists or nullptr is returned.
-  const Value* find(std::string_view text) const {
-    const auto& by_text = values_.template get<ByText>();
-    auto it = by_text.find(text, TextHash{}, TextEqual{});
-    return it == by_text.end() ? nullptr : &*it;
+  Dictionary() = default;
+  Dictionary(const Dictionary&) = delete;
+  Dictionary& operator=(const Dictionary&) = delete;
+  ~Dictionary() {
+    for (std::uint32_t c = 0; c < next_code_; ++c) value(c).~Value();
+    for (std::size_t k = 0; k < chunks_.size(); ++k) {
+      if (chunks_[k]) ::operator delete(chunks_[k], std::align_val_t{alignof(Value)});
+    }
   }
-  const Value* find(std::uint32_t code) const { return code < by_code_.size() ? by_code_[code] : nullptr; }
+
+  const Value* find(std::string_view text) const {
+    if (table_.empty()) return nullptr;
+    const std::uint32_t tag = tag_of(text);
+    for (std::size_t i = tag & mask();; i = (i + 1) & mask()) {
+      const std::uint64_t s = table_[i];
+      if (s == kEmpty) return nullptr;
+      if (static_cast<std::uint32_t>(s >> 32) == tag) {
+        const Value& v = value(static_cast<std::uint32_t>(s));
+        if (v.text == text) return &v;
+      }
+    }
+  }
+  // nullptr for a code never given or freed.
+  const Value* find(std::uint32_t code) const {
+    if (code >= next_code_) return nullptr;
+    const Value& v = value(code);
+    return v.code == code ? &v : nullptr;
+  }
   // REQUIRES: the code exists.
-  const Value& at(std::uint32_t code) const { return *find(code); }
+  const Value& at(std::uint32_t code) const { return value(code); }
 
   // The value for `text`, added with an empty payload when new.
   const Value& intern(std::string_view text) {
@@ -47,63 +73,124 @@ class Dictionary {
   }
 
   // Adds `text` with the next code (a freed one first); nullptr when it is
-  // already there. One hash probe: bulk loading of distinct values calls it
-  // directly.
+  // already there. Bulk loading of distinct values calls it directly.
   const Value* add(std::string_view text) {
-    const std::uint32_t code = free_codes_.empty() ? next_code_ : free_codes_.back();
-    auto [it, added] = values_.insert(Value{std::string(text), code, Payload{}});
-    if (!added) return nullptr;
+    if ((size_ + 1) * 4 > table_.size() * 3) grow(table_.size() < 16 ? 16 : table_.size() * 2);
+    const std::uint32_t tag = tag_of(text);
+    std::size_t i = tag & mask();
+    for (; table_[i] != kEmpty; i = (i + 1) & mask()) {
+      if (static_cast<std::uint32_t>(table_[i] >> 32) == tag && value(static_cast<std::uint32_t>(table_[i])).text == text) {
+        return nullptr;
+      }
+    }
+    std::uint32_t code;
     if (free_codes_.empty()) {
+      code = next_code_;
+      new (slot_for_new_code()) Value{std::string(text), code, Payload{}};
       ++next_code_;
     } else {
+      code = free_codes_.back();
       free_codes_.pop_back();
+      Value& v = value(code);
+      v.text.assign(text);
+      v.code = code;
     }
-    if (code >= by_code_.size()) by_code_.resize(code + 1, nullptr);
-    by_code_[code] = &*it;
-    return &*it;
+    table_[i] = (std::uint64_t{tag} << 32) | code;
+    ++size_;
+    return &value(code);
   }
 
   void erase(std::uint32_t code) {
-    const Value* v = find(code);
-    if (v == nullptr) return;
-    values_.erase(values_.iterator_to(*v));
-    by_code_[code] = nullptr;
+    const Value* found = find(code);
+    if (found == nullptr) return;
+    Value& v = value(code);
+    std::size_t i = tag_of(v.text) & mask();
+    while (static_cast<std::uint32_t>(table_[i]) != code) i = (i + 1) & mask();
+    // Backward shift: pull later slots of the run into the hole, so that no
+    // lookup meets an empty slot before its value.
+    for (std::size_t j = (i + 1) & mask(); table_[j] != kEmpty; j = (j + 1) & mask()) {
+      const std::size_t home = static_cast<std::uint32_t>(table_[j] >> 32) & mask();
+      if (((j - home) & mask()) >= ((j - i) & mask())) {  // home not in (i, j]: may move to i
+        table_[i] = table_[j];
+        i = j;
+      }
+    }
+    table_[i] = kEmpty;
+    std::string().swap(v.text);
+    v.code = kFree;
+    v.payload = Payload{};
     free_codes_.push_back(code);
+    --size_;
   }
 
-  std::size_t size() const noexcept { return values_.size(); }
+  std::size_t size() const noexcept { return size_; }
   // One past the highest code ever given (codes of erased values included).
   std::uint32_t code_bound() const noexcept { return next_code_; }
   void reserve(std::size_t n) {
-    values_.reserve(n);
-    by_code_.reserve(n);
+    std::size_t want = 16;
+    while (n * 4 > want * 3) want *= 2;
+    if (want > table_.size()) grow(want);
+  }
+  // Bytes of the table and the value array (texts and payloads' own heap not included).
+  std::size_t heap_bytes() const {
+    std::size_t chunk_bytes = 0;
+    for (std::size_t k = 0; k < chunks_.size() && chunks_[k]; ++k) chunk_bytes += chunk_size(k) * sizeof(Value);
+    return table_.capacity() * sizeof(std::uint64_t) + chunk_bytes + free_codes_.capacity() * sizeof(std::uint32_t);
   }
 
+  // In code order.
   template <class F>
   void for_each(F&& f) const {
-    for (const Value& v : values_) f(v);
+    for (std::uint32_t c = 0; c < next_code_; ++c) {
+      if (const Value& v = value(c); v.code == c) f(v);
+    }
   }
 
  private:
-  struct ByText {};
-  struct TextHash {
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
-  struct TextEqual {
-    bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
-  };
+  static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};
+  static constexpr std::uint32_t kFree = ~std::uint32_t{0};
+  // Chunk k holds kFirstChunk << k values, from code kFirstChunk * (2^k - 1).
+  static constexpr std::uint32_t kFirstChunk = 64;
 
-  using Container = boost::multi_index_container<
-      Value,
-      boost::multi_index::indexed_by<
-          boost::multi_index::hashed_unique<boost::multi_index::tag<ByText>,
-                                            boost::multi_index::member<Value, std::string, &Value::text>, TextHash,
-                                            TextEqual>>>;
+  static std::uint32_t tag_of(std::string_view text) noexcept {
+    return static_cast<std::uint32_t>(std::hash<std::string_view>{}(text) >> 32);
+  }
+  std::size_t mask() const noexcept { return table_.size() - 1; }
+  static std::size_t chunk_size(std::size_t k) noexcept { return std::size_t{kFirstChunk} << k; }
+  static std::pair<std::size_t, std::size_t> locate(std::uint32_t code) noexcept {
+    const std::uint64_t n = std::uint64_t{code} / kFirstChunk + 1;
+    const auto k = static_cast<std::size_t>(std::bit_width(n) - 1);
+    return {k, code - kFirstChunk * ((std::uint64_t{1} << k) - 1)};
+  }
+  Value& value(std::uint32_t code) const noexcept {
+    const auto [k, offset] = locate(code);
+    return chunks_[k][offset];
+  }
+  // Raw storage for code next_code_ (its chunk allocated, not constructed,
+  // on first use: untouched pages of a large chunk cost no memory).
+  void* slot_for_new_code() {
+    const auto [k, offset] = locate(next_code_);
+    if (!chunks_[k]) {
+      chunks_[k] = static_cast<Value*>(::operator new(chunk_size(k) * sizeof(Value), std::align_val_t{alignof(Value)}));
+    }
+    return chunks_[k] + offset;
+  }
+  void grow(std::size_t capacity) {
+    std::vector<std::uint64_t> old(capacity, kEmpty);
+    old.swap(table_);
+    for (const std::uint64_t s : old) {
+      if (s == kEmpty) continue;
+      std::size_t i = static_cast<std::uint32_t>(s >> 32) & mask();
+      while (table_[i] != kEmpty) i = (i + 1) & mask();
+      table_[i] = s;
+    }
+  }
 
-  Container values_;                 // nodes never move: by_code_ points into it
-  std::vector<const Value*> by_code_;  // code -> node; nullptr for a free code
+  std::vector<std::uint64_t> table_;  // (hash bits << 32) | code, or kEmpty; size a power of two
+  std::array<Value*, 27> chunks_{};    // 64 << 26 > 2^32 codes
   std::vector<std::uint32_t> free_codes_;
   std::uint32_t next_code_ = 0;
+  std::size_t size_ = 0;
 };
 
 }  // namespace caserepo::engine

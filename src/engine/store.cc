@@ -326,11 +326,6 @@ namespace {
 
 std::size_t text_bytes(const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 + 16 : 0; }
 
-// Boost.MultiIndex node with one hashed index: the value, two links, one
-// allocation; plus a bucket pointer and the code table's pointer.
-template <class Value>
-constexpr std::size_t kDictionaryNodeBytes = sizeof(Value) + 2 * sizeof(void*) + 16 + 2 * sizeof(void*);
-
 }  // namespace
 
 std::size_t Store::memory_bytes() const {
@@ -338,13 +333,11 @@ std::size_t Store::memory_bytes() const {
                       touch_seq_.capacity() * sizeof(std::uint64_t) + touch_ms_.capacity() * sizeof(std::int64_t);
   total += posting_bytes();
   for (const auto& dict : dicts_) {
-    dict.for_each([&](const auto& v) {
-      total += kDictionaryNodeBytes<FieldDictionary::Value> + text_bytes(v.text);
-    });
+    total += dict.heap_bytes();
+    dict.for_each([&](const auto& v) { total += text_bytes(v.text); });
   }
-  descriptions_.for_each([&](const auto& v) {
-    total += kDictionaryNodeBytes<Dictionary<std::uint32_t>::Value> + text_bytes(v.text);
-  });
+  total += descriptions_.heap_bytes();
+  descriptions_.for_each([&](const auto& v) { total += text_bytes(v.text); });
   return total;
 }
 

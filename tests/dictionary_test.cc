@@ -1,0 +1,102 @@
+// Dictionary (src/engine/dictionary.h): an open-addressed table over values
+// kept by code. Checked against a std::map through random interns and
+// erases — long probe runs at the 3/4 load limit, backward-shift deletion,
+// growth, freed codes reused — after every step.
+#include "engine/dictionary.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace caserepo::engine {
+namespace {
+
+using Dict = Dictionary<std::uint32_t>;
+
+// Every text of `model` found with its code, both ways; nothing else there.
+void expect_same(const Dict& d, const std::map<std::string, std::uint32_t>& model,
+                 const std::vector<std::string>& absent, const std::string& where) {
+  ASSERT_EQ(d.size(), model.size()) << where;
+  for (const auto& [text, code] : model) {
+    const Dict::Value* v = d.find(text);
+    ASSERT_NE(v, nullptr) << where << ": " << text;
+    ASSERT_EQ(v->code, code) << where;
+    ASSERT_EQ(d.find(code), v) << where;
+    ASSERT_EQ(v->payload, code * 7) << where;  // payloads stay with their values
+  }
+  for (const std::string& text : absent) ASSERT_EQ(d.find(text), nullptr) << where << ": " << text;
+  std::vector<std::uint32_t> visited;
+  d.for_each([&](const Dict::Value& v) { visited.push_back(v.code); });
+  std::vector<std::uint32_t> want;
+  for (const auto& [text, code] : model) want.push_back(code);
+  std::sort(want.begin(), want.end());
+  ASSERT_EQ(visited, want) << where << ": for_each visits the live codes in order";
+}
+
+TEST(DictionaryTest, RandomInternsAndErasesMatchAMap) {
+  for (const std::uint32_t seed : {1u, 2u, 3u}) {
+    std::mt19937 rng(seed);
+    Dict d;
+    std::map<std::string, std::uint32_t> model;
+    std::set<std::uint32_t> freed;
+    const std::size_t keys = seed == 1 ? 40 : 3000;  // a few keys: the table shrinks and refills in one run
+    std::vector<std::string> all;
+    for (std::size_t k = 0; k < keys; ++k) all.push_back((k % 3 ? "value-" : "a-much-longer-value-on-the-heap-") + std::to_string(k));
+    for (int step = 0; step < 20000; ++step) {
+      const std::string& text = all[rng() % all.size()];
+      if (rng() % 3 != 0) {
+        const bool is_new = !model.contains(text);
+        const Dict::Value& v = d.intern(text);
+        if (is_new) {
+          if (!freed.empty()) {  // a freed code is given first
+            ASSERT_TRUE(freed.contains(v.code)) << step;
+            freed.erase(v.code);
+          } else {
+            ASSERT_EQ(v.code + 1, d.code_bound()) << step;
+          }
+          v.payload = v.code * 7;
+          model[text] = v.code;
+        } else {
+          ASSERT_EQ(v.code, model[text]);
+        }
+        ASSERT_EQ(d.add(text), nullptr);  // already there
+      } else if (auto it = model.find(text); it != model.end()) {
+        d.erase(it->second);
+        freed.insert(it->second);
+        model.erase(it);
+      }
+      if (step % 97 == 0 || keys < 100) {
+        std::vector<std::string> absent;
+        for (const std::string& t : all) {
+          if (!model.contains(t)) absent.push_back(t);
+        }
+        expect_same(d, model, absent, "seed " + std::to_string(seed) + " step " + std::to_string(step));
+        if (::testing::Test::HasFatalFailure()) return;
+      }
+    }
+  }
+}
+
+TEST(DictionaryTest, ValuesKeepTheirAddressesWhileItGrows) {
+  Dict d;
+  const Dict::Value* first = &d.intern("first");
+  d.reserve(10);
+  std::vector<const Dict::Value*> seen;
+  for (int i = 0; i < 100000; ++i) seen.push_back(&d.intern("v" + std::to_string(i)));
+  EXPECT_EQ(d.find("first"), first);
+  EXPECT_EQ(first->text, "first");
+  for (int i = 0; i < 100000; i += 997) EXPECT_EQ(d.find("v" + std::to_string(i)), seen[i]);
+  EXPECT_EQ(d.find(std::uint32_t{100001}), nullptr);  // never given
+  d.erase(first->code);
+  EXPECT_EQ(d.find(std::uint32_t{0}), nullptr);  // freed
+  EXPECT_EQ(d.find("first"), nullptr);
+  EXPECT_EQ(d.intern("again").code, 0u);
+}
+
+}  // namespace
+}  // namespace caserepo::engine
