@@ -17,6 +17,18 @@ constexpr int kFetchWaitMs = 200;                    // how long an idle fetch w
 constexpr auto kStallCheck = std::chrono::seconds(2);  // fetches empty this long: is the consumer stuck?
 constexpr std::size_t kMaxCommandBytes = 64 * 1024;  // as the REST service's body limit
 
+// libnats 3.4.1 (Debian 12) overruns the message array of a fetch when the
+// subscription already holds more than half the count asked for (messages
+// of an earlier pull that arrived after it returned): it asks the server for
+// the rest and then counts against that smaller number (nats.c #749, fixed
+// in 3.10). Found by ASan in the cluster benchmark, as heap corruption
+// ("malloc(): unsorted double linked list corrupted") in partition nodes.
+// A subscription never holds more than the consumer's MaxAckPending, so a
+// fetch asking for twice that is never overrun (and it still returns at
+// most MaxAckPending messages: the server delivers no more).
+int max_ack_pending(int batch) { return 2 * batch; }
+int safe_fetch_count(int batch) { return 2 * max_ack_pending(batch); }
+
 bool is_refusal(const Error& e) {
   return e.code() == ErrorCode::kInvalidArgument || e.code() == ErrorCode::kNotFound ||
          e.code() == ErrorCode::kConflict;
@@ -71,7 +83,7 @@ Status Ingestor::make_consumer() {
   cc.Durable = config_.durable.c_str();
   cc.AckPolicy = js_AckAll;  // acking a batch's last message acks the batch: one ack per batch
   cc.AckWait = kAckWaitNs;
-  cc.MaxAckPending = 2 * config_.batch;
+  cc.MaxAckPending = max_ack_pending(config_.batch);
   if (!config_.filter.empty()) cc.FilterSubject = config_.filter.c_str();
   if (position == 0) {
     cc.DeliverPolicy = js_DeliverAll;
@@ -173,7 +185,7 @@ void Ingestor::loop() {
   while (!stop_) {
     natsMsgList list{};
     jsErrCode jerr = static_cast<jsErrCode>(0);
-    const natsStatus s = natsSubscription_Fetch(&list, sub_, config_.batch, kFetchWaitMs, &jerr);
+    const natsStatus s = natsSubscription_Fetch(&list, sub_, safe_fetch_count(config_.batch), kFetchWaitMs, &jerr);
     if (s != NATS_OK) {
       if (s == NATS_TIMEOUT) {
         lag_ = 0;
