@@ -1,5 +1,6 @@
 #include "events/ingestor.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <optional>
@@ -17,17 +18,21 @@ constexpr int kFetchWaitMs = 200;                    // how long an idle fetch w
 constexpr auto kStallCheck = std::chrono::seconds(2);  // fetches empty this long: is the consumer stuck?
 constexpr std::size_t kMaxCommandBytes = 64 * 1024;  // as the REST service's body limit
 
-// libnats 3.4.1 (Debian 12) overruns the message array of a fetch when the
-// subscription already holds more than half the count asked for (messages
-// of an earlier pull that arrived after it returned): it asks the server for
-// the rest and then counts against that smaller number (nats.c #749, fixed
-// in 3.10). Found by ASan in the cluster benchmark, as heap corruption
-// ("malloc(): unsorted double linked list corrupted") in partition nodes.
-// A subscription never holds more than the consumer's MaxAckPending, so a
-// fetch asking for twice that is never overrun (and it still returns at
-// most MaxAckPending messages: the server delivers no more).
-int max_ack_pending(int batch) { return 2 * batch; }
-int safe_fetch_count(int batch) { return 2 * max_ack_pending(batch); }
+// The count a fetch asks for. libnats 3.4.1 (Debian 12) overruns the
+// message array of a fetch when the subscription already holds more than
+// half that count (messages of an earlier pull that arrived after it
+// returned): it asks the server for the rest, then counts against that
+// smaller number (nats.c #749, fixed in 3.10). Found by ASan in the cluster
+// benchmark, as heap corruption in partition nodes ("malloc(): unsorted
+// double linked list corrupted"). So with messages held, ask for more than
+// twice them. (Always asking for that much is no answer: a count the
+// consumer's MaxAckPending does not let the server deliver makes every fetch
+// wait out its timeout — ingestion fell from 35k to 5k commands/s so.)
+int fetch_count(natsSubscription* sub, int batch) {
+  int held = 0;
+  if (natsSubscription_GetPending(sub, &held, nullptr) != NATS_OK) held = 0;
+  return std::max(batch, 2 * held + 2);
+}
 
 bool is_refusal(const Error& e) {
   return e.code() == ErrorCode::kInvalidArgument || e.code() == ErrorCode::kNotFound ||
@@ -83,7 +88,7 @@ Status Ingestor::make_consumer() {
   cc.Durable = config_.durable.c_str();
   cc.AckPolicy = js_AckAll;  // acking a batch's last message acks the batch: one ack per batch
   cc.AckWait = kAckWaitNs;
-  cc.MaxAckPending = max_ack_pending(config_.batch);
+  cc.MaxAckPending = 2 * config_.batch;
   if (!config_.filter.empty()) cc.FilterSubject = config_.filter.c_str();
   if (position == 0) {
     cc.DeliverPolicy = js_DeliverAll;
@@ -185,7 +190,7 @@ void Ingestor::loop() {
   while (!stop_) {
     natsMsgList list{};
     jsErrCode jerr = static_cast<jsErrCode>(0);
-    const natsStatus s = natsSubscription_Fetch(&list, sub_, safe_fetch_count(config_.batch), kFetchWaitMs, &jerr);
+    const natsStatus s = natsSubscription_Fetch(&list, sub_, fetch_count(sub_, config_.batch), kFetchWaitMs, &jerr);
     if (s != NATS_OK) {
       if (s == NATS_TIMEOUT) {
         lag_ = 0;

@@ -2,8 +2,9 @@
 // (caserepo-server --ingest STREAM[:FILTER], docs/events.md).
 //
 // A durable pull consumer delivers the stream's messages in order, in
-// batches of at most twice `batch` (the in-flight bound: the consumer's
-// MaxAckPending; ingestor.cc says why a fetch asks for more). Each batch goes through
+// batches of at most `batch` (the in-flight bound: the consumer's
+// MaxAckPending is twice it; ingestor.cc says when a fetch asks for more).
+// Each batch goes through
 // Repository::applyStream, which logs every command's write together with its
 // stream sequence; only then, durable under the fsync policy, are the
 // messages acked. At start the consumer is made anew to deliver from the
