@@ -243,18 +243,21 @@ int main(int argc, char** argv) {
   const std::uint64_t last = client.last_sequence(kStream);
 
   // Each layout its own node ids, hence consumers: the first layout's drained ones do not count for the second.
+  // copies 0: one copy without the change feed (the single server's setting below).
   auto node_id = [](unsigned k, int copies) { return "c" + std::to_string(copies) + "-node-" + std::to_string(k + 1); };
   auto node_args = [&](unsigned k, int copies, const std::string& data) {
-    return std::vector<std::string>{CASEREPO_SERVER_BINARY, "--data", data, "--users", users, "--listen", "127.0.0.1:0",
-                                    "--access-log", "off", "--nats", cluster.urls(), "--nats-replicas", "3",
-                                    "--partitions", std::to_string(a.partitions), "--serve",
-                                    serve_list(k, a.nodes, a.partitions, copies), "--node-id",
-                                    node_id(k, copies), "--stream", kStream};
+    std::vector<std::string> args{CASEREPO_SERVER_BINARY, "--data", data, "--users", users, "--listen", "127.0.0.1:0",
+                                  "--access-log", "off", "--nats", cluster.urls(), "--nats-replicas", "3",
+                                  "--partitions", std::to_string(a.partitions), "--serve",
+                                  serve_list(k, a.nodes, a.partitions, std::max(copies, 1)), "--node-id",
+                                  node_id(k, copies), "--stream", kStream};
+    if (copies == 0) args.push_back("--no-change-feed");
+    return args;
   };
   auto durables = [&](int copies) {
     std::vector<std::string> d;
     for (unsigned k = 0; k < a.nodes; ++k) {
-      const std::string list = serve_list(k, a.nodes, a.partitions, copies);
+      const std::string list = serve_list(k, a.nodes, a.partitions, std::max(copies, 1));
       for (std::size_t from = 0; from < list.size();) {
         const auto comma = std::min(list.find(',', from), list.size());
         d.push_back("caserepo-" + node_id(k, copies) + "-p" + list.substr(from, comma - from));
@@ -264,10 +267,11 @@ int main(int argc, char** argv) {
     return d;
   };
 
-  // 1. Ingestion: one copy, then two copies of each partition (kept running).
+  // 1. Ingestion: one copy without and with the change feed, then two
+  // copies of each partition (kept running).
   std::map<int, double> cluster_rate;
   std::vector<ChildProcess> nodes;
-  for (int copies : {1, 2}) {
+  for (int copies : {0, 1, 2}) {
     nodes.clear();
     const std::string base = dir + "/layout" + std::to_string(copies);
     const auto t0 = Clock::now();
@@ -279,9 +283,10 @@ int main(int argc, char** argv) {
     while (!drained(client, names)) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     const double s = std::chrono::duration<double>(Clock::now() - t0).count();
     cluster_rate[copies] = static_cast<double>(last) / s;
-    std::fprintf(stderr, "%d cop%s: %llu commands in %.2f s = %.0f commands/s\n", copies, copies == 1 ? "y" : "ies",
+    std::fprintf(stderr, "%s: %llu commands in %.2f s = %.0f commands/s\n",
+                 copies == 0 ? "1 copy, no change feed" : copies == 1 ? "1 copy" : "2 copies",
                  static_cast<unsigned long long>(last), s, cluster_rate[copies]);
-    if (copies == 1) {
+    if (copies < 2) {
       for (auto& n : nodes) n.terminate();
     }
   }
@@ -372,9 +377,9 @@ int main(int argc, char** argv) {
 
   std::printf(
       "{\"commands\":%llu,\"partitions\":%u,\"nodes\":%u,\"ops\":%zu,\"single_rate\":%.0f,\"cluster_rate_one_copy\":%.0f,"
-      "\"cluster_rate_two_copies\":%.0f,",
+      "\"cluster_rate_two_copies\":%.0f,\"cluster_rate_one_copy_no_feed\":%.0f,",
       static_cast<unsigned long long>(last), a.partitions, a.nodes, a.ops, single_rate, cluster_rate[1],
-      cluster_rate[2]);
+      cluster_rate[2], cluster_rate[0]);
   for (const auto& [name, by_op] : lat) {
     for (const auto& [op, l] : by_op) {
       std::printf("\"%s_%s_us_p50\":%.0f,\"%s_%s_us_p99\":%.0f,\"%s_%s_errors\":%d,", name.c_str(), op.c_str(), l.p50,
