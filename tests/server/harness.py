@@ -5,6 +5,7 @@ import base64
 import http.client
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,6 +32,11 @@ class Failures:
 
     def finish(self):
         print(f"{self.name}: {self.passed} passed, {len(self.failed)} failed", flush=True)
+        if not self.failed:
+            for d in _workdirs:
+                shutil.rmtree(d, ignore_errors=True)
+        elif _workdirs:
+            print(f"{self.name}: its files are kept in {', '.join(_workdirs)}", flush=True)
         sys.exit(1 if self.failed else 0)
 
 
@@ -132,5 +138,9 @@ class Client:
 API = "/api/case-repository"
 
 
+_workdirs = []  # removed by Failures.finish when every check passed (kept to look at when one failed)
+
+
 def new_workdir(prefix):
-    return tempfile.mkdtemp(prefix=prefix)
+    _workdirs.append(tempfile.mkdtemp(prefix=prefix))
+    return _workdirs[-1]
