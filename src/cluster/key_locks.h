@@ -39,13 +39,8 @@ class KeyLocks {
     std::string key_;
   };
 
-  std::size_t held() const {
-    std::lock_guard lock(mutex_);
-    return held_.size();
-  }
-
  private:
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::condition_variable released_;
   std::unordered_set<std::string> held_;  // keys held now: a handful, one per create in flight
 };

@@ -269,16 +269,27 @@ void ChangeFeed::stop(std::chrono::milliseconds grace) {
 }
 
 std::string ChangeFeed::metrics() const {
-  std::size_t queued;
+  std::size_t queued, unacknowledged;
+  std::uint64_t through;
+  bool tracking;
   {
     std::lock_guard lock(mu_);
+    tracking = !published_path_.empty();
     queued = queue_.size();
+    unacknowledged = unacked_seqs_.size();
+    through = published_through();
   }
   const auto line = metric_text;
   return line("caserepo_changes_queued", "gauge", "Change events waiting to be published.", queued) +
          line("caserepo_changes_published_total", "counter", "Change events handed to JetStream.", published_) +
          line("caserepo_changes_resent_total", "counter", "Change events sent again after a failed acknowledgement.", resent_) +
-         line("caserepo_changes_failed_total", "counter", "Failed publish attempts (NATS unreachable).", failed_);
+         line("caserepo_changes_failed_total", "counter", "Failed publish attempts (NATS unreachable).", failed_) +
+         (!tracking
+              ? std::string()
+              : line("caserepo_changes_unacknowledged", "gauge",
+                     "Change events published or queued but not yet acknowledged by JetStream.", unacknowledged) +
+                    line("caserepo_changes_published_through", "gauge",
+                         "The log seq up to which JetStream acknowledged every change event.", through));
 }
 
 }  // namespace caserepo::events

@@ -61,11 +61,11 @@ class ChangeFeed {
 
   // Makes the stream if it is missing (`replicas`), starts the publisher.
   Status start(int replicas);
-  // For a feed of one repository, before it reports a change: keeps in `path` the log seq
-  // up to which every event was acknowledged (rewritten now and then, not
-  // synced: a stale value only means events sent again, which JetStream
-  // drops within its window). Returns the seq read from it, 0 when it is
-  // missing or unreadable: for Options::replayChangesAfter.
+  // For a feed of one repository, before it reports a change: keeps in
+  // `path` the log seq up to which every event was acknowledged (rewritten
+  // now and then, not synced: a stale value only means events sent again,
+  // which JetStream drops within its window). Returns the seq read from it,
+  // 0 when it is missing or unreadable: for Options::replayChangesAfter.
   std::uint64_t track_published(std::string path);
   // For Options::beforeLogDropped: whether every event up to `seq` was
   // acknowledged within `timeout` (true at once when not tracking).
