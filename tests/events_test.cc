@@ -394,14 +394,7 @@ TEST_F(EventsTest, EventsAKilledNodeHadNotPublishedArePublishedAfterItsRestart) 
     config.Duplicates = std::int64_t{10} * 60 * 1000 * 1000000;
     config.MaxMsgs = kStored;
     config.Discard = js_DiscardNew;
-    jsStreamInfo* info = nullptr;
-    natsStatus s = NATS_ERR;
-    for (int tries = 0; tries < 100 && s != NATS_OK; ++tries) {  // every peer joined (as NatsClient::add_stream)
-      if (tries > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      s = js_AddStream(&info, client_->js(), &config, nullptr, nullptr);
-    }
-    ASSERT_EQ(s, NATS_OK);
-    jsStreamInfo_Destroy(info);
+    client_->add_stream(config);
   }
   auto stored = [&] {
     jsStreamInfo* info = nullptr;

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "db/decode_ahead.h"
+#include "db/reported_change.h"
 #include "engine/apply.h"
 #include "storage/data_dir.h"
 #include "storage/format.h"
@@ -55,30 +56,19 @@ void count_lost(Env& env, const std::string& dir, const std::vector<std::uint64_
 
 Damage plain_damage(std::uint64_t offset, std::string what) { return Damage{offset, std::move(what), false}; }
 
-// Applies a replayed write and reports it as commit_batch reported it live
-// (repository.cc): the entry it made or the case's current entry after it;
-// for a remove, the case's type and entry count before it.
+// Applies a replayed write and reports it as the commit path reported it live.
 void report_change(engine::Store& store, const engine::Mutation& m, std::uint64_t seq, std::uint64_t position,
                    const std::function<void(const Change&)>& report) {
-  Change c;
-  c.kind = static_cast<Change::Kind>(m.index());
-  c.seq = seq;
-  c.streamPosition = position;
   std::string removed_type;
-  if (c.kind == Change::Kind::kRemove) {
-    const engine::Posting* entries = store.case_entries(engine::case_of(m));
-    removed_type = store.view(entries->last_slot()).caseType;
-    c.removed = entries->size();
+  std::uint64_t removed = 0;
+  if (m.index() == 2) {
+    removed_type = case_type_before_remove(store, m);
+    removed = store.case_entries(engine::case_of(m))->size();
   }
   const std::uint32_t slot = engine::apply_mutation(store, m);
   Entry entry;
-  if (slot != engine::kNoValue) {
-    entry = store.materialize(slot);
-    c.entry = &entry;
-  }
-  c.caseId = engine::case_of(m);
-  c.caseType = c.entry ? std::string_view(entry.caseType) : std::string_view(removed_type);
-  report(c);
+  if (slot != engine::kNoValue) entry = store.materialize(slot);
+  report(reported_change(m, seq, position, &entry, removed_type, removed));
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include "db/batch_resolver.h"
 #include "db/case_id_generator.h"
 #include "db/recovery.h"
+#include "db/reported_change.h"
 #include "db/repository_internal.h"
 #include "db/writer_queue.h"
 #include "engine/apply.h"
@@ -414,7 +415,7 @@ class Repository::Impl {
         if (!r.mutation) continue;
         if (tracking_) touched_.emplace(engine::case_of(*r.mutation));
         if (options_.onChange && r.mutation->index() == 2) {
-          r.removed_type = store_.view(store_.case_entries(engine::case_of(*r.mutation))->last_slot()).caseType;
+          r.removed_type = db::case_type_before_remove(store_, *r.mutation);
         }
         const std::uint32_t slot = engine::apply_mutation(store_, *r.mutation);
         if (slot != engine::kNoValue) r.write->result.entry = store_.materialize(slot);
@@ -427,15 +428,8 @@ class Repository::Impl {
       for (const Resolved& r : batch) {
         const std::uint64_t this_seq = seq++;
         if (!r.mutation) continue;
-        Change c;
-        c.kind = static_cast<Change::Kind>(r.mutation->index());
-        c.seq = this_seq;
-        c.caseId = engine::case_of(*r.mutation);
-        if (c.kind != Change::Kind::kRemove) c.entry = &r.write->result.entry;
-        c.caseType = c.entry ? std::string_view(c.entry->caseType) : std::string_view(r.removed_type);
-        c.removed = r.removed;
-        c.streamPosition = r.write->stream.position;
-        options_.onChange(c);
+        options_.onChange(db::reported_change(*r.mutation, this_seq, r.write->stream.position, &r.write->result.entry,
+                                              r.removed_type, r.removed));
       }
     }
     return taken;

@@ -47,15 +47,8 @@ class Dictionary {
 
   const Value* find(std::string_view text) const {
     if (table_.empty()) return nullptr;
-    const std::uint32_t tag = tag_of(text);
-    for (std::size_t i = tag & mask();; i = (i + 1) & mask()) {
-      const std::uint64_t s = table_[i];
-      if (s == kEmpty) return nullptr;
-      if (static_cast<std::uint32_t>(s >> 32) == tag) {
-        const Value& v = value(static_cast<std::uint32_t>(s));
-        if (v.text == text) return &v;
-      }
-    }
+    const std::size_t i = slot_of(text, tag_of(text));
+    return table_[i] == kEmpty ? nullptr : &value(static_cast<std::uint32_t>(table_[i]));
   }
   // nullptr for a code never given or freed.
   const Value* find(std::uint32_t code) const {
@@ -66,43 +59,25 @@ class Dictionary {
   // REQUIRES: the code exists.
   const Value& at(std::uint32_t code) const { return value(code); }
 
-  // The value for `text`, added with an empty payload when new.
+  // The value for `text`, added with an empty payload when new (one probe).
   const Value& intern(std::string_view text) {
-    if (const Value* v = find(text)) return *v;
-    return *add(text);
+    make_room();
+    const std::uint32_t tag = tag_of(text);
+    const std::size_t i = slot_of(text, tag);
+    return table_[i] == kEmpty ? insert_at(i, tag, text) : value(static_cast<std::uint32_t>(table_[i]));
   }
 
   // Adds `text` with the next code (a freed one first); nullptr when it is
   // already there. Bulk loading of distinct values calls it directly.
   const Value* add(std::string_view text) {
-    if ((size_ + 1) * 4 > table_.size() * 3) grow(table_.size() < 16 ? 16 : table_.size() * 2);
+    make_room();
     const std::uint32_t tag = tag_of(text);
-    std::size_t i = tag & mask();
-    for (; table_[i] != kEmpty; i = (i + 1) & mask()) {
-      if (static_cast<std::uint32_t>(table_[i] >> 32) == tag && value(static_cast<std::uint32_t>(table_[i])).text == text) {
-        return nullptr;
-      }
-    }
-    std::uint32_t code;
-    if (free_codes_.empty()) {
-      code = next_code_;
-      new (slot_for_new_code()) Value{std::string(text), code, Payload{}};
-      ++next_code_;
-    } else {
-      code = free_codes_.back();
-      free_codes_.pop_back();
-      Value& v = value(code);
-      v.text.assign(text);
-      v.code = code;
-    }
-    table_[i] = (std::uint64_t{tag} << 32) | code;
-    ++size_;
-    return &value(code);
+    const std::size_t i = slot_of(text, tag);
+    return table_[i] == kEmpty ? &insert_at(i, tag, text) : nullptr;
   }
 
   void erase(std::uint32_t code) {
-    const Value* found = find(code);
-    if (found == nullptr) return;
+    if (find(code) == nullptr) return;
     Value& v = value(code);
     std::size_t i = tag_of(v.text) & mask();
     while (static_cast<std::uint32_t>(table_[i]) != code) i = (i + 1) & mask();
@@ -156,6 +131,38 @@ class Dictionary {
     return static_cast<std::uint32_t>(std::hash<std::string_view>{}(text) >> 32);
   }
   std::size_t mask() const noexcept { return table_.size() - 1; }
+  // REQUIRES: a table. The slot holding `text`, or the empty slot ending its probe run.
+  std::size_t slot_of(std::string_view text, std::uint32_t tag) const {
+    std::size_t i = tag & mask();
+    for (; table_[i] != kEmpty; i = (i + 1) & mask()) {
+      if (static_cast<std::uint32_t>(table_[i] >> 32) == tag && value(static_cast<std::uint32_t>(table_[i])).text == text) {
+        break;
+      }
+    }
+    return i;
+  }
+  // Room in the table for one more value (at most 3/4 full).
+  void make_room() {
+    if ((size_ + 1) * 4 > table_.size() * 3) grow(table_.size() < 16 ? 16 : table_.size() * 2);
+  }
+  // `text` into empty slot i with the next code (a freed one first).
+  Value& insert_at(std::size_t i, std::uint32_t tag, std::string_view text) {
+    std::uint32_t code;
+    if (free_codes_.empty()) {
+      code = next_code_;
+      new (slot_for_new_code()) Value{std::string(text), code, Payload{}};
+      ++next_code_;
+    } else {
+      code = free_codes_.back();
+      free_codes_.pop_back();
+      Value& v = value(code);
+      v.text.assign(text);
+      v.code = code;
+    }
+    table_[i] = (std::uint64_t{tag} << 32) | code;
+    ++size_;
+    return value(code);
+  }
   static std::size_t chunk_size(std::size_t k) noexcept { return std::size_t{kFirstChunk} << k; }
   static std::pair<std::size_t, std::size_t> locate(std::uint32_t code) noexcept {
     const std::uint64_t n = std::uint64_t{code} / kFirstChunk + 1;

@@ -1,6 +1,7 @@
 #include "support/nats_cluster.h"
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
@@ -87,18 +88,40 @@ NatsClient::NatsClient(const std::string& urls) {
 
 NatsClient::~NatsClient() = default;
 
-void NatsClient::add_stream(const std::string& name, const std::vector<std::string>& subjects, int replicas) {
-  // Right after the servers start, JetStream can answer before every peer
-  // has joined: "no suitable peers for placement" for a while (seen in CI).
+namespace {
+
+// Right after the servers start, JetStream can answer before every peer has
+// joined: "no suitable peers for placement" for a while (seen in CI). Tries
+// `add` for up to 20 s.
+void until_placed(const std::string& name, const std::function<Status()>& add) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   for (;;) {
-    auto s = link_->ensure_stream(name, subjects, replicas, /*duplicate_window_ms=*/120000);  // NATS's default window
+    auto s = add();
     if (s.ok()) return;
     if (std::chrono::steady_clock::now() >= deadline) {
       throw std::runtime_error("add stream " + name + ": " + s.error().to_string());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
+}
+
+}  // namespace
+
+void NatsClient::add_stream(const std::string& name, const std::vector<std::string>& subjects, int replicas) {
+  until_placed(name, [&] {
+    return link_->ensure_stream(name, subjects, replicas, /*duplicate_window_ms=*/120000);  // NATS's default window
+  });
+}
+
+void NatsClient::add_stream(const jsStreamConfig& config) {
+  until_placed(config.Name, [&]() -> Status {
+    jsStreamInfo* info = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = js_AddStream(&info, js(), const_cast<jsStreamConfig*>(&config), nullptr, &jerr);
+    jsStreamInfo_Destroy(info);
+    if (s != NATS_OK) return events::nats_error(std::string("creating stream ") + config.Name, s, jerr);
+    return ok_status();
+  });
 }
 
 std::uint64_t NatsClient::publish(const std::string& subject, const std::string& data) {

@@ -43,6 +43,8 @@ class NatsClient {
   natsConnection* connection() { return link_->connection(); }
   // Creates a file-backed stream with `subjects` and `replicas` (if missing).
   void add_stream(const std::string& name, const std::vector<std::string>& subjects, int replicas);
+  // A stream of any configuration (limits, discard policy).
+  void add_stream(const jsStreamConfig& config);
   // Publishes and waits for JetStream's ack; returns the stream sequence.
   std::uint64_t publish(const std::string& subject, const std::string& data);
   // Every message of the stream, in order (by sequence), with sequence and time.
