@@ -309,6 +309,45 @@ TEST(RecoveryModeTest, VerifyReportsATornTailWithoutCuttingIt) {
   EXPECT_EQ(env.files()[log], torn);
 }
 
+// The form of a record (its values' rules) is checked on replay's decoding
+// thread (db/decode_ahead.h): a well-framed create whose status is not
+// UTF-8 stops replay at its offset with the rule it breaks, and nothing
+// after it is applied.
+TEST(RepairTest, ARecordWhoseValuesBreakTheRulesIsWhereTheLogIsCut) {
+  LogBytes log = LogBytes::v2(4);
+  engine::ResolvedCreate bad;
+  bad.request.caseId = "c5";
+  bad.request.caseType = "LOAN";
+  bad.request.clientId = "k5";
+  bad.request.clientType = "PESEL";
+  bad.request.status = std::string("OP\xff\xfe" "EN");
+  bad.stamp_ms = 1735689600005LL;
+  log.append(storage::RecordType::kCreate, storage::encode_payload(bad));
+  log.append_create(6);
+  FaultEnv env;
+  env.set_file(kDir + "/MANIFEST", storage::encode_manifest(storage::Manifest{}));
+  env.set_file(kDir + "/" + storage::log_name(1), log.bytes);
+  ManualClock clock;
+  auto refused = Repository::open(kDir, options_for(env, clock));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kCorruption);
+  const std::string& why = refused.error().message();
+  EXPECT_NE(why.find("at offset " + std::to_string(log.offsets[4]) + ": record cannot be replayed"), std::string::npos)
+      << why;
+  EXPECT_NE(why.find("'status'"), std::string::npos) << why;
+  auto r = repair(kDir, options_for(env, clock));
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->recordsDropped, 2u);  // the bad one and the one after it
+  EXPECT_EQ(r->firstDroppedSeq, 5u);
+  EXPECT_EQ(r->lastDroppedSeq, 6u);
+  EXPECT_EQ(r->entries, 4u);
+  auto repo = Repository::open(kDir, options_for(env, clock));
+  ASSERT_TRUE(repo.ok()) << repo.error().to_string();
+  EXPECT_EQ((*repo)->stats().entries, 4u);
+  EXPECT_TRUE((*repo)->get("c4").ok());
+  EXPECT_EQ((*repo)->get("c6").error().code(), ErrorCode::kNotFound);
+}
+
 TEST(RepairTest, ARecordThatCannotBeReplayedIsWhereTheLogIsCut) {
   // Four creates, an intact record that updates a case nobody created, two more creates.
   LogBytes log = LogBytes::v2(4);

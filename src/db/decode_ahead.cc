@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <system_error>
 #include <thread>
+#include <utility>
+
+#include "engine/apply.h"
 
 namespace caserepo::db {
 
 DecodeAhead::DecodeAhead(std::span<const storage::LogRecord> records)
     : records_(records), helper_(std::thread::hardware_concurrency() > 1) {
-  start(0);
+  start(0, {});
 }
 
 DecodeAhead::~DecodeAhead() {
@@ -19,31 +22,39 @@ DecodeAhead::Window DecodeAhead::decode(std::size_t begin) const {
   Window out;
   const std::size_t end = std::min(records_.size(), begin + kWindowRecords);
   out.reserve(end - begin);
-  for (std::size_t i = begin; i < end; ++i) out.push_back(storage::decode_record(records_[i].type, records_[i].payload));
+  for (std::size_t i = begin; i < end; ++i) {
+    auto record = storage::decode_record(records_[i].type, records_[i].payload);
+    std::optional<Error> malformed;
+    if (record.ok() && record->mutation) malformed = engine::check_form(*record->mutation);
+    out.push_back(DecodedRecord{std::move(record), std::move(malformed)});
+  }
   return out;
 }
 
-void DecodeAhead::start(std::size_t begin) {
+void DecodeAhead::start(std::size_t begin, Window done) {
   pending_begin_ = begin;
   if (begin >= records_.size()) return;
   if (helper_) {
     try {
-      pending_ = std::async(std::launch::async, [this, begin] { return decode(begin); });
+      pending_ = std::async(std::launch::async, [this, begin, done = std::move(done)]() mutable {
+        Window().swap(done);
+        return decode(begin);
+      });
       return;
     } catch (const std::system_error&) {
       helper_ = false;  // no thread to be had: decode on the calling thread from now on
     }
   }
-  std::promise<Window> done;
-  done.set_value(decode(begin));
-  pending_ = done.get_future();
+  std::promise<Window> decoded;
+  decoded.set_value(decode(begin));
+  pending_ = decoded.get_future();
 }
 
-Result<storage::StreamRecord>& DecodeAhead::next(std::size_t i) {
+DecodedRecord& DecodeAhead::next(std::size_t i) {
   if (i >= current_begin_ + current_.size()) {
-    current_ = pending_.get();  // rethrows a helper's bad_alloc here
+    Window done = std::exchange(current_, pending_.get());  // rethrows a helper's bad_alloc here
     current_begin_ = pending_begin_;
-    start(current_begin_ + current_.size());
+    start(current_begin_ + current_.size(), std::move(done));
   }
   return current_[i - current_begin_];
 }

@@ -1,12 +1,15 @@
-// DecodeAhead: a log segment's records decoded one window ahead of the replay
-// that applies them. Decoding (cereal, string copies) reads no store state,
-// so on a machine with a second core it runs on a helper thread while the
-// calling thread checks and applies the previous window; replay then costs
-// about the larger of the two instead of their sum.
+// DecodeAhead: a log segment's records decoded, and checked for form, one
+// window ahead of the replay that applies them. Decoding (cereal, string
+// copies) and the form check (engine::check_form: UTF-8, lengths) read no
+// store state, so on a machine with a second core they run on a helper
+// thread while the calling thread applies the previous window; the helper
+// also frees the windows already applied. Replay then costs about the
+// larger of the two sides instead of their sum.
 #pragma once
 
 #include <cstddef>
 #include <future>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -15,6 +18,11 @@
 #include "storage/records.h"
 
 namespace caserepo::db {
+
+struct DecodedRecord {
+  Result<storage::StreamRecord> record;  // Corruption when the payload does not decode
+  std::optional<Error> malformed;        // check_form's verdict on its mutation
+};
 
 class DecodeAhead {
  public:
@@ -25,14 +33,16 @@ class DecodeAhead {
   ~DecodeAhead();  // waits for a window still being decoded
 
   // Record i decoded. REQUIRES: i is 0 or one more than the previous call's.
-  Result<storage::StreamRecord>& next(std::size_t i);
+  DecodedRecord& next(std::size_t i);
 
  private:
-  using Window = std::vector<Result<storage::StreamRecord>>;
+  using Window = std::vector<DecodedRecord>;
   static constexpr std::size_t kWindowRecords = 4096;
 
   Window decode(std::size_t begin) const;
-  void start(std::size_t begin);  // decoding of the window at `begin`, on the helper if there is one
+  // Decoding of the window at `begin`, on the helper if there is one, which
+  // first frees `done`.
+  void start(std::size_t begin, Window done);
 
   std::span<const storage::LogRecord> records_;
   Window current_;

@@ -165,8 +165,9 @@ Result<Recovered> recover(Env& env, const std::string& dir, engine::Store& store
       break;
     }
     report.segments.push_back(name);
-    // The records after the snapshot, decoded ahead on a helper thread
-    // (decode_ahead.h) while this one checks and applies them in order.
+    // The records after the snapshot, decoded and checked for form ahead on
+    // a helper thread (decode_ahead.h) while this one checks them against
+    // the store and applies them, in order.
     const auto replayed = std::find_if(scan.records.begin(), scan.records.end(),
                                        [&](const storage::LogRecord& rec) { return rec.seq >= expected; });
     const std::span<const storage::LogRecord> records(replayed, scan.records.end());
@@ -178,15 +179,18 @@ Result<Recovered> recover(Env& env, const std::string& dir, engine::Store& store
       DecodeAhead decoded(records);
       for (std::size_t k = 0; k < records.size(); ++k) {
         const storage::LogRecord& rec = records[k];
-        auto& m = decoded.next(k);
+        DecodedRecord& d = decoded.next(k);
+        auto& m = d.record;
         std::optional<Error> bad;
         if (!m.ok()) {
           bad = m.error();
         } else if (m->position > 0 && m->position <= report.stream_position) {
           bad = Error::InvalidArgument("stream position " + std::to_string(m->position) +
                                        " is not above the previous one, " + std::to_string(report.stream_position));
+        } else if (d.malformed) {
+          bad = std::move(d.malformed);
         } else if (m->mutation) {
-          bad = engine::check_mutation(store, *m->mutation);
+          bad = engine::check_against(store, *m->mutation);
         }
         if (bad) {
           unreplayable.emplace(rec.offset, m.ok() ? "record cannot be replayed: " + bad->to_string() : bad->message());

@@ -12,17 +12,23 @@ std::optional<Error> check_stamp(const Store& store, std::int64_t stamp) {
 
 }  // namespace
 
-std::optional<Error> check_mutation(const Store& store, const Mutation& m) {
+std::optional<Error> check_form(const Mutation& m) {
   if (const auto* c = std::get_if<ResolvedCreate>(&m)) {
     if (!c->request.caseId) return Error::InvalidArgument("create record without caseId");
-    if (auto e = check_create(c->request)) return e;
+    return check_create(c->request);
+  }
+  if (const auto* u = std::get_if<ResolvedUpdate>(&m)) return check_patch(u->patch);
+  return std::nullopt;
+}
+
+std::optional<Error> check_against(const Store& store, const Mutation& m) {
+  if (const auto* c = std::get_if<ResolvedCreate>(&m)) {
     if (store.conflicts(*c->request.caseId, c->request.clientId, *c->request.caseType)) {
       return Error::Conflict("case '" + *c->request.caseId + "' belongs to another client or case type");
     }
     return check_stamp(store, c->stamp_ms);
   }
   if (const auto* u = std::get_if<ResolvedUpdate>(&m)) {
-    if (auto e = check_patch(u->patch)) return e;
     if (store.case_entries(u->caseId) == nullptr) return Error::NotFound("no case '" + u->caseId + "'");
     return check_stamp(store, u->stamp_ms);
   }
