@@ -130,11 +130,13 @@ class EventsTest : public ::testing::Test {
     std::ofstream(dir_.str() + "/users").close();  // no REST users needed: commands come from the stream
   }
 
-  ChildProcess start_node(const std::string& log) {
-    ChildProcess p({CASEREPO_SERVER_BINARY, "--data", dir_.str() + "/node", "--users", dir_.str() + "/users", "--listen",
-                    "127.0.0.1:0", "--access-log", "off", "--nats", cluster_->urls(), "--ingest",
-                    std::string(kStream) + ":cmds.>", "--node-id", kNode, "--nats-replicas", "3"},
-                   dir_.str() + "/" + log);
+  ChildProcess start_node(const std::string& log, const std::vector<std::string>& more_args = {}) {
+    std::vector<std::string> args = {CASEREPO_SERVER_BINARY, "--data", dir_.str() + "/node", "--users",
+                                     dir_.str() + "/users", "--listen", "127.0.0.1:0", "--access-log", "off", "--nats",
+                                     cluster_->urls(), "--ingest", std::string(kStream) + ":cmds.>", "--node-id", kNode,
+                                     "--nats-replicas", "3"};
+    args.insert(args.end(), more_args.begin(), more_args.end());
+    ChildProcess p(args, dir_.str() + "/" + log);
     EXPECT_TRUE(p.wait_for_output("listening on", std::chrono::seconds(30))) << "the node did not start: see " << log;
     return p;
   }
@@ -379,30 +381,36 @@ TEST_F(EventsTest, PartitionReplicasPublishOneEventPerWritingCommand) {
 // keeps resending the others and is killed; with the limit lifted, the
 // restarted node publishes them from its log — exactly one event per write,
 // in log order (the five already stored are dropped as repeats).
+// The change stream made before the node makes it, taking `max_events`
+// and refusing the rest (the node then holds them, sending them again).
+void add_refusing_change_stream(NatsClient& client, std::int64_t max_events) {
+  const std::string subject = std::string("caserepo.changes.") + ">";
+  const char* subjects[] = {subject.c_str()};
+  jsStreamConfig config;
+  jsStreamConfig_Init(&config);
+  config.Name = "CASEREPO_CHANGES";
+  config.Subjects = subjects;
+  config.SubjectsLen = 1;
+  config.Storage = js_FileStorage;
+  config.Replicas = 3;
+  config.Duplicates = std::int64_t{10} * 60 * 1000 * 1000000;
+  config.MaxMsgs = max_events;
+  config.Discard = js_DiscardNew;
+  client.add_stream(config);
+}
+
+std::uint64_t stored_changes(NatsClient& client) {
+  jsStreamInfo* info = nullptr;
+  if (js_GetStreamInfo(&info, client.js(), "CASEREPO_CHANGES", nullptr, nullptr) != NATS_OK) return 0;
+  const std::uint64_t n = info->State.Msgs;
+  jsStreamInfo_Destroy(info);
+  return n;
+}
+
 TEST_F(EventsTest, EventsAKilledNodeHadNotPublishedArePublishedAfterItsRestart) {
   constexpr std::int64_t kStored = 5;
-  {
-    const std::string subject = std::string("caserepo.changes.") + ">";
-    const char* subjects[] = {subject.c_str()};
-    jsStreamConfig config;
-    jsStreamConfig_Init(&config);
-    config.Name = "CASEREPO_CHANGES";
-    config.Subjects = subjects;
-    config.SubjectsLen = 1;
-    config.Storage = js_FileStorage;
-    config.Replicas = 3;
-    config.Duplicates = std::int64_t{10} * 60 * 1000 * 1000000;
-    config.MaxMsgs = kStored;
-    config.Discard = js_DiscardNew;
-    client_->add_stream(config);
-  }
-  auto stored = [&] {
-    jsStreamInfo* info = nullptr;
-    if (js_GetStreamInfo(&info, client_->js(), "CASEREPO_CHANGES", nullptr, nullptr) != NATS_OK) return std::uint64_t{0};
-    const std::uint64_t n = info->State.Msgs;
-    jsStreamInfo_Destroy(info);
-    return n;
-  };
+  add_refusing_change_stream(*client_, kStored);
+  auto stored = [&] { return stored_changes(*client_); };
   const std::uint64_t last = publish(command_texts(300, 44));
   {
     ChildProcess node = start_node("node-killed.log");
@@ -443,6 +451,44 @@ TEST_F(EventsTest, EventsAKilledNodeHadNotPublishedArePublishedAfterItsRestart) 
   std::stringstream text;
   text << published.rdbuf();
   EXPECT_EQ(text.str(), "caserepo change feed\npublished-through " + std::to_string(last_event_seq) + "\n");
+}
+
+// A periodic checkpoint waits up to 30 s for the change feed before it
+// drops log (JetStream here refuses every event after the fifth, so it
+// never has them all). A SIGTERM meanwhile stops the node at once: the
+// checkpoint gives up and keeps the log, and nothing is lost — the
+// directory reopens to the stream's state, and the feed's file still names
+// a seq before the last write, so the restart reports the rest again.
+TEST_F(EventsTest, AStopIsNotHeldByACheckpointWaitingForTheChangeFeed) {
+  add_refusing_change_stream(*client_, 5);
+  const std::uint64_t last = publish(command_texts(200, 45));
+  ChildProcess node = start_node("node-stopped.log", {"--checkpoint-every", "1"});
+  wait_applied(last);
+  ASSERT_EQ(stored_changes(*client_), 5u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // a checkpoint is waiting by now
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(node.terminate(std::chrono::seconds(25)), 0);
+  const auto stop_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(stop_s, 10.0) << "the stop waited for the checkpoint";
+  std::ifstream log_file(dir_.str() + "/node-stopped.log");
+  std::stringstream log_text;
+  log_text << log_file.rdbuf();
+  EXPECT_NE(log_text.str().find("periodic checkpoint failed"), std::string::npos) << log_text.str();
+
+  const Expected x = reference(*client_);
+  auto repo = open_node_dir();
+  ASSERT_NE(repo, nullptr);
+  EXPECT_EQ(state_of(*repo), x.state);
+  EXPECT_EQ(repo->streamPosition(), x.position);
+  const std::uint64_t last_write_seq = repo->stats().lastSeq;
+  repo.reset();
+  std::ifstream published(dir_.str() + "/node/change-feed");
+  std::string magic, key;
+  std::uint64_t through = 0;
+  std::getline(published, magic);
+  published >> key >> through;
+  EXPECT_EQ(key, "published-through");
+  EXPECT_LT(through, last_write_seq);
 }
 
 }  // namespace

@@ -131,7 +131,17 @@ void ChangeFeed::save_published() {
 bool ChangeFeed::wait_published(std::uint64_t seq, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
   if (published_path_.empty()) return true;
-  return acked_.wait_for(lock, timeout, [&] { return unacked_seqs_.empty() || *unacked_seqs_.begin() > seq; });
+  auto published = [&] { return unacked_seqs_.empty() || *unacked_seqs_.begin() > seq; };
+  acked_.wait_for(lock, timeout, [&] { return published() || waiters_released_; });
+  return published() && !waiters_released_;
+}
+
+void ChangeFeed::release_waiters() {
+  {
+    std::lock_guard lock(mu_);
+    waiters_released_ = true;
+  }
+  acked_.notify_all();
 }
 
 void ChangeFeed::on_change(const Change& c, std::optional<unsigned> partition) {

@@ -70,6 +70,10 @@ class ChangeFeed {
   // For Options::beforeLogDropped: whether every event up to `seq` was
   // acknowledged within `timeout` (true at once when not tracking).
   bool wait_published(std::uint64_t seq, std::chrono::milliseconds timeout);
+  // Makes wait_published give up now and answer false from now on: a
+  // stopping server's checkpoint keeps its log instead of holding the stop
+  // for the wait's timeout. Events are still published.
+  void release_waiters();
   // From the commit path (Options::onChange): queues the event.
   void on_change(const Change& c, std::optional<unsigned> partition = {});
   // Sends what is queued, waiting at most `grace` for JetStream's acks.
@@ -106,6 +110,7 @@ class ChangeFeed {
   std::uint64_t last_tracked_seq_ = 0;  // the newest event's seq (or the seq read at start)
   std::uint64_t saved_seq_ = 0;         // what the file says
   std::condition_variable acked_;       // wait_published
+  bool waiters_released_ = false;
   bool stopping_ = false;
   std::thread thread_;
   std::atomic<std::uint64_t> published_{0}, resent_{0}, failed_{0};

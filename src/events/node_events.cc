@@ -51,6 +51,10 @@ void NodeEvents::stop_ingest() {
   if (ingestor_) ingestor_->stop();
 }
 
+void NodeEvents::release_waits() {
+  if (feed_) feed_->release_waiters();
+}
+
 void NodeEvents::stop_changes() {
   if (feed_) feed_->stop(std::chrono::milliseconds(2000));
 }

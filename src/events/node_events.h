@@ -42,6 +42,9 @@ class NodeEvents {
   void attach(Options& options, const std::string& data_dir);
   Status start_ingest(Repository& repo);
   void stop_ingest();
+  // The server is stopping: a checkpoint waiting for the change feed gives
+  // up (keeps its log) instead of holding the stop (ChangeFeed::release_waiters).
+  void release_waits();
   void stop_changes();
   std::string metrics() const;
 

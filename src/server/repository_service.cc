@@ -15,6 +15,10 @@ Status RepositoryService::start() {
   return events_->start_ingest(*repo_);
 }
 
+void RepositoryService::release_waits() {
+  if (events_) events_->release_waits();
+}
+
 void RepositoryService::stop() {
   if (events_) events_->stop_ingest();
   repo_.reset();  // a clean close: what is unsynced is synced

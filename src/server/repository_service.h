@@ -26,6 +26,7 @@ class RepositoryService : public Service {
   // Ingestion starts before the server listens and stops before the
   // repository closes; the change feed drains after it closed.
   Status start() override;
+  void release_waits() override;
   void stop() override;
   void checkpoint() override;
 

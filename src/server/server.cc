@@ -110,6 +110,7 @@ int Server::run() {
   for (unsigned i = 1; i < threads; ++i) io.emplace_back([this] { ioc_.run(); });
   ioc_.run();
   for (auto& t : io) t.join();
+  service_->release_waits();  // a periodic checkpoint in pool_ may be waiting for the change feed
   pool_.join();
   access_log_.flush();
   service_->stop();

@@ -28,6 +28,10 @@ class Service {
 
   // Before the server listens (e.g. ingestion starts); an error stops it.
   virtual Status start() { return ok_status(); }
+  // After the last request, before background work is joined: give up
+  // waits that would hold the stop (a checkpoint waiting for the change
+  // feed while NATS is away).
+  virtual void release_waits() {}
   // After the last request: stop background work, close cleanly.
   virtual void stop() {}
   // The periodic checkpoint (--checkpoint-every).
