@@ -375,12 +375,6 @@ TEST_F(EventsTest, PartitionReplicasPublishOneEventPerWritingCommand) {
   for (unsigned p = 0; p < kPartitions; ++p) EXPECT_EQ(positions[p], x[p].write_positions) << "partition " << p;
 }
 
-// Events a killed node had not published are published after its restart:
-// the change stream takes only the first five events (a message limit
-// refusing the rest, as JetStream refuses while it has no leader), the node
-// keeps resending the others and is killed; with the limit lifted, the
-// restarted node publishes them from its log — exactly one event per write,
-// in log order (the five already stored are dropped as repeats).
 // The change stream made before the node makes it, taking `max_events`
 // and refusing the rest (the node then holds them, sending them again).
 void add_refusing_change_stream(NatsClient& client, std::int64_t max_events) {
@@ -407,6 +401,12 @@ std::uint64_t stored_changes(NatsClient& client) {
   return n;
 }
 
+// Events a killed node had not published are published after its restart:
+// the change stream takes only the first five events (a message limit
+// refusing the rest, as JetStream refuses while it has no leader), the node
+// keeps resending the others and is killed; with the limit lifted, the
+// restarted node publishes them from its log — exactly one event per write,
+// in log order (the five already stored are dropped as repeats).
 TEST_F(EventsTest, EventsAKilledNodeHadNotPublishedArePublishedAfterItsRestart) {
   constexpr std::int64_t kStored = 5;
   add_refusing_change_stream(*client_, kStored);

@@ -37,7 +37,7 @@ void DecodeAhead::start(std::size_t begin, Window done) {
   if (helper_) {
     try {
       pending_ = std::async(std::launch::async, [this, begin, done = std::move(done)]() mutable {
-        Window().swap(done);
+        Window().swap(done);  // freed here: the lambda itself dies with its future, on the calling thread
         return decode(begin);
       });
       return;
