@@ -309,21 +309,11 @@ TEST(RecoveryModeTest, VerifyReportsATornTailWithoutCuttingIt) {
   EXPECT_EQ(env.files()[log], torn);
 }
 
-// The form of a record (its values' rules) is checked on replay's decoding
-// thread (db/decode_ahead.h): a well-framed create whose status is not
-// UTF-8 stops replay at its offset with the rule it breaks, and nothing
-// after it is applied.
-TEST(RepairTest, ARecordWhoseValuesBreakTheRulesIsWhereTheLogIsCut) {
-  LogBytes log = LogBytes::v2(4);
-  engine::ResolvedCreate bad;
-  bad.request.caseId = "c5";
-  bad.request.caseType = "LOAN";
-  bad.request.clientId = "k5";
-  bad.request.clientType = "PESEL";
-  bad.request.status = std::string("OP\xff\xfe" "EN");
-  bad.stamp_ms = 1735689600005LL;
-  log.append(storage::RecordType::kCreate, storage::encode_payload(bad));
-  log.append_create(6);
+// `log`: four creates (c1..c4), then an intact record that cannot be
+// replayed, then creates up to c6. Opening refuses it as Corruption at the
+// fifth record's offset, naming `why`; repair cuts the log there, dropping
+// it and everything after it, and the directory opens to c1..c4.
+void expect_cut_at_fifth_record(const LogBytes& log, const std::string& why) {
   FaultEnv env;
   env.set_file(kDir + "/MANIFEST", storage::encode_manifest(storage::Manifest{}));
   env.set_file(kDir + "/" + storage::log_name(1), log.bytes);
@@ -331,15 +321,17 @@ TEST(RepairTest, ARecordWhoseValuesBreakTheRulesIsWhereTheLogIsCut) {
   auto refused = Repository::open(kDir, options_for(env, clock));
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code(), ErrorCode::kCorruption);
-  const std::string& why = refused.error().message();
-  EXPECT_NE(why.find("at offset " + std::to_string(log.offsets[4]) + ": record cannot be replayed"), std::string::npos)
-      << why;
-  EXPECT_NE(why.find("'status'"), std::string::npos) << why;
+  const std::string& message = refused.error().message();
+  EXPECT_NE(message.find("at offset " + std::to_string(log.offsets[4]) + ": record cannot be replayed"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find(why), std::string::npos) << message;
   auto r = repair(kDir, options_for(env, clock));
   ASSERT_TRUE(r.ok()) << r.error().to_string();
-  EXPECT_EQ(r->recordsDropped, 2u);  // the bad one and the one after it
+  const std::uint64_t records = log.offsets.size() - 1;
+  EXPECT_EQ(r->recordsDropped, records - 4);  // the bad one and the ones after it
   EXPECT_EQ(r->firstDroppedSeq, 5u);
-  EXPECT_EQ(r->lastDroppedSeq, 6u);
+  EXPECT_EQ(r->lastDroppedSeq, records);
   EXPECT_EQ(r->entries, 4u);
   auto repo = Repository::open(kDir, options_for(env, clock));
   ASSERT_TRUE(repo.ok()) << repo.error().to_string();
@@ -349,29 +341,30 @@ TEST(RepairTest, ARecordWhoseValuesBreakTheRulesIsWhereTheLogIsCut) {
 }
 
 TEST(RepairTest, ARecordThatCannotBeReplayedIsWhereTheLogIsCut) {
-  // Four creates, an intact record that updates a case nobody created, two more creates.
+  // An update of a case nobody created (the check against the state).
   LogBytes log = LogBytes::v2(4);
   engine::ResolvedUpdate u{"no-such-case", Patch{}, 1735689600100LL};
   u.patch.status = "OPEN";
   log.append(storage::RecordType::kUpdate, storage::encode_payload(u));
   log.append_create(5);
   log.append_create(6);
-  FaultEnv env;
-  env.set_file(kDir + "/MANIFEST", storage::encode_manifest(storage::Manifest{}));
-  env.set_file(kDir + "/" + storage::log_name(1), log.bytes);
-  ManualClock clock;
-  auto refused = Repository::open(kDir, options_for(env, clock));
-  ASSERT_FALSE(refused.ok());
-  EXPECT_NE(refused.error().message().find("at offset " + std::to_string(log.offsets[4]) + ": record cannot be replayed"),
-            std::string::npos)
-      << refused.error().message();
-  auto r = repair(kDir, options_for(env, clock));
-  ASSERT_TRUE(r.ok()) << r.error().to_string();
-  EXPECT_EQ(r->recordsDropped, 3u);  // the bad one and the two after it
-  EXPECT_EQ(r->firstDroppedSeq, 5u);
-  EXPECT_EQ(r->lastDroppedSeq, 7u);
-  EXPECT_EQ(r->entries, 4u);
-  EXPECT_TRUE(Repository::open(kDir, options_for(env, clock)).ok());
+  expect_cut_at_fifth_record(log, "no case 'no-such-case'");
+}
+
+// A record's form (its values' rules) is checked on replay's decoding
+// thread (db/decode_ahead.h): its verdict stops replay the same way.
+TEST(RepairTest, ARecordWhoseValuesBreakTheRulesIsWhereTheLogIsCut) {
+  LogBytes log = LogBytes::v2(4);
+  engine::ResolvedCreate bad;
+  bad.request.caseId = "c5";
+  bad.request.caseType = "LOAN";
+  bad.request.clientId = "k5";
+  bad.request.clientType = "PESEL";
+  bad.request.status = std::string("OP\xff\xfe" "EN");  // not UTF-8
+  bad.stamp_ms = 1735689600005LL;
+  log.append(storage::RecordType::kCreate, storage::encode_payload(bad));
+  log.append_create(6);
+  expect_cut_at_fifth_record(log, "'status'");
 }
 
 TEST(RepairTest, ADamagedSnapshotIsNotRepairedButReported) {
