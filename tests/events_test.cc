@@ -7,6 +7,7 @@
 // once each on the dead-letter subject, and the change feed holds one event
 // per write, in log order — also when two replicas of a partition publish it.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <array>
@@ -266,6 +267,54 @@ TEST_F(EventsTest, IngestionGoesOnExactlyWhenANatsServerIsKilled) {
   for (const auto& m : client_->read_stream("CASEREPO_DEADLETTER")) dead.insert(Json::parse(m.data)["sequence"].get<std::uint64_t>());
   EXPECT_EQ(std::set<std::uint64_t>(dead.begin(), dead.end()), x.dead_letters);
   EXPECT_EQ(dead.size(), x.dead_letters.size());
+}
+
+// The node's consumer reports nothing pending while its next commands sit in
+// the stream (CI saw this after a node restart that followed a NATS server's:
+// a partition stuck at one position for minutes). Made here by taking the
+// last commands from the node's own consumer while the node is paused, and
+// acking them: the consumer never delivers them again. The idle check asks
+// the stream, finds commands past the node's position, and re-creates the
+// consumer from it: the node ends exactly at the reference.
+TEST_F(EventsTest, ACommandTheConsumerNoLongerDeliversIsAppliedAfterTheStallCheck) {
+  const auto texts = command_texts(200, 5);
+  const std::size_t taken = 10;
+  publish({texts.begin(), texts.end() - taken});
+  ChildProcess node = start_node("node.log");
+  wait_applied(client_->last_sequence(kStream));
+
+  ASSERT_EQ(::kill(node.pid(), SIGSTOP), 0);
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // the node's waiting fetch (200 ms) has expired
+  natsSubscription* thief = nullptr;
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = kStream;
+  const std::string durable = std::string("caserepo-") + kNode;
+  so.Consumer = durable.c_str();
+  ASSERT_EQ(js_PullSubscribe(&thief, client_->js(), "cmds.>", durable.c_str(), nullptr, &so, nullptr), NATS_OK);
+  std::uint64_t last = 0;
+  for (std::size_t i = texts.size() - taken; i < texts.size(); ++i) {
+    last = client_->publish("cmds." + std::to_string(i % 6), texts[i]);
+  }
+  natsMsgList list{};
+  const natsStatus fetched = natsSubscription_Fetch(&list, thief, static_cast<int>(taken), 10'000, nullptr);
+  const int got = list.Count;
+  for (int i = 0; i < list.Count; ++i) natsMsg_AckSync(list.Msgs[i], nullptr, nullptr);
+  natsMsgList_Destroy(&list);
+  natsSubscription_Destroy(thief);
+  ASSERT_EQ(::kill(node.pid(), SIGCONT), 0);
+  ASSERT_EQ(fetched, NATS_OK);
+  ASSERT_EQ(got, static_cast<int>(taken));
+
+  EXPECT_TRUE(node.wait_for_output("past position", std::chrono::seconds(20)))
+      << "the node did not re-create its consumer: see node.log";
+  wait_applied(last);
+  EXPECT_EQ(node.terminate(), 0);
+  const Expected x = reference(*client_);
+  auto repo = open_node_dir();
+  ASSERT_TRUE(repo);
+  EXPECT_EQ(repo->streamPosition(), last);
+  EXPECT_EQ(state_of(*repo), x.state);
 }
 
 TEST_F(EventsTest, TheChangeFeedHoldsOneEventPerWriteInLogOrder) {

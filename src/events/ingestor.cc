@@ -175,7 +175,35 @@ bool Ingestor::stalled() {
   info_failures_ = 0;
   const bool pending = ci->NumPending > 0;
   jsConsumerInfo_Destroy(ci);
-  return pending;
+  if (pending) return true;
+  // A consumer can also count nothing pending while the stream holds
+  // commands past the repository's position: deliveries lost on the way (the
+  // consumer waits out AckWait, or, once someone acked them, never delivers
+  // them again), or a consumer that stopped delivering after its server
+  // restarted (CI saw a node, restarted after a NATS server had been, sit at
+  // one position for minutes with its next command in the stream). So ask
+  // the stream itself. No answer is no verdict: the consumer info above
+  // already counts servers that do not answer.
+  const std::optional<std::uint64_t> tail = last_sequence();
+  return tail && *tail > repo_.streamPosition();
+}
+
+std::optional<std::uint64_t> Ingestor::last_sequence() {
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  if (config_.filter.empty()) {
+    jsStreamInfo* si = nullptr;
+    if (js_GetStreamInfo(&si, link_.js(), config_.stream.c_str(), nullptr, &jerr) != NATS_OK) return std::nullopt;
+    const std::uint64_t last = si->State.LastSeq;
+    jsStreamInfo_Destroy(si);
+    return last;
+  }
+  natsMsg* msg = nullptr;
+  const natsStatus s = js_GetLastMsg(&msg, link_.js(), config_.stream.c_str(), config_.filter.c_str(), nullptr, &jerr);
+  if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr) return 0;  // nothing on the filter yet
+  if (s != NATS_OK) return std::nullopt;
+  const std::uint64_t last = natsMsg_GetSequence(msg);
+  natsMsg_Destroy(msg);
+  return last;
 }
 
 void Ingestor::restart_consumer() {
@@ -201,14 +229,16 @@ void Ingestor::loop() {
       }
       // A pull consumer can stop delivering after NATS servers die (the
       // cluster soak saw a replica stay 30 s behind, its consumer without
-      // RAFT quorum): idle that long while messages are pending, or while
-      // the consumer does not answer, it is made anew.
+      // RAFT quorum): idle that long while messages are pending, while the
+      // consumer does not answer, or while the stream holds commands past
+      // the repository's position, it is made anew.
       if (const auto now = std::chrono::steady_clock::now(); now - idle_since >= kStallCheck) {
         idle_since = now;
         if (stalled()) {
-          std::fprintf(stderr, "caserepo-server: %s: nothing delivered for %lld s, and messages pending or the consumer "
-                       "not answering; the consumer is made anew\n",
-                       config_.durable.c_str(), static_cast<long long>(kStallCheck.count()));
+          std::fprintf(stderr, "caserepo-server: %s: nothing delivered for %lld s, and messages pending, the consumer "
+                       "not answering, or the stream past position %llu; the consumer is made anew\n",
+                       config_.durable.c_str(), static_cast<long long>(kStallCheck.count()),
+                       static_cast<unsigned long long>(repo_.streamPosition()));
           stall_restarts_.fetch_add(1);
           restart_consumer();
         }
@@ -315,7 +345,8 @@ std::string Ingestor::metrics() const {
          line("caserepo_ingest_consumer_restarts_total", "counter",
               "Consumers made anew after a delivery was lost in flight (a NATS failover).", redelivery_restarts_) +
          line("caserepo_ingest_consumer_stalls_total", "counter",
-              "Consumers made anew after delivering nothing for 2 s while messages were pending or it did not answer.",
+              "Consumers made anew after delivering nothing for 2 s while messages were pending, it did not answer, or the "
+              "stream held commands past the position.",
               stall_restarts_) +
          line("caserepo_stream_position", "gauge", "Stream sequence of the last command taken.", repo_.streamPosition());
 }

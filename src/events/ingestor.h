@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -65,8 +66,12 @@ class Ingestor {
   // Whether a delivery before these was lost (their delivery numbers skip one).
   bool lost_delivery(const natsMsgList& list);
   // Whether the consumer, idle for a while, has messages pending it does not
-  // deliver, is gone, or has not answered three times running.
+  // deliver, is gone, has not answered three times running, or the stream
+  // holds a command on the filter past the repository's position.
   bool stalled();
+  // The stream sequence of the last message on the filter (0: none), or
+  // nullopt when JetStream does not answer.
+  std::optional<std::uint64_t> last_sequence();
   // Makes the consumer anew from the repository's position, until it works or stop().
   void restart_consumer();
   void loop();
