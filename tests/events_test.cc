@@ -142,6 +142,16 @@ class EventsTest : public ::testing::Test {
     return p;
   }
 
+  // A node serving partitions 0 and 1 of `stream` (a partitioned cluster's node, caserepo-server --serve).
+  ChildProcess start_partition_node(const std::string& id, const std::string& stream, const std::string& log) {
+    ChildProcess p({CASEREPO_SERVER_BINARY, "--data", dir_.str() + "/" + id, "--users", dir_.str() + "/users", "--listen",
+                    "127.0.0.1:0", "--access-log", "off", "--nats", cluster_->urls(), "--partitions", "2", "--serve",
+                    "0,1", "--stream", stream, "--node-id", id, "--nats-replicas", "3"},
+                   dir_.str() + "/" + log);
+    EXPECT_TRUE(p.wait_for_output("listening on", std::chrono::seconds(30))) << "the node did not start: see " << log;
+    return p;
+  }
+
   // Publishes the commands, on subjects cmds.<n % 6>; returns the last sequence.
   std::uint64_t publish(const std::vector<std::string>& texts) {
     std::uint64_t last = 0;
@@ -383,15 +393,7 @@ TEST_F(EventsTest, PartitionReplicasPublishOneEventPerWritingCommand) {
     last[p] = client_->publish(cluster::command_subject(kClusterStream, p), texts[i]);
   }
   std::vector<ChildProcess> nodes;
-  nodes.reserve(2);
-  for (const std::string id : {"replica-a", "replica-b"}) {
-    nodes.emplace_back(std::vector<std::string>{CASEREPO_SERVER_BINARY, "--data", dir_.str() + "/" + id, "--users",
-                                                dir_.str() + "/users", "--listen", "127.0.0.1:0", "--access-log", "off",
-                                                "--nats", cluster_->urls(), "--partitions", "2", "--serve", "0,1",
-                                                "--stream", kClusterStream, "--node-id", id, "--nats-replicas", "3"},
-                       dir_.str() + "/" + id + ".log");
-    ASSERT_TRUE(nodes.back().wait_for_output("listening on", std::chrono::seconds(30))) << "see " << id << ".log";
-  }
+  for (const std::string id : {"replica-a", "replica-b"}) nodes.push_back(start_partition_node(id, kClusterStream, id + ".log"));
   for (const std::string id : {"replica-a", "replica-b"}) {
     for (unsigned p = 0; p < kPartitions; ++p) {
       wait_applied(last[p], "caserepo-" + id + "-p" + std::to_string(p), kClusterStream);
@@ -450,6 +452,32 @@ std::uint64_t stored_changes(NatsClient& client) {
   return n;
 }
 
+// Lets the change stream of add_refusing_change_stream take every event.
+void lift_change_stream_limit(NatsClient& client) {
+  jsStreamInfo* info = nullptr;
+  ASSERT_EQ(js_GetStreamInfo(&info, client.js(), "CASEREPO_CHANGES", nullptr, nullptr), NATS_OK);
+  info->Config->MaxMsgs = -1;
+  jsStreamInfo* updated = nullptr;
+  EXPECT_EQ(js_UpdateStream(&updated, client.js(), info->Config, nullptr, nullptr), NATS_OK);
+  jsStreamInfo_Destroy(updated);
+  jsStreamInfo_Destroy(info);
+}
+
+// Waits (up to 60 s) until the change stream holds `n` events.
+void wait_stored_changes(NatsClient& client, std::uint64_t n) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (stored_changes(client) < n && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+std::string file_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 // Events a killed node had not published are published after its restart:
 // the change stream takes only the first five events (a message limit
 // refusing the rest, as JetStream refuses while it has no leader), the node
@@ -468,22 +496,11 @@ TEST_F(EventsTest, EventsAKilledNodeHadNotPublishedArePublishedAfterItsRestart) 
     std::this_thread::sleep_for(std::chrono::milliseconds(600));  // a few refused resends
     node.kill();
   }
-  {
-    jsStreamInfo* info = nullptr;
-    ASSERT_EQ(js_GetStreamInfo(&info, client_->js(), "CASEREPO_CHANGES", nullptr, nullptr), NATS_OK);
-    info->Config->MaxMsgs = -1;
-    jsStreamInfo* updated = nullptr;
-    ASSERT_EQ(js_UpdateStream(&updated, client_->js(), info->Config, nullptr, nullptr), NATS_OK);
-    jsStreamInfo_Destroy(updated);
-    jsStreamInfo_Destroy(info);
-  }
+  lift_change_stream_limit(*client_);
   const Expected x = reference(*client_);
   ASSERT_GT(x.write_positions.size(), 200u);
   ChildProcess node = start_node("node-restarted.log");
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (stored() < x.write_positions.size() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  wait_stored_changes(*client_, x.write_positions.size());
   EXPECT_EQ(node.terminate(), 0);
   const auto events = client_->read_stream("CASEREPO_CHANGES");
   std::vector<std::uint64_t> positions;
@@ -496,10 +513,63 @@ TEST_F(EventsTest, EventsAKilledNodeHadNotPublishedArePublishedAfterItsRestart) 
   // The clean stop left the file naming the last event's write: every one acknowledged.
   ASSERT_FALSE(events.empty());
   const auto last_event_seq = Json::parse(events.back().data)["seq"].get<std::uint64_t>();
-  std::ifstream published(dir_.str() + "/node/change-feed");
-  std::stringstream text;
-  text << published.rdbuf();
-  EXPECT_EQ(text.str(), "caserepo change feed\npublished-through " + std::to_string(last_event_seq) + "\n");
+  EXPECT_EQ(file_text(dir_.str() + "/node/change-feed"),
+            "caserepo change feed\npublished-through " + std::to_string(last_event_seq) + "\n");
+}
+
+// The same for a partitioned cluster's node, whose partitions are
+// repositories of their own, each with its own log seqs and its own file of
+// what JetStream acknowledged: its events not published when it was killed
+// (here the partitions' only node: both replicas of a partition killed at
+// once) are published after its restart, exactly one per writing command,
+// in stream order per partition.
+TEST_F(EventsTest, EventsAKilledPartitionNodeHadNotPublishedArePublishedAfterItsRestart) {
+  constexpr const char* kClusterStream = "PCMDS";
+  constexpr unsigned kPartitions = 2;
+  constexpr std::int64_t kStored = 5;
+  client_->add_stream(kClusterStream, {cluster::command_subjects(kClusterStream)}, 3);
+  add_refusing_change_stream(*client_, kStored);
+  const auto texts = command_texts(300, 46);
+  std::array<std::uint64_t, kPartitions> last{};
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    const unsigned p = static_cast<unsigned>(i % kPartitions);
+    last[p] = client_->publish(cluster::command_subject(kClusterStream, p), texts[i]);
+  }
+  {
+    ChildProcess node = start_partition_node("pnode", kClusterStream, "pnode-killed.log");
+    for (unsigned p = 0; p < kPartitions; ++p) wait_applied(last[p], "caserepo-pnode-p" + std::to_string(p), kClusterStream);
+    ASSERT_EQ(stored_changes(*client_), static_cast<std::uint64_t>(kStored));
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));  // a few refused resends
+    node.kill();
+  }
+  lift_change_stream_limit(*client_);
+  std::array<Expected, kPartitions> x;
+  std::size_t writes = 0;
+  for (unsigned p = 0; p < kPartitions; ++p) {
+    x[p] = reference(*client_, kClusterStream, cluster::command_subject(kClusterStream, p));
+    writes += x[p].write_positions.size();
+  }
+  ASSERT_GT(writes, 200u);
+  ChildProcess node = start_partition_node("pnode", kClusterStream, "pnode-restarted.log");
+  wait_stored_changes(*client_, writes);
+  EXPECT_EQ(node.terminate(), 0);
+
+  std::array<std::vector<std::uint64_t>, kPartitions> positions, seqs;
+  for (const NatsClient::Stored& m : client_->read_stream("CASEREPO_CHANGES")) {
+    const Json e = Json::parse(m.data);
+    const auto p = e["partition"].get<unsigned>();
+    ASSERT_LT(p, kPartitions);
+    positions[p].push_back(e["streamPosition"].get<std::uint64_t>());
+    seqs[p].push_back(e["seq"].get<std::uint64_t>());
+  }
+  for (unsigned p = 0; p < kPartitions; ++p) {
+    EXPECT_EQ(positions[p], x[p].write_positions) << "partition " << p;
+    // Each partition's file names its own last event's write: every one acknowledged.
+    ASSERT_FALSE(seqs[p].empty());
+    EXPECT_EQ(file_text(dir_.str() + "/pnode/p" + std::to_string(p) + "/change-feed"),
+              "caserepo change feed\npublished-through " + std::to_string(seqs[p].back()) + "\n")
+        << "partition " << p;
+  }
 }
 
 // A periodic checkpoint waits up to 30 s for the change feed before it

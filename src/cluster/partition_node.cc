@@ -80,7 +80,20 @@ Result<std::unique_ptr<PartitionNode>> PartitionNode::open(const server::ServerC
                             c.kind == Change::Kind::kRemove ? "{\"removed\":" + std::to_string(c.removed) + "}"
                                                             : json::dump(*c.entry));
     };
-    auto repo = Repository::open(config.data_dir + "/p" + std::to_string(index), options);
+    const std::string dir = config.data_dir + "/p" + std::to_string(index);
+    if (events::ChangeFeed* feed = node->feed_.get()) {
+      // The partition's own file of what JetStream acknowledged: a restart
+      // sends again the events a killed node had queued (both replicas of a
+      // partition killed at once lost them before). The writes replayed so
+      // also record their outcomes above: the same answers, for positions
+      // up to the partition's own (start_at below).
+      std::filesystem::create_directories(dir, ec);
+      options.replayChangesAfter = feed->track_published(dir + "/" + events::kPublishedFile, index);
+      options.beforeLogDropped = [feed, index](std::uint64_t seq) {
+        return feed->wait_published(seq, events::kFeedWaitBeforeLogDropped, index);
+      };
+    }
+    auto repo = Repository::open(dir, options);
     if (!repo.ok()) return repo.error();
     p->repo = std::move(*repo);
     p->outcomes.start_at(p->repo->streamPosition());
@@ -118,6 +131,10 @@ Status PartitionNode::start() {
   std::fprintf(stderr, "caserepo-server: node %s serves %zu partition(s) of %s\n", config_.node_id.c_str(),
                partitions_.size(), config_.stream.c_str());
   return ok_status();
+}
+
+void PartitionNode::release_waits() {
+  if (feed_) feed_->release_waiters();
 }
 
 void PartitionNode::stop() {

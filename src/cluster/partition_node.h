@@ -38,6 +38,8 @@ class PartitionNode : public server::Service {
                           std::string_view query) const override;
   // Ingestion, then the responders.
   Status start() override;
+  // A checkpoint waiting for the change feed gives up (keeps its log).
+  void release_waits() override;
   void stop() override;
   void checkpoint() override;
 

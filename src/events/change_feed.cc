@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 #include "events/metric_text.h"
 #include "json/wire.h"
@@ -94,44 +95,56 @@ Status ChangeFeed::start(int replicas) {
   return ok_status();
 }
 
-std::uint64_t ChangeFeed::track_published(std::string path) {
+std::uint64_t ChangeFeed::track_published(std::string path, std::optional<unsigned> partition) {
   unsigned long long seq = 0;
   if (std::FILE* f = std::fopen(path.c_str(), "r")) {
     if (std::fscanf(f, kPublishedFormat, &seq) != 1) seq = 0;  // unreadable: everything in the log again
     std::fclose(f);
   }
   std::lock_guard lock(mu_);
-  published_path_ = std::move(path);
-  last_tracked_seq_ = saved_seq_ = seq;
+  Tracker& t = trackers_[tracker_key(partition)];
+  t.path = std::move(path);
+  t.last = t.saved = seq;
   return seq;
 }
 
-std::uint64_t ChangeFeed::published_through() const {
-  return unacked_seqs_.empty() ? last_tracked_seq_ : *unacked_seqs_.begin() - 1;
+bool ChangeFeed::unsaved() const {
+  return std::any_of(trackers_.begin(), trackers_.end(), [](const auto& kv) { return kv.second.through() != kv.second.saved; });
 }
 
 void ChangeFeed::save_published() {
-  std::uint64_t seq;
+  struct Due {
+    std::int64_t key;
+    std::string path;
+    std::uint64_t seq;
+  };
+  std::vector<Due> due;
   {
     std::lock_guard lock(mu_);
-    if (published_path_.empty() || published_through() == saved_seq_) return;
-    seq = published_through();
+    for (const auto& [key, t] : trackers_) {
+      if (t.through() != t.saved) due.push_back({key, t.path, t.through()});
+    }
   }
-  // Replaced whole by a rename, never synced: after a crash the file is the
-  // old one (more events sent again), never one naming an unacknowledged seq.
-  const std::string tmp = published_path_ + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "w");
-  if (f == nullptr) return;
-  const bool written = std::fprintf(f, kPublishedFormat, static_cast<unsigned long long>(seq)) > 0;
-  if (std::fclose(f) != 0 || !written || std::rename(tmp.c_str(), published_path_.c_str()) != 0) return;
-  std::lock_guard lock(mu_);
-  saved_seq_ = seq;
+  for (const Due& d : due) {
+    // Replaced whole by a rename, never synced: after a crash the file is the
+    // old one (more events sent again), never one naming an unacknowledged seq.
+    const std::string tmp = d.path + ".tmp";
+    std::FILE* f = std::fopen(tmp.c_str(), "w");
+    if (f == nullptr) continue;
+    const bool written = std::fprintf(f, kPublishedFormat, static_cast<unsigned long long>(d.seq)) > 0;
+    if (std::fclose(f) != 0 || !written || std::rename(tmp.c_str(), d.path.c_str()) != 0) continue;
+    std::lock_guard lock(mu_);
+    trackers_[d.key].saved = d.seq;
+  }
 }
 
-bool ChangeFeed::wait_published(std::uint64_t seq, std::chrono::milliseconds timeout) {
+bool ChangeFeed::wait_published(std::uint64_t seq, std::chrono::milliseconds timeout,
+                                std::optional<unsigned> partition) {
   std::unique_lock lock(mu_);
-  if (published_path_.empty()) return true;
-  auto published = [&] { return unacked_seqs_.empty() || *unacked_seqs_.begin() > seq; };
+  const auto it = trackers_.find(tracker_key(partition));
+  if (it == trackers_.end()) return true;
+  const Tracker& t = it->second;  // map nodes stay put
+  auto published = [&] { return t.unacked.empty() || *t.unacked.begin() > seq; };
   acked_.wait_for(lock, timeout, [&] { return published() || waiters_released_; });
   return published() && !waiters_released_;
 }
@@ -149,10 +162,10 @@ void ChangeFeed::on_change(const Change& c, std::optional<unsigned> partition) {
           change_event_json(c, node_, partition)};
   std::unique_lock lock(mu_);
   room_.wait(lock, [&] { return queue_.size() < max_queued_ || stopping_; });
-  if (!published_path_.empty()) {
-    unacked_ids_.emplace(e.id, c.seq);
-    unacked_seqs_.insert(c.seq);
-    last_tracked_seq_ = std::max(last_tracked_seq_, c.seq);
+  if (const auto it = trackers_.find(tracker_key(partition)); it != trackers_.end()) {
+    unacked_ids_.emplace(e.id, std::pair{it->first, c.seq});
+    it->second.unacked.insert(c.seq);
+    it->second.last = std::max(it->second.last, c.seq);
   }
   queue_.push_back(std::move(e));
   if (queue_.size() == 1) cv_.notify_one();  // the publisher drains all it finds: wake it once per run
@@ -165,7 +178,7 @@ void ChangeFeed::publish_loop() {
   std::unique_lock lock(mu_);
   for (;;) {
     const bool woken = cv_.wait_for(lock, kSaveEvery, [&] { return !queue_.empty() || !resend_.empty() || stopping_; });
-    if (!published_path_.empty() && published_through() != saved_seq_) {
+    if (unsaved()) {
       lock.unlock();
       save_published();
       lock.lock();
@@ -207,7 +220,7 @@ void ChangeFeed::publish_loop() {
     // Not taken: back to the head of the queue, in order, and retry shortly.
     if (stopping_) {  // shutting down with NATS away
       std::fprintf(stderr, "caserepo-server: %zu change event(s) not published (%s)%s\n", taken.size() + queue_.size(),
-                   natsStatus_GetText(s), published_path_.empty() ? "" : ": sent at the next start");
+                   natsStatus_GetText(s), trackers_.empty() ? "" : ": sent at the next start");
       return;
     }
     while (!taken.empty()) {
@@ -227,7 +240,8 @@ void ChangeFeed::on_publish_ack(jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr
     natsMsgHeader_Get(msg, "Nats-Msg-Id", &id);
     std::lock_guard lock(feed->mu_);
     if (auto it = id ? feed->unacked_ids_.find(id) : feed->unacked_ids_.end(); it != feed->unacked_ids_.end()) {
-      feed->unacked_seqs_.erase(it->second);
+      const auto [key, seq] = it->second;
+      feed->trackers_[key].unacked.erase(seq);
       feed->unacked_ids_.erase(it);
       feed->acked_.notify_all();
     }
@@ -279,27 +293,33 @@ void ChangeFeed::stop(std::chrono::milliseconds grace) {
 }
 
 std::string ChangeFeed::metrics() const {
-  std::size_t queued, unacknowledged;
-  std::uint64_t through;
-  bool tracking;
+  std::size_t queued, unacknowledged = 0;
+  std::vector<std::pair<std::int64_t, std::uint64_t>> through;  // (tracker key, seq)
   {
     std::lock_guard lock(mu_);
-    tracking = !published_path_.empty();
     queued = queue_.size();
-    unacknowledged = unacked_seqs_.size();
-    through = published_through();
+    for (const auto& [key, t] : trackers_) {
+      unacknowledged += t.unacked.size();
+      through.emplace_back(key, t.through());
+    }
   }
   const auto line = metric_text;
-  return line("caserepo_changes_queued", "gauge", "Change events waiting to be published.", queued) +
-         line("caserepo_changes_published_total", "counter", "Change events handed to JetStream.", published_) +
-         line("caserepo_changes_resent_total", "counter", "Change events sent again after a failed acknowledgement.", resent_) +
-         line("caserepo_changes_failed_total", "counter", "Failed publish attempts (NATS unreachable).", failed_) +
-         (!tracking
-              ? std::string()
-              : line("caserepo_changes_unacknowledged", "gauge",
-                     "Change events published or queued but not yet acknowledged by JetStream.", unacknowledged) +
-                    line("caserepo_changes_published_through", "gauge",
-                         "The log seq up to which JetStream acknowledged every change event.", through));
+  std::string out =
+      line("caserepo_changes_queued", "gauge", "Change events waiting to be published.", queued) +
+      line("caserepo_changes_published_total", "counter", "Change events handed to JetStream.", published_) +
+      line("caserepo_changes_resent_total", "counter", "Change events sent again after a failed acknowledgement.", resent_) +
+      line("caserepo_changes_failed_total", "counter", "Failed publish attempts (NATS unreachable).", failed_);
+  if (through.empty()) return out;
+  out += line("caserepo_changes_unacknowledged", "gauge",
+              "Change events published or queued but not yet acknowledged by JetStream.", unacknowledged);
+  out += "# HELP caserepo_changes_published_through The log seq up to which JetStream acknowledged every change "
+         "event (a partition node: per partition).\n# TYPE caserepo_changes_published_through gauge\n";
+  for (const auto& [key, seq] : through) {
+    out += "caserepo_changes_published_through" +
+           (key == kWholeRepository ? std::string() : "{partition=\"" + std::to_string(key) + "\"}") + " " +
+           std::to_string(seq) + "\n";
+  }
+  return out;
 }
 
 }  // namespace caserepo::events

@@ -20,12 +20,16 @@
 // acknowledged every event, and the repository's open reports the writes
 // after it again (Options::replayChangesAfter), its checkpoints waiting for
 // the feed before they drop log it still needs (Options::beforeLogDropped).
+// A partition node's feed publishes for several repositories, one per
+// partition, each with its own log seqs: it tracks each on its own, keyed by
+// the partition its events carry.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -61,15 +65,16 @@ class ChangeFeed {
 
   // Makes the stream if it is missing (`replicas`), starts the publisher.
   Status start(int replicas);
-  // For a feed of one repository, before it reports a change: keeps in
-  // `path` the log seq up to which every event was acknowledged (rewritten
-  // now and then, not synced: a stale value only means events sent again,
-  // which JetStream drops within its window). Returns the seq read from it,
-  // 0 when it is missing or unreadable: for Options::replayChangesAfter.
-  std::uint64_t track_published(std::string path);
-  // For Options::beforeLogDropped: whether every event up to `seq` was
-  // acknowledged within `timeout` (true at once when not tracking).
-  bool wait_published(std::uint64_t seq, std::chrono::milliseconds timeout);
+  // For a repository whose changes come with `partition` (none: a single
+  // server's), before it reports one: keeps in `path` the log seq up to
+  // which every event of that repository was acknowledged (rewritten now and
+  // then, not synced: a stale value only means events sent again, which
+  // JetStream drops within its window). Returns the seq read from it, 0 when
+  // it is missing or unreadable: for Options::replayChangesAfter.
+  std::uint64_t track_published(std::string path, std::optional<unsigned> partition = {});
+  // For Options::beforeLogDropped: whether every event of that repository up
+  // to `seq` was acknowledged within `timeout` (true at once when not tracked).
+  bool wait_published(std::uint64_t seq, std::chrono::milliseconds timeout, std::optional<unsigned> partition = {});
   // Makes wait_published give up now and answer false from now on: a
   // stopping server's checkpoint keeps its log instead of holding the stop
   // for the wait's timeout. Events are still published.
@@ -89,8 +94,19 @@ class ChangeFeed {
   void publish_loop();
   static void on_publish_ack(jsCtx* js, natsMsg* msg, jsPubAck* ack, jsPubAckErr* err, void* self);
   void resend_later(natsMsg* msg, jsPubAckErr* err);
-  // REQUIRES: mu_ held. The seq up to which every tracked event was acknowledged.
-  std::uint64_t published_through() const;
+  // The acknowledgements of one repository's events (track_published).
+  struct Tracker {
+    std::string path;
+    std::set<std::uint64_t> unacked;  // seqs of events published or queued, not acknowledged
+    std::uint64_t last = 0;           // the newest event's seq (or the seq read at start)
+    std::uint64_t saved = 0;          // what the file says
+    // The seq up to which every event was acknowledged.
+    std::uint64_t through() const { return unacked.empty() ? last : *unacked.begin() - 1; }
+  };
+  static constexpr std::int64_t kWholeRepository = -1;  // the key of a single server's repository
+  static std::int64_t tracker_key(std::optional<unsigned> partition) { return partition ? *partition : kWholeRepository; }
+  // REQUIRES: mu_ held. Whether a tracker's file is behind.
+  bool unsaved() const;
   void save_published();
 
   NatsLink& link_;
@@ -103,12 +119,11 @@ class ChangeFeed {
   std::condition_variable room_;     // writers: the queue has room
   std::deque<Event> queue_;
   std::deque<Event> resend_;  // not acknowledged by JetStream: sent again first, after a pause
-  // track_published(): the events not acknowledged yet, by id and by seq.
-  std::string published_path_;
-  std::unordered_map<std::string, std::uint64_t> unacked_ids_;
-  std::set<std::uint64_t> unacked_seqs_;
-  std::uint64_t last_tracked_seq_ = 0;  // the newest event's seq (or the seq read at start)
-  std::uint64_t saved_seq_ = 0;         // what the file says
+  std::map<std::int64_t, Tracker> trackers_;  // by tracker_key()
+  // Tracked events not acknowledged yet, by message id: (tracker key, seq).
+  // Ids are unique across a node's partitions: a partition's events are
+  // named by their command's stream position.
+  std::unordered_map<std::string, std::pair<std::int64_t, std::uint64_t>> unacked_ids_;
   std::condition_variable acked_;       // wait_published
   bool waiters_released_ = false;
   bool stopping_ = false;

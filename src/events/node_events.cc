@@ -32,8 +32,7 @@ void NodeEvents::attach(Options& options, const std::string& data_dir) {
   ChangeFeed* feed = feed_.get();
   options.onChange = [feed](const Change& c) { feed->on_change(c); };
   options.replayChangesAfter = feed->track_published(data_dir + "/" + kPublishedFile);
-  // A checkpoint waits this long for the feed (NATS away: it is put off and the log kept).
-  options.beforeLogDropped = [feed](std::uint64_t seq) { return feed->wait_published(seq, std::chrono::seconds(30)); };
+  options.beforeLogDropped = [feed](std::uint64_t seq) { return feed->wait_published(seq, kFeedWaitBeforeLogDropped); };
 }
 
 Status NodeEvents::start_ingest(Repository& repo) {

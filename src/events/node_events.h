@@ -7,6 +7,7 @@
 // stop_ingest() before the repository closes, stop_changes() after.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -27,6 +28,9 @@ struct EventsConfig {
 };
 
 inline constexpr const char* kPublishedFile = "change-feed";  // in the data directory
+// A checkpoint waits this long for the feed before it drops log (NATS away:
+// it is put off and the log kept).
+inline constexpr auto kFeedWaitBeforeLogDropped = std::chrono::seconds(30);
 inline constexpr const char* kDeadLetterStream = "CASEREPO_DEADLETTER";
 inline constexpr const char* kDeadLetterSubjectPrefix = "caserepo.deadletter.";
 
