@@ -422,14 +422,18 @@ Response ClusterRouter::handle(const Request& req, const server::Route& route, c
           if (!request->source) (*body)["source"] = kLowCodeDefaultSource;
         }
         const unsigned p = partition_of(request->clientId, config_.partitions);
-        // From the cross-partition check below until the outcome, no other
-        // create of this caseId (or joining this businessKey) passes it.
-        std::optional<KeyLocks::Hold> hold;
-        if (request->caseId) {
-          hold.emplace(creating_, "caseId:" + *request->caseId);
-        } else if (request->businessKey) {
-          hold.emplace(creating_, "businessKey:" + *request->businessKey);
+        // From the cross-partition checks below until the outcome: a join
+        // by businessKey runs alone (join_gate.h), and no other create of
+        // this caseId passes the check.
+        std::optional<JoinGate::Join> join;
+        std::optional<JoinGate::Write> write_hold;
+        if (!request->caseId && request->businessKey) {
+          join.emplace(joins_);
+        } else {
+          write_hold.emplace(joins_);
         }
+        std::optional<KeyLocks::Hold> hold;
+        if (request->caseId) hold.emplace(creating_, "caseId:" + *request->caseId);
         if (request->caseId) {  // a case lives in its client's partition: another client's is a conflict
           auto at = locate("caseId=" + percent_encode(*request->caseId));
           if (!at.ok()) return error_of(at.error(), req);
@@ -484,6 +488,7 @@ Response ClusterRouter::handle(const Request& req, const server::Route& route, c
       case Endpoint::kRemove: {
         auto id = server::case_id_param(query);
         if (!id.ok()) return error_of(id.error(), req);
+        const JoinGate::Write write_hold(joins_);  // it may change what a join of a businessKey finds
         Json command{{"op", route.endpoint == Endpoint::kUpdate ? "update" : "remove"}, {"caseId", *id}};
         if (route.endpoint == Endpoint::kUpdate) {
           auto body = server::body_json(req);

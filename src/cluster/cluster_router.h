@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "cluster/join_gate.h"
 #include "cluster/key_locks.h"
 #include "cluster/requester.h"
 #include "events/nats_link.h"
@@ -77,10 +78,11 @@ class ClusterRouter : public server::Service {
   std::unique_ptr<Requester> requester_;
   // Per partition, the stream position of the last write this router acknowledged.
   std::unique_ptr<std::atomic<std::uint64_t>[]> written_;
-  // Creates in flight by the key they are checked on (caseId, or the
-  // businessKey they join). One router per cluster: several would need the
-  // key claimed in the stream itself (docs/scale-out.md).
+  // Creates in flight by the caseId they are checked on, and businessKey
+  // joins ordered against every other write. One router per cluster:
+  // several would need the key claimed in the stream itself (docs/scale-out.md).
   mutable KeyLocks creating_;
+  mutable JoinGate joins_;
   mutable std::atomic<std::uint64_t> published_{0}, publish_retries_{0}, retries_{0}, unanswered_{0};
 };
 

@@ -1,10 +1,10 @@
 // KeyLocks: mutual exclusion per key (a string), for keys made on the fly.
 //
 // The router checks a create against every partition, then publishes it to
-// one: two creates of one caseId, or joining one businessKey, from clients in
-// different partitions must not both pass the check before either is applied
-// (a single server answers the second 409). Holding the key from the check
-// until the outcome is known orders them as a single server would.
+// one: two creates of one caseId from clients in different partitions must
+// not both pass the check before either is applied (a single server answers
+// the second 409). Holding the key from the check until the outcome is known
+// orders them as a single server would. (Joins by businessKey: join_gate.h.)
 #pragma once
 
 #include <condition_variable>

@@ -209,6 +209,9 @@ try:
     def race(n, kind, a, b):
         bodies = [{"caseType": "LOAN", "clientId": client_id, "clientType": "PESEL", "status": "OPEN",
                    kind: f"race-{kind}-{n}"} for client_id in (a, b)]
+        return race_bodies(bodies)
+
+    def race_bodies(bodies):
         barrier = threading.Barrier(2)
         got = [None, None]
 
@@ -232,6 +235,20 @@ try:
         outcomes = [race(n, kind, a, b) for n in range(25)]
         t.equal(f"racing creates of one new {kind} from two partitions: one 200, one 409 each time",
                 [o for o in outcomes if o != [200, 409]], [])
+    # A join by businessKey racing a create of another case with that key, from another
+    # partition: whichever the stream takes first decides, as on a single server (both pass,
+    # or the join joins the other client's case: 409). Each key's entries are compared with
+    # the single server below.
+    mixed_keys = []
+    for n in range(25):
+        key = f"race-mixed-{n}"
+        mixed_keys.append(key)
+        outcome = race_bodies([{"caseType": "LOAN", "clientId": a, "clientType": "PESEL", "status": "OPEN",
+                                "caseId": key, "businessKey": key},
+                               {"caseType": "LOAN", "clientId": b, "clientType": "PESEL", "status": "OPEN",
+                                "businessKey": key}])
+        t.check(f"racing create and join of one new businessKey {key}: 200 or 409", outcome in ([200, 200], [200, 409]),
+                str(outcome))
 
     # A create load with a NATS server killed and restarted, then a node.
     gaps = []
@@ -397,6 +414,12 @@ try:
         per_partition = metric(a, "caserepo_partition_entries")
         t.equal(f"node {k}: caserepo_entries is the sum of its partitions' entries ({per_partition})",
                 metric(a, "caserepo_entries"), [sum(per_partition)])
+
+    for key in mixed_keys:
+        body = {"businessKey": [key], "sort": "creationDate,asc"}
+        mine, theirs = c.request("POST", API + "/v1/search", body), single.request("POST", API + "/v1/search", body)
+        t.equal(f"the raced businessKey {key}: its entries as on a single server", (mine[0], mine[2]),
+                (theirs[0], theirs[2]))
 
     # --- get, history, facets --------------------------------------------------------------------------
     ids = list(acked)[:40] + known[:40] + ["no-such-case"]
