@@ -89,6 +89,12 @@ Status Ingestor::make_consumer() {
   cc.AckPolicy = js_AckAll;  // acking a batch's last message acks the batch: one ack per batch
   cc.AckWait = kAckWaitNs;
   cc.MaxAckPending = 2 * config_.batch;
+  // One replica: the consumer holds no state the node needs (it is made
+  // anew from the repository's position at every start and after a stall),
+  // so replicating its acks only costs a RAFT round per batch, and a
+  // replica on a restarted NATS server stayed "not current" for minutes
+  // (the soak's /healthz). Its server gone, the stall check makes it anew.
+  cc.Replicas = 1;
   if (!config_.filter.empty()) cc.FilterSubject = config_.filter.c_str();
   if (position == 0) {
     cc.DeliverPolicy = js_DeliverAll;
