@@ -176,7 +176,7 @@ Result<Recovered> recover(Env& env, const std::string& dir, engine::Store& store
     })));
     std::optional<std::pair<std::uint64_t, std::string>> unreplayable;  // offset, why
     {
-      DecodeAhead decoded(records);
+      DecodeAhead decoded(records, store.unused_reserve());
       for (std::size_t k = 0; k < records.size(); ++k) {
         const storage::LogRecord& rec = records[k];
         DecodedRecord& d = decoded.next(k);

@@ -138,6 +138,17 @@ void Store::reserve_more(std::size_t n) {
   dicts_[index_of(Field::kCaseId)].reserve(dicts_[index_of(Field::kCaseId)].size() + n);
 }
 
+namespace {
+template <class T>
+std::span<const std::byte> unused_bytes(const std::vector<T>& v) {
+  return std::as_bytes(std::span<const T>(v.data() + v.size(), v.capacity() - v.size()));
+}
+}  // namespace
+
+std::vector<std::span<const std::byte>> Store::unused_reserve() const {
+  return {unused_bytes(slots_), unused_bytes(touch_slot_), unused_bytes(touch_seq_), unused_bytes(touch_ms_)};
+}
+
 void Store::update(std::string_view caseId, const Patch& patch, std::int64_t stamp_ms) {
   assert(stamp_ms >= last_stamp_);
   last_stamp_ = stamp_ms;

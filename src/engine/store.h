@@ -90,6 +90,9 @@ class Store {
   // Room for `n` more entries (a log replay knows how many creates follow):
   // the entry and touch columns and the caseId dictionary grow once.
   void reserve_more(std::size_t n);
+  // The room reserve_more() set aside and not used yet, as byte ranges
+  // (replay pre-faults them on its helper thread: decode_ahead.h).
+  std::vector<std::span<const std::byte>> unused_reserve() const;
   // REQUIRES: the case exists.
   void update(std::string_view caseId, const Patch& patch, std::int64_t stamp_ms);
   // REQUIRES: the case exists. Returns the number of entries removed.
