@@ -179,6 +179,19 @@ class EventsTest : public ::testing::Test {
     FAIL() << "acked up to " << floor << " of " << last;
   }
 
+  // Stops the node once it acked `last` and checks its directory: at `last`,
+  // holding exactly the reference built from the stream (returned).
+  Expected expect_stops_at_reference(ChildProcess& node, std::uint64_t last) {
+    wait_applied(last);
+    EXPECT_EQ(node.terminate(), 0);
+    const Expected x = reference(*client_);
+    auto repo = open_node_dir();
+    if (!repo) return x;  // open_node_dir() reported why
+    EXPECT_EQ(repo->streamPosition(), last);
+    EXPECT_EQ(state_of(*repo), x.state);  // exactly: no command lost, none applied twice
+    return x;
+  }
+
   // The node's data directory, opened after the node stopped.
   std::unique_ptr<Repository> open_node_dir() {
     auto repo = Repository::open(dir_.str() + "/node");
@@ -266,13 +279,7 @@ TEST_F(EventsTest, IngestionGoesOnExactlyWhenANatsServerIsKilled) {
     // catch up (the test's own publishes failed for 30 s now and then).
     client_->wait_replicas_current(kStream);
   }
-  wait_applied(last);
-  EXPECT_EQ(node.terminate(), 0);
-  const Expected x = reference(*client_);
-  auto repo = open_node_dir();
-  ASSERT_TRUE(repo);
-  EXPECT_EQ(repo->streamPosition(), last);
-  EXPECT_EQ(state_of(*repo), x.state);
+  const Expected x = expect_stops_at_reference(node, last);
   std::multiset<std::uint64_t> dead;
   for (const auto& m : client_->read_stream("CASEREPO_DEADLETTER")) dead.insert(Json::parse(m.data)["sequence"].get<std::uint64_t>());
   EXPECT_EQ(std::set<std::uint64_t>(dead.begin(), dead.end()), x.dead_letters);
@@ -318,13 +325,7 @@ TEST_F(EventsTest, ACommandTheConsumerNoLongerDeliversIsAppliedAfterTheStallChec
 
   EXPECT_TRUE(node.wait_for_output("past position", std::chrono::seconds(20)))
       << "the node did not re-create its consumer: see node.log";
-  wait_applied(last);
-  EXPECT_EQ(node.terminate(), 0);
-  const Expected x = reference(*client_);
-  auto repo = open_node_dir();
-  ASSERT_TRUE(repo);
-  EXPECT_EQ(repo->streamPosition(), last);
-  EXPECT_EQ(state_of(*repo), x.state);
+  expect_stops_at_reference(node, last);
 }
 
 TEST_F(EventsTest, TheChangeFeedHoldsOneEventPerWriteInLogOrder) {
