@@ -425,16 +425,10 @@ Response ClusterRouter::handle(const Request& req, const server::Route& route, c
         // From the cross-partition checks below until the outcome: a join
         // by businessKey runs alone (join_gate.h), and no other create of
         // this caseId passes the check.
-        std::optional<JoinGate::Join> join;
-        std::optional<JoinGate::Write> write_hold;
-        if (!request->caseId && request->businessKey) {
-          join.emplace(joins_);
-        } else {
-          write_hold.emplace(joins_);
-        }
+        const JoinGate::Hold gate(joins_, /*alone=*/!request->caseId && request->businessKey);
         std::optional<KeyLocks::Hold> hold;
-        if (request->caseId) hold.emplace(creating_, "caseId:" + *request->caseId);
         if (request->caseId) {  // a case lives in its client's partition: another client's is a conflict
+          hold.emplace(creating_, "caseId:" + *request->caseId);
           auto at = locate("caseId=" + percent_encode(*request->caseId));
           if (!at.ok()) return error_of(at.error(), req);
           if (*at && **at != p) {
@@ -488,7 +482,7 @@ Response ClusterRouter::handle(const Request& req, const server::Route& route, c
       case Endpoint::kRemove: {
         auto id = server::case_id_param(query);
         if (!id.ok()) return error_of(id.error(), req);
-        const JoinGate::Write write_hold(joins_);  // it may change what a join of a businessKey finds
+        const JoinGate::Hold gate(joins_, /*alone=*/false);  // it may change what a join of a businessKey finds
         Json command{{"op", route.endpoint == Endpoint::kUpdate ? "update" : "remove"}, {"caseId", *id}};
         if (route.endpoint == Endpoint::kUpdate) {
           auto body = server::body_json(req);

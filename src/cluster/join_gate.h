@@ -21,55 +21,45 @@ namespace caserepo::cluster {
 
 class JoinGate {
  public:
-  // Any write but a join, from its checks until its outcome.
-  class Write {
+  // Held by a write from its checks until its outcome: `alone` for a
+  // businessKey join, shared by every other write.
+  class Hold {
    public:
-    explicit Write(JoinGate& gate) : gate_(gate) {
+    Hold(JoinGate& gate, bool alone) : gate_(gate), alone_(alone) {
       std::unique_lock lock(gate_.mutex_);
-      gate_.changed_.wait(lock, [&] { return !gate_.joining_ && gate_.joins_waiting_ == 0; });
-      ++gate_.writes_;
+      if (alone_) ++gate_.joins_waiting_;
+      gate_.changed_.wait(lock, [&] {
+        return !gate_.joining_ && (alone_ ? gate_.writes_ == 0 : gate_.joins_waiting_ == 0);
+      });
+      if (alone_) {
+        --gate_.joins_waiting_;
+        gate_.joining_ = true;
+      } else {
+        ++gate_.writes_;
+      }
     }
-    ~Write() {
-      std::lock_guard lock(gate_.mutex_);
-      if (--gate_.writes_ == 0) gate_.changed_.notify_all();
-    }
-    Write(const Write&) = delete;
-    Write& operator=(const Write&) = delete;
-
-   private:
-    JoinGate& gate_;
-  };
-
-  // A businessKey join, alone, from its check until its outcome.
-  class Join {
-   public:
-    explicit Join(JoinGate& gate) : gate_(gate) {
-      std::unique_lock lock(gate_.mutex_);
-      ++gate_.joins_waiting_;
-      gate_.changed_.wait(lock, [&] { return !gate_.joining_ && gate_.writes_ == 0; });
-      --gate_.joins_waiting_;
-      gate_.joining_ = true;
-    }
-    ~Join() {
+    ~Hold() {
       {
         std::lock_guard lock(gate_.mutex_);
-        gate_.joining_ = false;
+        if (alone_) gate_.joining_ = false;
+        else --gate_.writes_;
       }
       gate_.changed_.notify_all();
     }
-    Join(const Join&) = delete;
-    Join& operator=(const Join&) = delete;
+    Hold(const Hold&) = delete;
+    Hold& operator=(const Hold&) = delete;
 
    private:
     JoinGate& gate_;
+    const bool alone_;
   };
 
  private:
   std::mutex mutex_;
   std::condition_variable changed_;
-  int writes_ = 0;         // Write holds now
-  int joins_waiting_ = 0;  // Join constructors waiting
-  bool joining_ = false;   // a Join holds the gate
+  int writes_ = 0;         // shared holds now
+  int joins_waiting_ = 0;  // joins waiting to hold it alone
+  bool joining_ = false;   // a join holds it alone
 };
 
 }  // namespace caserepo::cluster
