@@ -4,6 +4,8 @@
 // growth, freed codes reused — after every step.
 #include "engine/dictionary.h"
 
+#include "engine/value_text.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -26,6 +28,7 @@ void expect_same(const Dict& d, const std::map<std::string, std::uint32_t>& mode
     const Dict::Value* v = d.find(text);
     ASSERT_NE(v, nullptr) << where << ": " << text;
     ASSERT_EQ(v->code, code) << where;
+    ASSERT_EQ(v->text.view(), text) << where;
     ASSERT_EQ(d.find(code), v) << where;
     ASSERT_EQ(v->payload, code * 7) << where;  // payloads stay with their values
   }
@@ -46,7 +49,7 @@ TEST(DictionaryTest, RandomInternsAndErasesMatchAMap) {
     std::set<std::uint32_t> freed;
     const std::size_t keys = seed == 1 ? 40 : 3000;  // a few keys: the table shrinks and refills in one run
     std::vector<std::string> all;
-    for (std::size_t k = 0; k < keys; ++k) all.push_back((k % 3 ? "value-" : "a-much-longer-value-on-the-heap-") + std::to_string(k));
+    for (std::size_t k = 0; k < keys; ++k) all.push_back((k % 3 ? "value-" : "a-value-longer-than-39-bytes-so-on-the-heap-") + std::to_string(k));
     for (int step = 0; step < 20000; ++step) {
       const std::string& text = all[rng() % all.size()];
       if (rng() % 3 != 0) {
@@ -96,6 +99,34 @@ TEST(DictionaryTest, ValuesKeepTheirAddressesWhileItGrows) {
   EXPECT_EQ(d.find(std::uint32_t{0}), nullptr);  // freed
   EXPECT_EQ(d.find("first"), nullptr);
   EXPECT_EQ(d.intern("again").code, 0u);
+}
+
+// Texts of every length around the inline limit, bytes of every value
+// (NUL, 0xFF: the inline length's byte is never mistaken for text), and
+// reassignment between inline and heap (ASan checks nothing leaks).
+TEST(ValueTextTest, KeepsEveryTextWhetherInlineOrOnTheHeap) {
+  std::vector<std::string> texts;
+  for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{36}, ValueText::kInline - 1, ValueText::kInline,
+                        ValueText::kInline + 1, std::size_t{1000}}) {
+    std::string t(n, 'x');
+    for (std::size_t i = 0; i < n; ++i) t[i] = static_cast<char>((i * 37 + n) % 256);
+    texts.push_back(t);
+  }
+  texts.push_back(std::string(ValueText::kInline, static_cast<char>(0xFF)));
+  for (const std::string& a : texts) {
+    ValueText t(a);
+    EXPECT_EQ(t.view(), a);
+    EXPECT_EQ(t.heap_bytes(), a.size() > ValueText::kInline ? a.size() : 0u);
+    for (const std::string& b : texts) {
+      t.assign(b);
+      ASSERT_EQ(t.view(), b) << a.size() << " then " << b.size();
+      EXPECT_EQ(t == b, true);
+      EXPECT_EQ(t == a, a == b);
+    }
+    t.reset();
+    EXPECT_EQ(t.view(), "");
+    EXPECT_EQ(t.heap_bytes(), 0u);
+  }
 }
 
 }  // namespace

@@ -4,7 +4,8 @@
 // Values live in an array by code (codes of erased values are reused, so it
 // stays dense): turning a stored entry back into strings is one indexed
 // load per field, the hot path of get and search. The array grows in chunks
-// that never move, so a Value's address is stable for its life.
+// that never move, so a Value's address is stable for its life. A text of
+// up to 39 bytes (a generated caseId) lives inside its Value (ValueText).
 //
 // Text -> code goes through an open-addressed table of 8-byte slots (32 bits
 // of the text's hash, the code), linear probing, deletion by backward shift:
@@ -24,13 +25,15 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/value_text.h"
+
 namespace caserepo::engine {
 
 template <class Payload>
 class Dictionary {
  public:
   struct Value {
-    std::string text;
+    ValueText text;
     std::uint32_t code;
     mutable Payload payload;  // not a key: safe to change in place
   };
@@ -91,7 +94,7 @@ class Dictionary {
       }
     }
     table_[i] = kEmpty;
-    std::string().swap(v.text);
+    v.text.reset();
     v.code = kFree;
     v.payload = Payload{};
     free_codes_.push_back(code);
@@ -150,7 +153,7 @@ class Dictionary {
     std::uint32_t code;
     if (free_codes_.empty()) {
       code = next_code_;
-      new (slot_for_new_code()) Value{std::string(text), code, Payload{}};
+      new (slot_for_new_code()) Value{ValueText(text), code, Payload{}};
       ++next_code_;
     } else {
       code = free_codes_.back();

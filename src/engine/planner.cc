@@ -567,7 +567,7 @@ FacetResult run_facets(const Store& store, const Filter& filter, Field field) {
   }
   std::uint64_t counted = 0;
   for (const auto& [code, n] : by_code) {
-    result.counts.emplace_back(dict.at(code).text, n);
+    result.counts.emplace_back(dict.at(code).text.view(), n);
     counted += n;
   }
   result.missing = result.totalElements - counted;

@@ -26,7 +26,7 @@ std::optional<std::string> Store::joined_case(const CreateRequest& request) cons
   if (request.businessKey) {
     if (const auto* v = dicts_[index_of(Field::kBusinessKey)].find(*request.businessKey)) {
       const EntryRecord& newest = slots_[v->payload.last_slot()];
-      return dicts_[index_of(Field::kCaseId)].at(newest.code(Field::kCaseId)).text;
+      return std::string(dicts_[index_of(Field::kCaseId)].at(newest.code(Field::kCaseId)).text.view());
     }
   }
   return std::nullopt;
@@ -335,7 +335,8 @@ std::size_t Store::posting_bytes() const {
 
 namespace {
 
-std::size_t text_bytes(const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 + 16 : 0; }
+// malloc rounds a request up to 16 bytes and adds 8 of its own.
+std::size_t text_bytes(const ValueText& t) { return t.heap_bytes() == 0 ? 0 : (t.heap_bytes() + 8 + 15) / 16 * 16; }
 
 }  // namespace
 
