@@ -48,13 +48,23 @@ Ingestor::~Ingestor() { stop(); }
 
 Status Ingestor::start() {
   if (auto s = make_consumer(); !s.ok()) return s;
+  apply_thread_ = std::thread([this] { apply_loop(); });
   thread_ = std::thread([this] { loop(); });
   return ok_status();
 }
 
 void Ingestor::stop() {
-  stop_ = true;
+  {
+    std::lock_guard lock(handoff_mu_);
+    stop_ = true;
+  }
+  handoff_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (apply_thread_.joinable()) apply_thread_.join();
+  if (ready_) {  // fetched, never applied nor acked: delivered again after a restart
+    natsMsgList_Destroy(&ready_->list);
+    ready_.reset();
+  }
   if (sub_ != nullptr) {
     natsSubscription_Destroy(sub_);  // the consumer stays; the next start makes it anew anyway
     sub_ = nullptr;
@@ -88,7 +98,9 @@ Status Ingestor::make_consumer() {
   cc.Durable = config_.durable.c_str();
   cc.AckPolicy = js_AckAll;  // acking a batch's last message acks the batch: one ack per batch
   cc.AckWait = kAckWaitNs;
-  cc.MaxAckPending = 2 * config_.batch;
+  // Room for the three batches the node can hold unacked: one being
+  // applied, one parsed and waiting for it, one being fetched.
+  cc.MaxAckPending = 3 * config_.batch;
   // One replica: the consumer holds no state the node needs (it is made
   // anew from the repository's position at every start and after a stall),
   // so replicating its acks only costs a RAFT round per batch, and a
@@ -219,9 +231,27 @@ void Ingestor::restart_consumer() {
   }
 }
 
+bool Ingestor::hand_off(Batch batch) {
+  std::unique_lock lock(handoff_mu_);
+  handoff_cv_.wait(lock, [&] { return !ready_ || stop_ || failed_; });
+  if (stop_ || failed_) {
+    natsMsgList_Destroy(&batch.list);
+    return false;
+  }
+  ready_ = std::move(batch);
+  handoff_cv_.notify_all();
+  return true;
+}
+
+bool Ingestor::drain() {
+  std::unique_lock lock(handoff_mu_);
+  handoff_cv_.wait(lock, [&] { return (!ready_ && !applying_) || stop_ || failed_; });
+  return !stop_ && !failed_;
+}
+
 void Ingestor::loop() {
   auto idle_since = std::chrono::steady_clock::now();
-  while (!stop_) {
+  while (!stop_ && !failed_) {
     natsMsgList list{};
     jsErrCode jerr = static_cast<jsErrCode>(0);
     const natsStatus s = natsSubscription_Fetch(&list, sub_, fetch_count(sub_, config_.batch), kFetchWaitMs, &jerr);
@@ -237,10 +267,11 @@ void Ingestor::loop() {
       // cluster soak saw a replica stay 30 s behind, its consumer without
       // RAFT quorum): idle that long while messages are pending, while the
       // consumer does not answer, or while the stream holds commands past
-      // the repository's position, it is made anew.
+      // the repository's position, it is made anew. (Drained first: the
+      // position then counts every batch fetched.)
       if (const auto now = std::chrono::steady_clock::now(); now - idle_since >= kStallCheck) {
         idle_since = now;
-        if (stalled()) {
+        if (drain() && stalled()) {
           std::fprintf(stderr, "caserepo-server: %s: nothing delivered for %lld s, and messages pending, the consumer "
                        "not answering, or the stream past position %llu; the consumer is made anew\n",
                        config_.durable.c_str(), static_cast<long long>(kStallCheck.count()),
@@ -256,86 +287,116 @@ void Ingestor::loop() {
     // Deliveries are numbered without gaps. A gap is a delivery lost on the
     // way (a NATS server died with it in flight): the consumer counts it as
     // pending and would go on with later commands, which a later AckAll
-    // would acknowledge with it. Never apply past a gap: make the consumer
-    // anew from the repository's position, which delivers the lost ones again.
+    // would acknowledge with it. Never apply past a gap: once the batches
+    // before it are applied, make the consumer anew from the repository's
+    // position, which delivers the lost ones again.
     if (lost_delivery(list)) {
       natsMsgList_Destroy(&list);
       redelivery_restarts_.fetch_add(1);
-      restart_consumer();
+      if (drain()) restart_consumer();
       continue;
     }
-    const auto n = static_cast<std::size_t>(list.Count);
-    std::vector<StreamCommand> commands(n);
-    std::vector<std::optional<Error>> refused(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      natsMsg* msg = list.Msgs[i];
-      jsMsgMetaData* meta = nullptr;
-      if (natsMsg_GetMetaData(&meta, msg) != NATS_OK) {  // not from JetStream: cannot happen on a pull consumer
-        refused[i] = Error::InvalidArgument("message without JetStream metadata");
-        continue;
-      }
-      commands[i].position = meta->Sequence.Stream;
-      commands[i].time = Timestamp(std::chrono::milliseconds(meta->Timestamp / 1'000'000));
-      lag_ = meta->NumPending;
-      jsMsgMetaData_Destroy(meta);
-      const std::string_view data(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
-      auto parsed = json::parse(data, kMaxCommandBytes);
-      auto command = parsed.ok() ? json::parse_command(*parsed) : Result<StreamCommand>(parsed.error());
-      if (!command.ok()) {
-        refused[i] = command.error();
-        continue;
-      }
-      const std::uint64_t position = commands[i].position;
-      const Timestamp time = commands[i].time;
-      commands[i] = std::move(*command);
-      commands[i].position = position;
-      commands[i].time = time;
-    }
+    if (!hand_off(parse_batch(list))) return;
+  }
+}
 
-    // Runs of valid commands through applyStream. A refused one goes to the
-    // dead-letter subject first (acknowledged by JetStream before anything
-    // after it is logged: a crash can never leave a later write durable and
-    // the dead letter unsent); it then becomes a skip of its position, which
-    // leads the next run.
-    std::size_t done = 0;
-    while (done < n && !failed_) {
-      std::size_t end = done;
-      if (refused[done]) {
-        const std::uint64_t position = commands[done].position;
-        if (position > repo_.streamPosition()) {
-          Status sent = dead_letter(list.Msgs[done], position, *refused[done]);
-          while (!sent.ok() && !stop_) {  // until JetStream has it: a refused command is never just dropped
-            std::fprintf(stderr, "caserepo-server: %s; retrying\n", sent.error().to_string().c_str());
-            std::this_thread::sleep_for(std::chrono::milliseconds(200));
-            sent = dead_letter(list.Msgs[done], position, *refused[done]);
-          }
-          if (!sent.ok()) break;  // stopping: it is delivered again after the restart
-          dead_letters_.fetch_add(1);
-          if (config_.on_refused) config_.on_refused(position, *refused[done]);
-        }
-        commands[done] = StreamCommand{};  // a skip
-        commands[done].position = position;
-        ++end;
-      }
-      while (end < n && !refused[end]) ++end;
-      const StreamApplied a = repo_.applyStream({commands.data() + done, end - done});
-      applied_.fetch_add(a.applied - a.duplicates);
-      duplicates_.fetch_add(a.duplicates);
-      done += a.applied;
-      if (a.stopped) {
-        if (is_refusal(*a.stopped)) {
-          refused[done] = std::move(a.stopped);
-        } else {
-          std::fprintf(stderr, "caserepo-server: ingestion stops: %s\n", a.stopped->to_string().c_str());
-          failed_ = true;
-        }
-      }
+Ingestor::Batch Ingestor::parse_batch(natsMsgList list) {
+  const auto n = static_cast<std::size_t>(list.Count);
+  Batch b{list, std::vector<StreamCommand>(n), std::vector<std::optional<Error>>(n)};
+  for (std::size_t i = 0; i < n; ++i) {
+    natsMsg* msg = list.Msgs[i];
+    jsMsgMetaData* meta = nullptr;
+    if (natsMsg_GetMetaData(&meta, msg) != NATS_OK) {  // not from JetStream: cannot happen on a pull consumer
+      b.refused[i] = Error::InvalidArgument("message without JetStream metadata");
+      continue;
     }
-    // Durable now (applyStream returned): ack what was taken (AckAll: the last one acks them all).
-    if (done > 0) natsMsg_Ack(list.Msgs[done - 1], nullptr);
-    natsMsgList_Destroy(&list);
+    const std::uint64_t position = meta->Sequence.Stream;
+    const Timestamp time(std::chrono::milliseconds(meta->Timestamp / 1'000'000));
+    lag_ = meta->NumPending;
+    jsMsgMetaData_Destroy(meta);
+    const std::string_view data(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+    auto parsed = json::parse(data, kMaxCommandBytes);
+    auto command = parsed.ok() ? json::parse_command(*parsed) : Result<StreamCommand>(parsed.error());
+    if (command.ok()) {
+      b.commands[i] = std::move(*command);
+    } else {
+      b.refused[i] = command.error();
+    }
+    b.commands[i].position = position;
+    b.commands[i].time = time;
+  }
+  return b;
+}
+
+void Ingestor::apply_loop() {
+  for (;;) {
+    Batch batch;
+    {
+      std::unique_lock lock(handoff_mu_);
+      handoff_cv_.wait(lock, [&] { return ready_ || stop_; });
+      if (stop_) return;  // a batch still waiting is not acked: delivered again after a restart
+      batch = std::move(*ready_);
+      ready_.reset();
+      applying_ = true;
+    }
+    handoff_cv_.notify_all();  // the fetcher may fetch the next batch now
+    apply_batch(batch);
+    {
+      std::lock_guard lock(handoff_mu_);
+      applying_ = false;
+    }
+    handoff_cv_.notify_all();
     if (failed_) return;
   }
+}
+
+void Ingestor::apply_batch(Batch& batch) {
+  const auto n = batch.commands.size();
+  std::vector<StreamCommand>& commands = batch.commands;
+  std::vector<std::optional<Error>>& refused = batch.refused;
+  // Runs of valid commands through applyStream. A refused one goes to the
+  // dead-letter subject first (acknowledged by JetStream before anything
+  // after it is logged: a crash can never leave a later write durable and
+  // the dead letter unsent); it then becomes a skip of its position, which
+  // leads the next run.
+  std::size_t done = 0;
+  while (done < n && !failed_) {
+    std::size_t end = done;
+    if (refused[done]) {
+      const std::uint64_t position = commands[done].position;
+      if (position > repo_.streamPosition()) {
+        Status sent = dead_letter(batch.list.Msgs[done], position, *refused[done]);
+        while (!sent.ok() && !stop_) {  // until JetStream has it: a refused command is never just dropped
+          std::fprintf(stderr, "caserepo-server: %s; retrying\n", sent.error().to_string().c_str());
+          std::this_thread::sleep_for(std::chrono::milliseconds(200));
+          sent = dead_letter(batch.list.Msgs[done], position, *refused[done]);
+        }
+        if (!sent.ok()) break;  // stopping: it is delivered again after the restart
+        dead_letters_.fetch_add(1);
+        if (config_.on_refused) config_.on_refused(position, *refused[done]);
+      }
+      commands[done] = StreamCommand{};  // a skip
+      commands[done].position = position;
+      ++end;
+    }
+    while (end < n && !refused[end]) ++end;
+    const StreamApplied a = repo_.applyStream({commands.data() + done, end - done});
+    applied_.fetch_add(a.applied - a.duplicates);
+    duplicates_.fetch_add(a.duplicates);
+    done += a.applied;
+    if (a.stopped) {
+      if (is_refusal(*a.stopped)) {
+        refused[done] = std::move(a.stopped);
+      } else {
+        std::fprintf(stderr, "caserepo-server: ingestion stops: %s\n", a.stopped->to_string().c_str());
+        std::lock_guard lock(handoff_mu_);
+        failed_ = true;
+      }
+    }
+  }
+  // Durable now (applyStream returned): ack what was taken (AckAll: the last one acks them all).
+  if (done > 0) natsMsg_Ack(batch.list.Msgs[done - 1], nullptr);
+  natsMsgList_Destroy(&batch.list);
 }
 
 std::string Ingestor::metrics() const {

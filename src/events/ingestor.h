@@ -3,8 +3,11 @@
 //
 // A durable pull consumer delivers the stream's messages in order, in
 // batches of at most `batch` (the in-flight bound: the consumer's
-// MaxAckPending is twice it; ingestor.cc says when a fetch asks for more).
-// Each batch goes through
+// MaxAckPending is three times it; ingestor.cc says when a fetch asks for
+// more). Two threads: one fetches a batch and parses its commands while the
+// other applies the batch before it, handed over one at a time (so at most
+// three batches are unacked: one being applied, one parsed and waiting, one
+// being fetched). Each batch goes through
 // Repository::applyStream, which logs every command's write together with its
 // stream sequence; only then, durable under the fsync policy, are the
 // messages acked. At start the consumer is made anew to deliver from the
@@ -21,9 +24,11 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -40,7 +45,7 @@ struct IngestConfig {
   std::string durable;      // the consumer's name
   std::string dead_letter;  // the subject refused commands go to
   int batch = 512;
-  // Called (on the ingest thread) with each refused command's position and
+  // Called (on the applying thread) with each refused command's position and
   // error once it is dead-lettered.
   std::function<void(std::uint64_t, const Error&)> on_refused;
 };
@@ -55,7 +60,8 @@ class Ingestor {
   // Makes the consumer (from streamPosition() + 1) and starts the loop.
   // Errors: IOError (NATS), InvalidArgument (no such stream).
   Status start();
-  // Returns once the loop has finished its batch (nothing is half-applied).
+  // Returns once both threads have finished their batch (nothing is
+  // half-applied; a batch fetched and not applied is delivered again).
   void stop();
 
   // Prometheus text: lag, applied, dead letters, position, state.
@@ -74,7 +80,26 @@ class Ingestor {
   std::optional<std::uint64_t> last_sequence();
   // Makes the consumer anew from the repository's position, until it works or stop().
   void restart_consumer();
+
+  // A fetched batch: its messages (acked, then freed, by the applying
+  // thread) and their commands, or why each was refused.
+  struct Batch {
+    natsMsgList list{};
+    std::vector<StreamCommand> commands;
+    std::vector<std::optional<Error>> refused;
+  };
+  // The fetching thread: fetch, check the delivery numbers, parse, hand over.
   void loop();
+  Batch parse_batch(natsMsgList list);
+  // Waits until the applying thread has taken the previous batch, then
+  // hands this one over. False (the batch freed) on stop or failure.
+  bool hand_off(Batch batch);
+  // Waits until every batch handed over is applied (so the repository's
+  // position counts them). False on stop or failure.
+  bool drain();
+  // The applying thread: takes each batch, applies it, acks it.
+  void apply_loop();
+  void apply_batch(Batch& batch);
   // Publishes a refused message with its error, waiting for JetStream's ack.
   Status dead_letter(natsMsg* msg, std::uint64_t position, const Error& why);
 
@@ -83,11 +108,16 @@ class Ingestor {
   const IngestConfig config_;
   natsSubscription* sub_ = nullptr;
   std::vector<natsSubscription*> retired_;  // of consumers made anew; freed at stop()
-  std::thread thread_;
+  std::thread thread_;        // fetches and parses
+  std::thread apply_thread_;  // applies and acks
+  std::mutex handoff_mu_;     // guards ready_, applying_; stop_ and failed_ are set under it
+  std::condition_variable handoff_cv_;
+  std::optional<Batch> ready_;  // handed over, not yet taken
+  bool applying_ = false;       // the applying thread holds a batch
   std::atomic<bool> stop_{false};
   std::atomic<bool> failed_{false};
-  std::uint64_t next_delivery_ = 1;  // the consumer's next delivery sequence (loop thread)
-  int info_failures_ = 0;            // consumer info requests unanswered in a row (loop thread)
+  std::uint64_t next_delivery_ = 1;  // the consumer's next delivery sequence (fetching thread)
+  int info_failures_ = 0;            // consumer info requests unanswered in a row (fetching thread)
   std::atomic<std::uint64_t> redelivery_restarts_{0}, stall_restarts_{0};
   std::atomic<std::uint64_t> lag_{0}, applied_{0}, duplicates_{0}, dead_letters_{0}, fetch_errors_{0}, batches_{0};
 };
