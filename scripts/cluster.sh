@@ -51,6 +51,21 @@ wait_listening() {
 
 log_size() { stat -c %s "$1" 2>/dev/null || echo 0; }
 
+# Whether the three nats-servers all reached "Server is ready" (false as soon as one exits).
+nats_ready() {
+  local dir=$1 k deadline=$((SECONDS + 30))
+  while [ $SECONDS -lt $deadline ]; do
+    local ready=0
+    for k in 1 2 3; do
+      alive "$dir" "nats-$k" || return 1
+      grep -q 'Server is ready' "$dir/logs/nats-$k.log" 2>/dev/null && ready=$((ready + 1))
+    done
+    [ "$ready" = 3 ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 start_caserepo() {  # DIR NAME: start, wait for "listening on", retry while JetStream elects its leaders
   local dir=$1 name=$2 attempt
   for attempt in 1 2 3 4 5 6 7 8 9 10; do
@@ -94,29 +109,43 @@ cmd_up() {
     echo "demo-password" | "$server" users add --users "$dir/users" --name demo --role writer >/dev/null
   fi
 
+  # free_port picks a port and lets it go, so another process can take it
+  # before nats-server binds it (CI saw "bind: address already in use" on a
+  # route port, and the stream could then find no peers). Each server says
+  # "Server is ready" once bound; one that exits first makes all three start
+  # again on new ports.
   local -a client cluster monitor
-  for k in 1 2 3; do client[$k]=$(free_port); cluster[$k]=$(free_port); monitor[$k]=$(free_port); done
-  local urls=""
-  : >"$dir/nats-monitor"
-  for k in 1 2 3; do
-    mkdir -p "$dir/nats$k"
-    {
-      echo "server_name: n$k"
-      echo "listen: 127.0.0.1:${client[$k]}"
-      echo "http: 127.0.0.1:${monitor[$k]}"
-      echo "jetstream { store_dir: \"$dir/nats$k\" }"
-      echo "cluster {"
-      echo "  name: caserepo"
-      echo "  listen: 127.0.0.1:${cluster[$k]}"
-      echo "  routes: ["
-      for j in 1 2 3; do [ "$j" != "$k" ] && echo "    nats-route://127.0.0.1:${cluster[$j]}"; done
-      echo "  ]"
-      echo "}"
-    } >"$dir/nats$k.conf"
-    printf '%s\n' "$nats" -c "$dir/nats$k.conf" >"$dir/cmd/nats-$k"
-    launch "$dir" "nats-$k"
-    urls+="${urls:+,}nats://127.0.0.1:${client[$k]}"
-    echo "http://127.0.0.1:${monitor[$k]}" >>"$dir/nats-monitor"  # /healthz: JetStream current (tests, operators)
+  local urls="" attempt
+  for attempt in 1 2 3 4 5; do
+    for k in 1 2 3; do client[$k]=$(free_port); cluster[$k]=$(free_port); monitor[$k]=$(free_port); done
+    urls=""
+    : >"$dir/nats-monitor"
+    for k in 1 2 3; do
+      mkdir -p "$dir/nats$k"
+      {
+        echo "server_name: n$k"
+        echo "listen: 127.0.0.1:${client[$k]}"
+        echo "http: 127.0.0.1:${monitor[$k]}"
+        echo "jetstream { store_dir: \"$dir/nats$k\" }"
+        echo "cluster {"
+        echo "  name: caserepo"
+        echo "  listen: 127.0.0.1:${cluster[$k]}"
+        echo "  routes: ["
+        for j in 1 2 3; do [ "$j" != "$k" ] && echo "    nats-route://127.0.0.1:${cluster[$j]}"; done
+        echo "  ]"
+        echo "}"
+      } >"$dir/nats$k.conf"
+      printf '%s\n' "$nats" -c "$dir/nats$k.conf" >"$dir/cmd/nats-$k"
+      : >"$dir/logs/nats-$k.log"
+      launch "$dir" "nats-$k"
+      urls+="${urls:+,}nats://127.0.0.1:${client[$k]}"
+      echo "http://127.0.0.1:${monitor[$k]}" >>"$dir/nats-monitor"  # /healthz: JetStream current (tests, operators)
+    done
+    if nats_ready "$dir"; then break; fi
+    for k in 1 2 3; do alive "$dir" "nats-$k" && kill "$(cat "$dir/pids/nats-$k")"; done
+    for k in 1 2 3; do while alive "$dir" "nats-$k"; do sleep 0.1; done; done
+    [ "$attempt" = 5 ] && die "nats-server could not start (see $dir/logs/nats-*.log)"
+    echo "cluster.sh: a nats-server could not bind its ports; starting the three again on new ones" >&2
   done
   echo "$urls" >"$dir/nats-urls"
 

@@ -49,7 +49,13 @@ env = dict(os.environ, CASEREPO_SERVER=binary)
 
 
 def cluster(*args):
-    return subprocess.run([cluster_sh, *args], env=env, check=True, capture_output=True, text=True).stdout
+    try:
+        return subprocess.run([cluster_sh, *args], env=env, check=True, capture_output=True, text=True).stdout
+    except subprocess.CalledProcessError as e:
+        sys.stderr.write(e.stderr or "")  # cluster.sh says what did not start
+        if args[0] == "up":  # stop what did start: no process outlives the test
+            subprocess.run([cluster_sh, "down", args[1]], env=env, capture_output=True)
+        raise
 
 
 class Address:
