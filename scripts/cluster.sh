@@ -51,14 +51,16 @@ wait_listening() {
 
 log_size() { stat -c %s "$1" 2>/dev/null || echo 0; }
 
-# Whether the three nats-servers all reached "Server is ready" (false as soon as one exits).
+# Whether the three nats-servers all wrote "Server is ready" after byte FROM_k
+# of their logs (false as soon as one exits).
 nats_ready() {
   local dir=$1 k deadline=$((SECONDS + 30))
+  local -a from=("" "$2" "$3" "$4")
   while [ $SECONDS -lt $deadline ]; do
     local ready=0
     for k in 1 2 3; do
       alive "$dir" "nats-$k" || return 1
-      grep -q 'Server is ready' "$dir/logs/nats-$k.log" 2>/dev/null && ready=$((ready + 1))
+      tail -c +"$((from[k] + 1))" "$dir/logs/nats-$k.log" 2>/dev/null | grep -q 'Server is ready' && ready=$((ready + 1))
     done
     [ "$ready" = 3 ] && return 0
     sleep 0.1
@@ -114,7 +116,7 @@ cmd_up() {
   # route port, and the stream could then find no peers). Each server says
   # "Server is ready" once bound; one that exits first makes all three start
   # again on new ports.
-  local -a client cluster monitor
+  local -a client cluster monitor log_from
   local urls="" attempt
   for attempt in 1 2 3 4 5; do
     for k in 1 2 3; do client[$k]=$(free_port); cluster[$k]=$(free_port); monitor[$k]=$(free_port); done
@@ -136,14 +138,13 @@ cmd_up() {
         echo "}"
       } >"$dir/nats$k.conf"
       printf '%s\n' "$nats" -c "$dir/nats$k.conf" >"$dir/cmd/nats-$k"
-      : >"$dir/logs/nats-$k.log"
+      log_from[$k]=$(log_size "$dir/logs/nats-$k.log")
       launch "$dir" "nats-$k"
       urls+="${urls:+,}nats://127.0.0.1:${client[$k]}"
       echo "http://127.0.0.1:${monitor[$k]}" >>"$dir/nats-monitor"  # /healthz: JetStream current (tests, operators)
     done
-    if nats_ready "$dir"; then break; fi
-    for k in 1 2 3; do alive "$dir" "nats-$k" && kill "$(cat "$dir/pids/nats-$k")"; done
-    for k in 1 2 3; do while alive "$dir" "nats-$k"; do sleep 0.1; done; done
+    if nats_ready "$dir" "${log_from[1]}" "${log_from[2]}" "${log_from[3]}"; then break; fi
+    for k in 1 2 3; do cmd_kill "$dir" nats "$k"; done
     [ "$attempt" = 5 ] && die "nats-server could not start (see $dir/logs/nats-*.log)"
     echo "cluster.sh: a nats-server could not bind its ports; starting the three again on new ones" >&2
   done
