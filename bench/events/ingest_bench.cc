@@ -17,6 +17,10 @@
 //    with --change-feed off (the node then publishes no events: the rate
 //    of ingestion alone).
 //
+// Each catch-up also counts the CPU time (user + system, from /proc) the node
+// and the nats-server processes spent in it, per command: on 2 shared cores
+// their sum is what bounds the rate.
+//
 // It starts nats-server (one, or three clustered) and the node itself, on
 // free loopback ports, in a temporary directory; it prints one JSON object.
 #include <nats/nats.h>
@@ -28,9 +32,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -111,6 +117,31 @@ ChildProcess start_node(const std::string& dir, const std::string& urls, const A
   return ChildProcess(args, log);
 }
 
+// CPU seconds (user + system) process `pid` has used, from /proc/PID/stat.
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = stat.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string skip;
+  for (int i = 3; i < 14; ++i) fields >> skip;  // state .. cmajflt: fields 3-13
+  unsigned long long utime = 0, stime = 0;
+  fields >> utime >> stime;
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+double nats_cpu_seconds(const NatsCluster& cluster) {
+  double sum = 0;
+  for (int k = 0; k < cluster.size(); ++k) sum += cpu_seconds(cluster.pid(k));
+  return sum;
+}
+
+double median3(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[1];
+}
+
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -150,7 +181,7 @@ int main(int argc, char** argv) {
   const std::uint64_t last = client.last_sequence("CMDS");
 
   // 1. Catch-up, three times on fresh directories.
-  std::vector<double> rates;
+  std::vector<double> rates, node_us, nats_us;  // rate; CPU µs per command
   for (int run = 0; run < 3; ++run) {
     std::filesystem::remove_all(dir + "/node");
     // Each run's change events new to JetStream, as in production: left in
@@ -163,11 +194,14 @@ int main(int argc, char** argv) {
       return 1;
     }
     const auto t0 = Clock::now();
+    const double node0 = cpu_seconds(node.pid()), nats0 = nats_cpu_seconds(cluster);
     while (ack_floor(client) < last) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     const double s = std::chrono::duration<double>(Clock::now() - t0).count();
     rates.push_back(static_cast<double>(last) / s);
-    std::fprintf(stderr, "run %d: %llu commands in %.2f s = %.0f commands/s\n", run, static_cast<unsigned long long>(last),
-                 s, rates.back());
+    node_us.push_back((cpu_seconds(node.pid()) - node0) * 1e6 / static_cast<double>(last));
+    nats_us.push_back((nats_cpu_seconds(cluster) - nats0) * 1e6 / static_cast<double>(last));
+    std::fprintf(stderr, "run %d: %llu commands in %.2f s = %.0f commands/s; CPU per command: node %.1f µs, nats-server %.1f µs\n",
+                 run, static_cast<unsigned long long>(last), s, rates.back(), node_us.back(), nats_us.back());
     if (run < 2) node.terminate();
     else {
       // 2. Latency, on the caught-up node of the last run.
@@ -211,14 +245,13 @@ int main(int argc, char** argv) {
       }
       natsSubscription_Destroy(sub);
       node.terminate();
-      std::vector<double> sorted_rates = rates;
-      std::sort(sorted_rates.begin(), sorted_rates.end());
       std::printf(
           "{\"commands\":%llu,\"replicas\":%d,\"fsync\":\"%s\",\"change_feed\":%s,\"publish_seconds\":%.2f,"
           "\"ingest_rates\":[%.0f,%.0f,%.0f],\"ingest_rate_median\":%.0f,"
+          "\"node_cpu_us_per_command\":%.2f,\"nats_cpu_us_per_command\":%.2f,"
           "\"latency_ops\":%zu,\"latency_missing\":%zu,\"publish_to_event_ms_p50\":%.3f,\"publish_to_event_ms_p99\":%.3f}\n",
           static_cast<unsigned long long>(last), a.replicas, a.fsync.c_str(), a.change_feed ? "true" : "false", publish_s, rates[0], rates[1], rates[2],
-          sorted_rates[1], a.latency_ops, missing, percentile(ms, 0.5), percentile(ms, 0.99));
+          median3(rates), median3(node_us), median3(nats_us), a.latency_ops, missing, percentile(ms, 0.5), percentile(ms, 0.99));
     }
   }
   std::filesystem::remove_all(dir);

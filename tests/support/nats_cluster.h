@@ -25,6 +25,9 @@ class NatsCluster {
   // Starts server k (0-based) again after kill(k).
   void start(int k);
   void kill(int k);
+  // Server k's process id (-1 while it is stopped): for the benchmarks' CPU accounting.
+  pid_t pid(int k) const { return servers_[k].pid(); }
+  int size() const { return static_cast<int>(servers_.size()); }
   // Waits until JetStream answers (a meta leader is elected). Throws on timeout.
   void wait_ready(std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
 
