@@ -178,6 +178,12 @@ std::string serve_list(unsigned node, unsigned nodes, unsigned partitions, int c
   return out;
 }
 
+// A process the benchmark waits on exited: say where its log is, fail the run.
+int died(const ChildProcess& p) {
+  std::fprintf(stderr, "a caserepo-server exited during the run (%s)\n", p.log_file().c_str());
+  return 1;
+}
+
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -280,7 +286,12 @@ int main(int argc, char** argv) {
                          base + "-node-" + std::to_string(k + 1) + ".log");
     }
     const auto names = durables(copies);
-    while (!drained(client, names)) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    while (!drained(client, names)) {
+      for (const auto& n : nodes) {
+        if (!n.alive()) return died(n);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     const double s = std::chrono::duration<double>(Clock::now() - t0).count();
     cluster_rate[copies] = static_cast<double>(last) / s;
     std::fprintf(stderr, "%s: %llu commands in %.2f s = %.0f commands/s\n",
@@ -300,7 +311,10 @@ int main(int argc, char** argv) {
                        "--access-log", "off", "--nats", cluster.urls(), "--ingest", kStream, "--node-id", "single",
                        "--no-change-feed"},
                       dir + "/single.log");
-  while (!drained(client, {"caserepo-single"})) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  while (!drained(client, {"caserepo-single"})) {
+    if (!single.alive()) return died(single);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   const double single_rate =
       static_cast<double>(last) / std::chrono::duration<double>(Clock::now() - s0).count();
   std::fprintf(stderr, "single node: %.0f commands/s\n", single_rate);

@@ -195,7 +195,13 @@ int main(int argc, char** argv) {
     }
     const auto t0 = Clock::now();
     const double node0 = cpu_seconds(node.pid()), nats0 = nats_cpu_seconds(cluster);
-    while (ack_floor(client) < last) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    while (ack_floor(client) < last) {
+      if (!node.alive()) {
+        std::fprintf(stderr, "the node exited during the catch-up (%s)\n", node.log_file().c_str());
+        return 1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     const double s = std::chrono::duration<double>(Clock::now() - t0).count();
     rates.push_back(static_cast<double>(last) / s);
     node_us.push_back((cpu_seconds(node.pid()) - node0) * 1e6 / static_cast<double>(last));

@@ -15,23 +15,14 @@ namespace {
 
 constexpr std::int64_t kAckWaitNs = 30'000'000'000;  // a batch is acked long before this
 constexpr int kFetchWaitMs = 200;                    // how long an idle fetch waits (and stop() at most)
+constexpr int kLateMarginMs = 100;                   // after a request closed, for its last messages to land
 constexpr auto kStallCheck = std::chrono::seconds(2);  // fetches empty this long: is the consumer stuck?
 constexpr std::size_t kMaxCommandBytes = 64 * 1024;  // as the REST service's body limit
 
-// The count a fetch asks for. libnats 3.4.1 (Debian 12) overruns the
-// message array of a fetch when the subscription already holds more than
-// half that count (messages of an earlier pull that arrived after it
-// returned): it asks the server for the rest, then counts against that
-// smaller number (nats.c #749, fixed in 3.10). Found by ASan in the cluster
-// benchmark, as heap corruption in partition nodes ("malloc(): unsorted
-// double linked list corrupted"). So with messages held, ask for more than
-// twice them. (Always asking for that much is no answer: a count the
-// consumer's MaxAckPending does not let the server deliver makes every fetch
-// wait out its timeout — ingestion fell from 35k to 5k commands/s so.)
-int fetch_count(natsSubscription* sub, int batch) {
+int held_messages(natsSubscription* sub) {
   int held = 0;
   if (natsSubscription_GetPending(sub, &held, nullptr) != NATS_OK) held = 0;
-  return std::max(batch, 2 * held + 2);
+  return held;
 }
 
 bool is_refusal(const Error& e) {
@@ -84,6 +75,7 @@ Status Ingestor::make_consumer() {
     sub_ = nullptr;
   }
   next_delivery_ = 1;  // a new consumer numbers its deliveries from 1
+  maybe_answered_late_ = false;  // the old subscription's late messages do not reach the new one
   jsCtx* js = link_.js();
   jsErrCode jerr = static_cast<jsErrCode>(0);
   // The server's idea of what was acked does not count: the repository's position does.
@@ -249,12 +241,59 @@ bool Ingestor::drain() {
   return !stop_ && !failed_;
 }
 
+// One fetch. libnats 3.4.1 (Debian 12) overruns the message array of a
+// fetch when the subscription already holds more than half the count asked
+// for — messages of an earlier pull that arrived after its fetch returned:
+// it asks the server for the rest, then counts against that smaller number
+// (nats.c #749, fixed in 3.10), and it also returns before that request is
+// answered in full, so such a fetch leaves as many messages behind as it
+// found. The cluster benchmark's partition nodes found 512-780 such
+// messages at most fetches (batch 512), counts grew while being read, and
+// one node died of heap corruption ("malloc(): invalid size (unsorted)").
+// So when the last fetch gave up at its deadline while the server still had
+// messages for it (its request may still be answered), or many messages are
+// held, wait until no earlier request can be answered (the server closes one
+// kFetchWaitMs after it came; the newest is the last fetch's), count what is
+// held, and fetch exactly that many: libnats then takes them without asking
+// the server. A few held (a command that came as an idle request expired, or
+// what a fetch of more than twice them left behind: at most a quarter batch
+// either way) are fetched at once with a count of more than twice them. An
+// idle fetch never waits. (Always asking for more is no answer: a count the
+// consumer's MaxAckPending does not let the server deliver makes a fetch
+// wait out its deadline — ingestion fell from 35k to 5k commands/s so.)
+natsStatus Ingestor::fetch(natsMsgList* list, jsErrCode* jerr) {
+  int held = held_messages(sub_);
+  int count = std::max(config_.batch, 2 * held + 2);
+  if (maybe_answered_late_ || held > config_.batch / 4) {
+    std::this_thread::sleep_until(last_fetch_start_ + std::chrono::milliseconds(kFetchWaitMs + kLateMarginMs));
+    held = held_messages(sub_);
+    count = held > 0 ? held : config_.batch;
+  }
+  last_fetch_start_ = std::chrono::steady_clock::now();  // its request, the newest, closes last
+  const natsStatus s = natsSubscription_Fetch(list, sub_, count, kFetchWaitMs, jerr);
+  // Cut short by the client's deadline, not by the server's answer ending (a
+  // status that closes the request, or the count reached).
+  const bool at_deadline =
+      std::chrono::steady_clock::now() - last_fetch_start_ >= std::chrono::milliseconds(kFetchWaitMs * 9 / 10);
+  std::uint64_t pending = lag_;  // a timeout: what the batch before said
+  if (s == NATS_OK && list->Count > 0) {
+    jsMsgMetaData* meta = nullptr;
+    if (natsMsg_GetMetaData(&meta, list->Msgs[list->Count - 1]) == NATS_OK) {
+      pending = meta->NumPending;
+      jsMsgMetaData_Destroy(meta);
+    }
+  }
+  const bool cut_short = s == NATS_TIMEOUT || (s == NATS_OK && list->Count < count);
+  maybe_answered_late_ = cut_short && at_deadline && pending > 0;
+  return s;
+}
+
 void Ingestor::loop() {
   auto idle_since = std::chrono::steady_clock::now();
   while (!stop_ && !failed_) {
     natsMsgList list{};
     jsErrCode jerr = static_cast<jsErrCode>(0);
-    const natsStatus s = natsSubscription_Fetch(&list, sub_, fetch_count(sub_, config_.batch), kFetchWaitMs, &jerr);
+    const natsStatus s = fetch(&list, &jerr);
     if (s != NATS_OK) {
       if (s == NATS_TIMEOUT) {
         lag_ = 0;

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -90,6 +91,7 @@ class Ingestor {
   };
   // The fetching thread: fetch, check the delivery numbers, parse, hand over.
   void loop();
+  natsStatus fetch(natsMsgList* list, jsErrCode* jerr);
   Batch parse_batch(natsMsgList list);
   // Waits until the applying thread has taken the previous batch, then
   // hands this one over. False (the batch freed) on stop or failure.
@@ -118,6 +120,9 @@ class Ingestor {
   std::atomic<bool> failed_{false};
   std::uint64_t next_delivery_ = 1;  // the consumer's next delivery sequence (fetching thread)
   int info_failures_ = 0;            // consumer info requests unanswered in a row (fetching thread)
+  // fetch()'s: when the last fetch began, and whether its request may still be answered.
+  std::chrono::steady_clock::time_point last_fetch_start_{};
+  bool maybe_answered_late_ = false;
   std::atomic<std::uint64_t> redelivery_restarts_{0}, stall_restarts_{0};
   std::atomic<std::uint64_t> lag_{0}, applied_{0}, duplicates_{0}, dead_letters_{0}, fetch_errors_{0}, batches_{0};
 };

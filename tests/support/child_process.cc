@@ -92,6 +92,12 @@ int ChildProcess::terminate(std::chrono::milliseconds timeout) {
   return -1;
 }
 
+bool ChildProcess::alive() const {
+  int status = 0;
+  if (pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == pid_) pid_ = -1;
+  return pid_ > 0;
+}
+
 bool ChildProcess::wait_for_output(const std::string& needle, std::chrono::milliseconds timeout) const {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {

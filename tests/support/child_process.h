@@ -25,6 +25,10 @@ class ChildProcess {
 
   pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0; }
+  // Whether it has not exited (reaps it if it has): a benchmark waiting on
+  // a process's work stops instead of waiting forever for a dead one.
+  bool alive() const;
+  const std::string& log_file() const { return log_file_; }
   // SIGKILL and reap.
   void kill();
   // SIGTERM and wait up to `timeout` (then SIGKILL); the exit status as
