@@ -14,7 +14,7 @@ namespace caserepo::events {
 namespace {
 
 constexpr std::int64_t kAckWaitNs = 30'000'000'000;  // a batch is acked long before this
-constexpr int kFetchWaitMs = 200;                    // how long an idle fetch waits (and stop() at most)
+constexpr int kFetchWaitMs = 200;                    // an idle fetch's wait (stop() waits it out, and fetch()'s pause)
 constexpr int kLateMarginMs = 100;                   // after a request closed, for its last messages to land
 constexpr auto kStallCheck = std::chrono::seconds(2);  // fetches empty this long: is the consumer stuck?
 constexpr std::size_t kMaxCommandBytes = 64 * 1024;  // as the REST service's body limit
