@@ -255,10 +255,10 @@ bool Ingestor::drain() {
 // held, wait until no earlier request can be answered (the server closes one
 // kFetchWaitMs after it came; the newest is the last fetch's), count what is
 // held, and fetch exactly that many: libnats then takes them without asking
-// the server. A few held (a command that came as an idle request expired, or
-// what a fetch of more than twice them left behind: at most a quarter batch
-// either way) are fetched at once with a count of more than twice them. An
-// idle fetch never waits. (Always asking for more is no answer: a count the
+// the server. A few held (up to a quarter batch: a command that came as an
+// idle request expired, or what a fetch of more than twice them left behind)
+// are fetched at once with a count of more than twice them. An idle fetch
+// never waits. (Always asking for more is no answer: a count the
 // consumer's MaxAckPending does not let the server deliver makes a fetch
 // wait out its deadline — ingestion fell from 35k to 5k commands/s so.)
 natsStatus Ingestor::fetch(natsMsgList* list, jsErrCode* jerr) {

@@ -105,12 +105,7 @@ bool ChildProcess::wait_for_output(const std::string& needle, std::chrono::milli
     std::stringstream text;
     text << in.rdbuf();
     if (text.str().find(needle) != std::string::npos) return true;
-    int status = 0;
-    if (pid_ <= 0) return false;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return false;
-    }
+    if (!alive()) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return false;
