@@ -14,15 +14,17 @@ namespace caserepo::events {
 namespace {
 
 constexpr std::int64_t kAckWaitNs = 30'000'000'000;  // a batch is acked long before this
-constexpr int kFetchWaitMs = 200;                    // an idle fetch's wait (stop() waits it out, and fetch()'s pause)
-constexpr int kLateMarginMs = 100;                   // after a request closed, for its last messages to land
+constexpr int kFetchWaitMs = 200;                    // a pull request's life on the server (stop() waits it out)
+constexpr int kLateMarginMs = 100;                   // past it, for its closing status to land
 constexpr auto kStallCheck = std::chrono::seconds(2);  // fetches empty this long: is the consumer stuck?
 constexpr std::size_t kMaxCommandBytes = 64 * 1024;  // as the REST service's body limit
 
-int held_messages(natsSubscription* sub) {
-  int held = 0;
-  if (natsSubscription_GetPending(sub, &held, nullptr) != NATS_OK) held = 0;
-  return held;
+// JetStream's answer that closes a pull request ("408 Request Timeout",
+// "409 Leadership Change", ...): no reply subject to ack, a Status header.
+bool is_status(natsMsg* msg) {
+  const char* status = nullptr;
+  const char* reply = natsMsg_GetReply(msg);
+  return (reply == nullptr || *reply == '\0') && natsMsgHeader_Get(msg, "Status", &status) == NATS_OK;
 }
 
 bool is_refusal(const Error& e) {
@@ -31,6 +33,20 @@ bool is_refusal(const Error& e) {
 }
 
 }  // namespace
+
+Ingestor::Messages& Ingestor::Messages::operator=(Messages&& o) noexcept {
+  if (this != &o) {
+    clear();
+    msgs_ = std::move(o.msgs_);
+    o.msgs_.clear();
+  }
+  return *this;
+}
+
+void Ingestor::Messages::clear() {
+  for (natsMsg* m : msgs_) natsMsg_Destroy(m);
+  msgs_.clear();
+}
 
 Ingestor::Ingestor(Repository& repo, NatsLink& link, IngestConfig config)
     : repo_(repo), link_(link), config_(std::move(config)) {}
@@ -52,10 +68,7 @@ void Ingestor::stop() {
   handoff_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   if (apply_thread_.joinable()) apply_thread_.join();
-  if (ready_) {  // fetched, never applied nor acked: delivered again after a restart
-    natsMsgList_Destroy(&ready_->list);
-    ready_.reset();
-  }
+  ready_.reset();  // fetched, never applied nor acked: delivered again after a restart
   if (sub_ != nullptr) {
     natsSubscription_Destroy(sub_);  // the consumer stays; the next start makes it anew anyway
     sub_ = nullptr;
@@ -75,7 +88,7 @@ Status Ingestor::make_consumer() {
     sub_ = nullptr;
   }
   next_delivery_ = 1;  // a new consumer numbers its deliveries from 1
-  maybe_answered_late_ = false;  // the old subscription's late messages do not reach the new one
+  open_request_.clear();  // the old subscription's late messages do not reach the new one
   jsCtx* js = link_.js();
   jsErrCode jerr = static_cast<jsErrCode>(0);
   // The server's idea of what was acked does not count: the repository's position does.
@@ -114,14 +127,16 @@ Status Ingestor::make_consumer() {
     return nats_error("creating consumer " + config_.durable, s, jerr);
   }
   jsConsumerInfo_Destroy(info);
-  jsSubOptions so;
-  jsSubOptions_Init(&so);
-  so.Stream = config_.stream.c_str();
-  so.Consumer = config_.durable.c_str();
-  jerr = static_cast<jsErrCode>(0);
-  s = js_PullSubscribe(&sub_, js, config_.filter.empty() ? nullptr : config_.filter.c_str(), config_.durable.c_str(),
-                       nullptr, &so, &jerr);
-  if (s != NATS_OK) return nats_error("subscribing to consumer " + config_.durable, s, jerr);
+  // A new inbox per consumer: what an old one's requests still deliver never reaches the new subscription.
+  natsInbox* inbox = nullptr;
+  s = natsInbox_Create(&inbox);
+  if (s == NATS_OK) {
+    inbox_ = inbox;
+    natsInbox_Destroy(inbox);
+    s = natsConnection_SubscribeSync(&sub_, link_.connection(), (inbox_ + ".*").c_str());
+  }
+  if (s != NATS_OK) return nats_error("subscribing to consumer " + config_.durable, s);
+  next_subject_ = "$JS.API.CONSUMER.MSG.NEXT." + config_.stream + "." + config_.durable;
   std::fprintf(stderr, "caserepo-server: ingesting %s%s%s from sequence %llu\n", config_.stream.c_str(),
                config_.filter.empty() ? "" : ":", config_.filter.c_str(),
                static_cast<unsigned long long>(position + 1));
@@ -151,10 +166,10 @@ Status Ingestor::dead_letter(natsMsg* msg, std::uint64_t position, const Error& 
   return ok_status();
 }
 
-bool Ingestor::lost_delivery(const natsMsgList& list) {
-  for (int i = 0; i < list.Count; ++i) {
+bool Ingestor::lost_delivery(const Messages& list) {
+  for (std::size_t i = 0; i < list.size(); ++i) {
     jsMsgMetaData* meta = nullptr;
-    if (natsMsg_GetMetaData(&meta, list.Msgs[i]) != NATS_OK) continue;  // refused as a command later
+    if (natsMsg_GetMetaData(&meta, list[i]) != NATS_OK) continue;  // refused as a command later
     const std::uint64_t delivery = meta->Sequence.Consumer;
     jsMsgMetaData_Destroy(meta);
     if (delivery != next_delivery_) {
@@ -226,10 +241,7 @@ void Ingestor::restart_consumer() {
 bool Ingestor::hand_off(Batch batch) {
   std::unique_lock lock(handoff_mu_);
   handoff_cv_.wait(lock, [&] { return !ready_ || stop_ || failed_; });
-  if (stop_ || failed_) {
-    natsMsgList_Destroy(&batch.list);
-    return false;
-  }
+  if (stop_ || failed_) return false;
   ready_ = std::move(batch);
   handoff_cv_.notify_all();
   return true;
@@ -241,65 +253,76 @@ bool Ingestor::drain() {
   return !stop_ && !failed_;
 }
 
-// One fetch. libnats 3.4.1 (Debian 12) overruns the message array of a
-// fetch when the subscription already holds more than half the count asked
-// for — messages of an earlier pull that arrived after its fetch returned:
-// it asks the server for the rest, then counts against that smaller number
-// (nats.c #749, fixed in 3.10), and it also returns before that request is
-// answered in full, so such a fetch leaves as many messages behind as it
-// found. The cluster benchmark's partition nodes found 512-780 such
-// messages at most fetches (batch 512), counts grew while being read, and
-// one node died of heap corruption ("malloc(): invalid size (unsorted)").
-// So when the last fetch gave up at its deadline while the server still had
-// messages for it (its request may still be answered), or many messages are
-// held, wait until no earlier request can be answered (the server closes one
-// kFetchWaitMs after it came; the newest is the last fetch's), count what is
-// held, and fetch exactly that many: libnats then takes them without asking
-// the server. A few held (up to a quarter batch: a command that came as an
-// idle request expired, or what a fetch of more than twice them left behind)
-// are fetched at once with a count of more than twice them. An idle fetch
-// never waits. (Always asking for more is no answer: a count the
-// consumer's MaxAckPending does not let the server deliver makes a fetch
-// wait out its deadline — ingestion fell from 35k to 5k commands/s so.)
-natsStatus Ingestor::fetch(natsMsgList* list, jsErrCode* jerr) {
-  int held = held_messages(sub_);
-  int count = std::max(config_.batch, 2 * held + 2);
-  if (maybe_answered_late_ || held > config_.batch / 4) {
-    std::this_thread::sleep_until(last_fetch_start_ + std::chrono::milliseconds(kFetchWaitMs + kLateMarginMs));
-    held = held_messages(sub_);
-    count = held > 0 ? held : config_.batch;
+// One pull: read what the open pull request delivers until it closes —
+// the count delivered, or a status (408 at the end of what the stream
+// holds: `no_wait`; at `expires` when nothing came) — or until its
+// deadline, sending a request first when none is open. Our own requests and
+// not libnats' fetch: libnats 3.4.1 (Debian 12) overruns the message array
+// of a fetch when the subscription already holds more than half the count
+// asked for — messages of an earlier pull that arrived after its fetch
+// returned (nats.c #749, fixed in 3.10) — and a partition node of the
+// cluster benchmark died of the heap corruption. Here a message is only a
+// message: one an earlier request delivered late is taken in its place in
+// the order (deliveries stay in order on one connection; lost_delivery()
+// checks them) and counts against the open request, which at worst closes
+// a message early. A status names its request (it comes on the request's
+// own reply subject, inbox_.n; messages come on their stream subject), so
+// an earlier request's late close is told apart and ignored.
+natsStatus Ingestor::fetch(Messages& out) {
+  if (open_request_.empty()) {
+    open_request_ = inbox_ + "." + std::to_string(++requests_);
+    char body[96];
+    const int n = std::snprintf(body, sizeof body, "{\"batch\":%d,\"expires\":%lld,\"no_wait\":true}", config_.batch,
+                                static_cast<long long>(kFetchWaitMs) * 1'000'000);
+    const natsStatus s =
+        natsConnection_PublishRequest(link_.connection(), next_subject_.c_str(), open_request_.c_str(), body, n);
+    if (s != NATS_OK) {
+      open_request_.clear();
+      return s;
+    }
+    open_request_left_ = config_.batch;
+    open_request_deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(kFetchWaitMs + kLateMarginMs);
   }
-  last_fetch_start_ = std::chrono::steady_clock::now();  // its request, the newest, closes last
-  const natsStatus s = natsSubscription_Fetch(list, sub_, count, kFetchWaitMs, jerr);
-  // Cut short by the client's deadline, not by the server's answer ending (a
-  // status that closes the request, or the count reached).
-  const bool at_deadline =
-      std::chrono::steady_clock::now() - last_fetch_start_ >= std::chrono::milliseconds(kFetchWaitMs * 9 / 10);
-  std::uint64_t pending = lag_;  // a timeout: what the batch before said
-  if (s == NATS_OK && list->Count > 0) {
-    jsMsgMetaData* meta = nullptr;
-    if (natsMsg_GetMetaData(&meta, list->Msgs[list->Count - 1]) == NATS_OK) {
-      pending = meta->NumPending;
-      jsMsgMetaData_Destroy(meta);
+  // Late messages of earlier requests can make a batch larger than `batch`; bounded all the same.
+  const std::size_t most = 2 * static_cast<std::size_t>(config_.batch);
+  while (out.size() < most) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(open_request_deadline_ -
+                                                                            std::chrono::steady_clock::now());
+    natsMsg* msg = nullptr;
+    const natsStatus s =
+        left.count() > 0 ? natsSubscription_NextMsg(&msg, sub_, static_cast<std::int64_t>(left.count())) : NATS_TIMEOUT;
+    if (s == NATS_TIMEOUT) {  // never closed (its server gone?): given up; what it still sends is read as late
+      open_request_.clear();
+      break;
+    }
+    if (s != NATS_OK) return s;
+    if (is_status(msg)) {
+      const bool closes_open = open_request_ == natsMsg_GetSubject(msg);
+      natsMsg_Destroy(msg);
+      if (!closes_open) continue;  // an earlier request's close
+      open_request_.clear();
+      break;
+    }
+    out.push_back(msg);
+    if (--open_request_left_ == 0) {
+      open_request_.clear();
+      break;
     }
   }
-  const bool cut_short = s == NATS_TIMEOUT || (s == NATS_OK && list->Count < count);
-  maybe_answered_late_ = cut_short && at_deadline && pending > 0;
-  return s;
+  return out.empty() ? NATS_TIMEOUT : NATS_OK;
 }
 
 void Ingestor::loop() {
   auto idle_since = std::chrono::steady_clock::now();
   while (!stop_ && !failed_) {
-    natsMsgList list{};
-    jsErrCode jerr = static_cast<jsErrCode>(0);
-    const natsStatus s = fetch(&list, &jerr);
+    Messages list;
+    const natsStatus s = fetch(list);
     if (s != NATS_OK) {
       if (s == NATS_TIMEOUT) {
         lag_ = 0;
       } else {  // NATS away (the client reconnects): try again shortly
         fetch_errors_.fetch_add(1);
-        natsMsgList_Destroy(&list);
+        list.clear();
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
       // A pull consumer can stop delivering after NATS servers die (the
@@ -330,20 +353,20 @@ void Ingestor::loop() {
     // before it are applied, make the consumer anew from the repository's
     // position, which delivers the lost ones again.
     if (lost_delivery(list)) {
-      natsMsgList_Destroy(&list);
+      list.clear();
       redelivery_restarts_.fetch_add(1);
       if (drain()) restart_consumer();
       continue;
     }
-    if (!hand_off(parse_batch(list))) return;
+    if (!hand_off(parse_batch(std::move(list)))) return;
   }
 }
 
-Ingestor::Batch Ingestor::parse_batch(natsMsgList list) {
-  const auto n = static_cast<std::size_t>(list.Count);
-  Batch b{list, std::vector<StreamCommand>(n), std::vector<std::optional<Error>>(n)};
+Ingestor::Batch Ingestor::parse_batch(Messages list) {
+  const std::size_t n = list.size();
+  Batch b{std::move(list), std::vector<StreamCommand>(n), std::vector<std::optional<Error>>(n)};
   for (std::size_t i = 0; i < n; ++i) {
-    natsMsg* msg = list.Msgs[i];
+    natsMsg* msg = b.list[i];
     jsMsgMetaData* meta = nullptr;
     if (natsMsg_GetMetaData(&meta, msg) != NATS_OK) {  // not from JetStream: cannot happen on a pull consumer
       b.refused[i] = Error::InvalidArgument("message without JetStream metadata");
@@ -404,11 +427,11 @@ void Ingestor::apply_batch(Batch& batch) {
     if (refused[done]) {
       const std::uint64_t position = commands[done].position;
       if (position > repo_.streamPosition()) {
-        Status sent = dead_letter(batch.list.Msgs[done], position, *refused[done]);
+        Status sent = dead_letter(batch.list[done], position, *refused[done]);
         while (!sent.ok() && !stop_) {  // until JetStream has it: a refused command is never just dropped
           std::fprintf(stderr, "caserepo-server: %s; retrying\n", sent.error().to_string().c_str());
           std::this_thread::sleep_for(std::chrono::milliseconds(200));
-          sent = dead_letter(batch.list.Msgs[done], position, *refused[done]);
+          sent = dead_letter(batch.list[done], position, *refused[done]);
         }
         if (!sent.ok()) break;  // stopping: it is delivered again after the restart
         dead_letters_.fetch_add(1);
@@ -434,8 +457,12 @@ void Ingestor::apply_batch(Batch& batch) {
     }
   }
   // Durable now (applyStream returned): ack what was taken (AckAll: the last one acks them all).
-  if (done > 0) natsMsg_Ack(batch.list.Msgs[done - 1], nullptr);
-  natsMsgList_Destroy(&batch.list);
+  // (Not natsMsg_Ack: it needs a subscription libnats made for JetStream.)
+  if (done > 0) {
+    if (const char* reply = natsMsg_GetReply(batch.list[done - 1]); reply != nullptr && *reply != '\0') {
+      natsConnection_Publish(link_.connection(), reply, "+ACK", 4);
+    }
+  }
 }
 
 std::string Ingestor::metrics() const {

@@ -1,10 +1,10 @@
 // Ingestor: applies the case commands of a JetStream stream to a repository
 // (caserepo-server --ingest STREAM[:FILTER], docs/events.md).
 //
-// A durable pull consumer delivers the stream's messages in order, in
-// batches of at most `batch` (the in-flight bound: the consumer's
-// MaxAckPending is three times it; ingestor.cc says when a fetch asks for
-// more). Two threads: one fetches a batch and parses its commands while the
+// A durable pull consumer delivers the stream's messages in order, asked
+// for `batch` at a time (the in-flight bound: the consumer's MaxAckPending
+// is three times it) by pull requests of our own (ingestor.cc says why not
+// libnats' fetch). Two threads: one fetches a batch and parses its commands while the
 // other applies the batch before it, handed over one at a time (so at most
 // three batches are unacked: one being applied, one parsed and waiting, one
 // being fetched). Each batch goes through
@@ -70,8 +70,26 @@ class Ingestor {
 
  private:
   Status make_consumer();
+  // Owns fetched messages (a batch may hold a few more than `batch`: what
+  // an earlier pull request delivered late).
+  class Messages {
+   public:
+    Messages() = default;
+    Messages(Messages&& o) noexcept : msgs_(std::move(o.msgs_)) { o.msgs_.clear(); }
+    Messages& operator=(Messages&& o) noexcept;
+    ~Messages() { clear(); }
+    void push_back(natsMsg* m) { msgs_.push_back(m); }
+    void clear();
+    std::size_t size() const { return msgs_.size(); }
+    bool empty() const { return msgs_.empty(); }
+    natsMsg* operator[](std::size_t i) const { return msgs_[i]; }
+
+   private:
+    std::vector<natsMsg*> msgs_;
+  };
+
   // Whether a delivery before these was lost (their delivery numbers skip one).
-  bool lost_delivery(const natsMsgList& list);
+  bool lost_delivery(const Messages& list);
   // Whether the consumer, idle for a while, has messages pending it does not
   // deliver, is gone, has not answered three times running, or the stream
   // holds a command on the filter past the repository's position.
@@ -85,14 +103,16 @@ class Ingestor {
   // A fetched batch: its messages (acked, then freed, by the applying
   // thread) and their commands, or why each was refused.
   struct Batch {
-    natsMsgList list{};
+    Messages list;
     std::vector<StreamCommand> commands;
     std::vector<std::optional<Error>> refused;
   };
   // The fetching thread: fetch, check the delivery numbers, parse, hand over.
   void loop();
-  natsStatus fetch(natsMsgList* list, jsErrCode* jerr);
-  Batch parse_batch(natsMsgList list);
+  // Reads what the open pull request (sent first when none is open)
+  // delivers, until it closes or its deadline. NATS_TIMEOUT: nothing came.
+  natsStatus fetch(Messages& out);
+  Batch parse_batch(Messages list);
   // Waits until the applying thread has taken the previous batch, then
   // hands this one over. False (the batch freed) on stop or failure.
   bool hand_off(Batch batch);
@@ -108,7 +128,7 @@ class Ingestor {
   Repository& repo_;
   NatsLink& link_;
   const IngestConfig config_;
-  natsSubscription* sub_ = nullptr;
+  natsSubscription* sub_ = nullptr;  // on inbox_.*: pull request n is answered on inbox_.n
   std::vector<natsSubscription*> retired_;  // of consumers made anew; freed at stop()
   std::thread thread_;        // fetches and parses
   std::thread apply_thread_;  // applies and acks
@@ -120,9 +140,14 @@ class Ingestor {
   std::atomic<bool> failed_{false};
   std::uint64_t next_delivery_ = 1;  // the consumer's next delivery sequence (fetching thread)
   int info_failures_ = 0;            // consumer info requests unanswered in a row (fetching thread)
-  // fetch()'s: when the last fetch began, and whether its request may still be answered.
-  std::chrono::steady_clock::time_point last_fetch_start_{};
-  bool maybe_answered_late_ = false;
+  // The pull requests (fetching thread): where they go, where they are
+  // answered, and the open one — its reply subject (empty: none open), how
+  // many messages it may still deliver, when it is given up.
+  std::string next_subject_, inbox_;
+  std::uint64_t requests_ = 0;
+  std::string open_request_;
+  int open_request_left_ = 0;
+  std::chrono::steady_clock::time_point open_request_deadline_{};
   std::atomic<std::uint64_t> redelivery_restarts_{0}, stall_restarts_{0};
   std::atomic<std::uint64_t> lag_{0}, applied_{0}, duplicates_{0}, dead_letters_{0}, fetch_errors_{0}, batches_{0};
 };
