@@ -328,6 +328,28 @@ TEST_F(EventsTest, ACommandTheConsumerNoLongerDeliversIsAppliedAfterTheStallChec
   expect_stops_at_reference(node, last);
 }
 
+// Messages the node reads after the pull request they answer was given up:
+// the node is paused while its idle request is open on the server, and the
+// server delivers the commands published meanwhile into the paused node's
+// socket; resumed past the request's deadline, the node reads them as late
+// messages, then asks again for the rest. (libnats 3.4.1's fetch overran its
+// array on such messages: nats.c #749.) Every command is applied once, in
+// order: the node ends exactly at the reference.
+TEST_F(EventsTest, CommandsDeliveredWhileTheNodeIsPausedAreAppliedOnceInOrder) {
+  const auto texts = command_texts(1500, 9);
+  const std::size_t first = 100;
+  const std::uint64_t before = publish({texts.begin(), texts.begin() + first});
+  ChildProcess node = start_node("node.log");
+  wait_applied(before);
+
+  ASSERT_EQ(::kill(node.pid(), SIGSTOP), 0);
+  std::uint64_t last = 0;
+  for (std::size_t i = first; i < texts.size(); ++i) last = client_->publish("cmds." + std::to_string(i % 6), texts[i]);
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // past every deadline of the node's open request
+  ASSERT_EQ(::kill(node.pid(), SIGCONT), 0);
+  expect_stops_at_reference(node, last);
+}
+
 TEST_F(EventsTest, TheChangeFeedHoldsOneEventPerWriteInLogOrder) {
   const auto texts = command_texts(800, 21);
   const std::uint64_t last = publish(texts);

@@ -103,9 +103,10 @@ Status Ingestor::make_consumer() {
   cc.Durable = config_.durable.c_str();
   cc.AckPolicy = js_AckAll;  // acking a batch's last message acks the batch: one ack per batch
   cc.AckWait = kAckWaitNs;
-  // Room for the three batches the node can hold unacked: one being
-  // applied, one parsed and waiting for it, one being fetched.
-  cc.MaxAckPending = 3 * config_.batch;
+  // Room for the four batches the node can hold unacked: one being
+  // applied, one parsed and waiting for it, one being parsed, one asked
+  // for ahead (fetch()) and arriving.
+  cc.MaxAckPending = 4 * config_.batch;
   // One replica: the consumer holds no state the node needs (it is made
   // anew from the repository's position at every start and after a stall),
   // so replicating its acks only costs a RAFT round per batch, and a
@@ -268,20 +269,25 @@ bool Ingestor::drain() {
 // a message early. A status names its request (it comes on the request's
 // own reply subject, inbox_.n; messages come on their stream subject), so
 // an earlier request's late close is told apart and ignored.
+natsStatus Ingestor::send_request() {
+  open_request_ = inbox_ + "." + std::to_string(++requests_);
+  char body[96];
+  const int n = std::snprintf(body, sizeof body, "{\"batch\":%d,\"expires\":%lld,\"no_wait\":true}", config_.batch,
+                              static_cast<long long>(kFetchWaitMs) * 1'000'000);
+  const natsStatus s =
+      natsConnection_PublishRequest(link_.connection(), next_subject_.c_str(), open_request_.c_str(), body, n);
+  if (s != NATS_OK) {
+    open_request_.clear();
+    return s;
+  }
+  open_request_left_ = config_.batch;
+  open_request_deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(kFetchWaitMs + kLateMarginMs);
+  return NATS_OK;
+}
+
 natsStatus Ingestor::fetch(Messages& out) {
   if (open_request_.empty()) {
-    open_request_ = inbox_ + "." + std::to_string(++requests_);
-    char body[96];
-    const int n = std::snprintf(body, sizeof body, "{\"batch\":%d,\"expires\":%lld,\"no_wait\":true}", config_.batch,
-                                static_cast<long long>(kFetchWaitMs) * 1'000'000);
-    const natsStatus s =
-        natsConnection_PublishRequest(link_.connection(), next_subject_.c_str(), open_request_.c_str(), body, n);
-    if (s != NATS_OK) {
-      open_request_.clear();
-      return s;
-    }
-    open_request_left_ = config_.batch;
-    open_request_deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(kFetchWaitMs + kLateMarginMs);
+    if (natsStatus s = send_request(); s != NATS_OK) return s;
   }
   // Late messages of earlier requests can make a batch larger than `batch`; bounded all the same.
   const std::size_t most = 2 * static_cast<std::size_t>(config_.batch);
@@ -289,13 +295,17 @@ natsStatus Ingestor::fetch(Messages& out) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(open_request_deadline_ -
                                                                             std::chrono::steady_clock::now());
     natsMsg* msg = nullptr;
-    const natsStatus s =
-        left.count() > 0 ? natsSubscription_NextMsg(&msg, sub_, static_cast<std::int64_t>(left.count())) : NATS_TIMEOUT;
+    // Past the deadline (a request sent ahead while the batch before waited
+    // for the applying thread): what is already here is still read.
+    const natsStatus s = natsSubscription_NextMsg(&msg, sub_, std::max<std::int64_t>(left.count(), 0));
     if (s == NATS_TIMEOUT) {  // never closed (its server gone?): given up; what it still sends is read as late
       open_request_.clear();
       break;
     }
-    if (s != NATS_OK) return s;
+    if (s != NATS_OK) {  // the connection's trouble (the loop counts it); the next fetch asks anew
+      open_request_.clear();
+      return s;
+    }
     if (is_status(msg)) {
       const bool closes_open = open_request_ == natsMsg_GetSubject(msg);
       natsMsg_Destroy(msg);
@@ -305,7 +315,10 @@ natsStatus Ingestor::fetch(Messages& out) {
     }
     out.push_back(msg);
     if (--open_request_left_ == 0) {
-      open_request_.clear();
+      // All it asked for came, so more may be waiting: ask for the next batch
+      // now, to arrive while this one is parsed and handed over (the fourth
+      // batch of MaxAckPending). Failing, the next fetch asks again.
+      if (send_request() != NATS_OK) open_request_.clear();
       break;
     }
   }

@@ -3,11 +3,12 @@
 //
 // A durable pull consumer delivers the stream's messages in order, asked
 // for `batch` at a time (the in-flight bound: the consumer's MaxAckPending
-// is three times it) by pull requests of our own (ingestor.cc says why not
-// libnats' fetch). Two threads: one fetches a batch and parses its commands while the
-// other applies the batch before it, handed over one at a time (so at most
-// three batches are unacked: one being applied, one parsed and waiting, one
-// being fetched). Each batch goes through
+// is four times it) by pull requests of our own (ingestor.cc says why not
+// libnats' fetch). Two threads: one fetches a batch and parses its
+// commands while the other applies the batch before it, handed over one at
+// a time (so at most four batches are unacked: one being applied, one
+// parsed and waiting, one being parsed, one asked for ahead and arriving).
+// Each batch goes through
 // Repository::applyStream, which logs every command's write together with its
 // stream sequence; only then, durable under the fsync policy, are the
 // messages acked. At start the consumer is made anew to deliver from the
@@ -112,6 +113,7 @@ class Ingestor {
   // Reads what the open pull request (sent first when none is open)
   // delivers, until it closes or its deadline. NATS_TIMEOUT: nothing came.
   natsStatus fetch(Messages& out);
+  natsStatus send_request();  // opens a pull request for `batch` messages
   Batch parse_batch(Messages list);
   // Waits until the applying thread has taken the previous batch, then
   // hands this one over. False (the batch freed) on stop or failure.
