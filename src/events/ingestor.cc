@@ -317,8 +317,8 @@ natsStatus Ingestor::fetch(Messages& out) {
     if (--open_request_left_ == 0) {
       // All it asked for came, so more may be waiting: ask for the next batch
       // now, to arrive while this one is parsed and handed over (the fourth
-      // batch of MaxAckPending). Failing, the next fetch asks again.
-      if (send_request() != NATS_OK) open_request_.clear();
+      // batch of MaxAckPending). Failing, none is open: the next fetch asks again.
+      (void)send_request();
       break;
     }
   }
