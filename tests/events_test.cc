@@ -298,7 +298,8 @@ TEST_F(EventsTest, ACommandTheConsumerNoLongerDeliversIsAppliedAfterTheStallChec
   const std::size_t taken = 10;
   publish({texts.begin(), texts.end() - taken});
   ChildProcess node = start_node("node.log");
-  wait_applied(client_->last_sequence(kStream));
+  const std::uint64_t applied = client_->last_sequence(kStream);
+  wait_applied(applied);
 
   ASSERT_EQ(::kill(node.pid(), SIGSTOP), 0);
   std::this_thread::sleep_for(std::chrono::seconds(1));  // the node's waiting fetch (200 ms) has expired
@@ -324,6 +325,10 @@ TEST_F(EventsTest, ACommandTheConsumerNoLongerDeliversIsAppliedAfterTheStallChec
   ASSERT_EQ(got, static_cast<int>(taken));
 
   EXPECT_TRUE(node.wait_for_output("past position", std::chrono::seconds(20)))
+      << "the node did not re-create its consumer: see node.log";
+  // The line above comes before the consumer is made anew: until then the
+  // old one (acked through `last` by the thief) would satisfy wait_applied().
+  EXPECT_TRUE(node.wait_for_output("from sequence " + std::to_string(applied + 1), std::chrono::seconds(20)))
       << "the node did not re-create its consumer: see node.log";
   expect_stops_at_reference(node, last);
 }

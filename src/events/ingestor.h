@@ -111,7 +111,8 @@ class Ingestor {
   // The fetching thread: fetch, check the delivery numbers, parse, hand over.
   void loop();
   // Reads what the open pull request (sent first when none is open)
-  // delivers, until it closes or its deadline. NATS_TIMEOUT: nothing came.
+  // delivers, until it closes or its deadline; one that delivered its whole
+  // count is followed at once by the next request. NATS_TIMEOUT: nothing came.
   natsStatus fetch(Messages& out);
   natsStatus send_request();  // opens a pull request for `batch` messages
   Batch parse_batch(Messages list);
