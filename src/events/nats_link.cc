@@ -1,6 +1,8 @@
 #include "events/nats_link.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 namespace caserepo::events {
@@ -63,16 +65,32 @@ NatsLink::~NatsLink() {
   if (options_ != nullptr) natsOptions_Destroy(options_);
 }
 
-Status NatsLink::ensure_stream(const std::string& name, const std::vector<std::string>& subjects, int replicas,
-                               std::int64_t duplicate_window_ms) {
+namespace {
+
+// Failures a forming or recovering cluster gives for a while (no meta
+// leader yet, servers still joining, a leader election): the call is made
+// again. Seen: three nodes creating one R=3 stream at once on a busy
+// machine timed out, and the node exited at start.
+bool transient(natsStatus s, jsErrCode js) {
+  return s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS || js == JSClusterNotAvailErr || js == JSClusterNoPeersErr ||
+         js == JSClusterNotLeaderErr;
+}
+
+// One try of ensure_stream(); `retry` says whether a failure is worth another.
+Status try_ensure_stream(jsCtx* js, const std::string& name, const std::vector<std::string>& subjects, int replicas,
+                         std::int64_t duplicate_window_ms, bool& retry) {
+  retry = false;
   jsStreamInfo* info = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  natsStatus s = js_GetStreamInfo(&info, js_, name.c_str(), nullptr, &jerr);
+  natsStatus s = js_GetStreamInfo(&info, js, name.c_str(), nullptr, &jerr);
   if (s == NATS_OK) {
     jsStreamInfo_Destroy(info);
     return ok_status();
   }
-  if (s != NATS_NOT_FOUND) return nats_error("stream " + name, s, jerr);
+  if (s != NATS_NOT_FOUND) {
+    retry = transient(s, jerr);
+    return nats_error("stream " + name, s, jerr);
+  }
   std::vector<const char*> subject_ptrs;
   for (const std::string& subject : subjects) subject_ptrs.push_back(subject.c_str());
   jsStreamConfig config;
@@ -84,13 +102,29 @@ Status NatsLink::ensure_stream(const std::string& name, const std::vector<std::s
   config.Replicas = replicas;
   config.Duplicates = duplicate_window_ms * 1000000;  // nanoseconds
   jerr = static_cast<jsErrCode>(0);
-  s = js_AddStream(&info, js_, &config, nullptr, &jerr);
+  s = js_AddStream(&info, js, &config, nullptr, &jerr);
   if (s == NATS_OK) {
     jsStreamInfo_Destroy(info);
     return ok_status();
   }
   if (jerr == JSStreamNameExistErr) return ok_status();  // made meanwhile by another node
+  // A timed-out creation may still have been made: the next try finds it.
+  retry = transient(s, jerr);
   return nats_error("creating stream " + name, s, jerr);
+}
+
+}  // namespace
+
+Status NatsLink::ensure_stream(const std::string& name, const std::vector<std::string>& subjects, int replicas,
+                               std::int64_t duplicate_window_ms, std::chrono::milliseconds retry_for) {
+  const auto deadline = std::chrono::steady_clock::now() + retry_for;
+  for (auto pause = std::chrono::milliseconds(100);; pause = std::min(pause * 2, std::chrono::milliseconds(2000))) {
+    bool retry = false;
+    Status s = try_ensure_stream(js_, name, subjects, replicas, duplicate_window_ms, retry);
+    if (s.ok() || !retry || std::chrono::steady_clock::now() + pause >= deadline) return s;
+    std::fprintf(stderr, "caserepo-server: %s; trying again\n", s.error().to_string().c_str());
+    std::this_thread::sleep_for(pause);
+  }
 }
 
 }  // namespace caserepo::events

@@ -7,6 +7,7 @@
 
 #include <nats/nats.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -41,8 +42,12 @@ class NatsLink {
 
   // Creates the stream if it does not exist (file storage, the duplicate
   // window for message-id de-duplication); an existing one is left as it is.
+  // What a forming or recovering cluster answers for a while (a timeout, no
+  // responders, no meta leader or too few servers yet) is tried again, with
+  // a line on stderr, for up to `retry_for`.
   Status ensure_stream(const std::string& name, const std::vector<std::string>& subjects, int replicas,
-                       std::int64_t duplicate_window_ms);
+                       std::int64_t duplicate_window_ms,
+                       std::chrono::milliseconds retry_for = std::chrono::seconds(60));
 
  private:
   NatsLink() = default;
