@@ -131,11 +131,15 @@ class EventsTest : public ::testing::Test {
     std::ofstream(dir_.str() + "/users").close();  // no REST users needed: commands come from the stream
   }
 
+  // The command line of the test's ingesting node.
+  std::vector<std::string> node_args() const {
+    return {CASEREPO_SERVER_BINARY, "--data", dir_.str() + "/node", "--users", dir_.str() + "/users", "--listen",
+            "127.0.0.1:0", "--access-log", "off", "--nats", cluster_->urls(), "--ingest",
+            std::string(kStream) + ":cmds.>", "--node-id", kNode, "--nats-replicas", "3"};
+  }
+
   ChildProcess start_node(const std::string& log, const std::vector<std::string>& more_args = {}) {
-    std::vector<std::string> args = {CASEREPO_SERVER_BINARY, "--data", dir_.str() + "/node", "--users",
-                                     dir_.str() + "/users", "--listen", "127.0.0.1:0", "--access-log", "off", "--nats",
-                                     cluster_->urls(), "--ingest", std::string(kStream) + ":cmds.>", "--node-id", kNode,
-                                     "--nats-replicas", "3"};
+    std::vector<std::string> args = node_args();
     args.insert(args.end(), more_args.begin(), more_args.end());
     ChildProcess p(args, dir_.str() + "/" + log);
     EXPECT_TRUE(p.wait_for_output("listening on", std::chrono::seconds(30))) << "the node did not start: see " << log;
@@ -296,11 +300,7 @@ TEST_F(EventsTest, ANodeStartedWithoutANatsQuorumStartsOnceTheServersAreBack) {
   const std::uint64_t last = publish(texts);
   cluster_->kill(1);
   cluster_->kill(2);
-  std::vector<std::string> args = {CASEREPO_SERVER_BINARY, "--data", dir_.str() + "/node", "--users",
-                                   dir_.str() + "/users", "--listen", "127.0.0.1:0", "--access-log", "off", "--nats",
-                                   cluster_->urls(), "--ingest", std::string(kStream) + ":cmds.>", "--node-id", kNode,
-                                   "--nats-replicas", "3"};
-  ChildProcess node(args, dir_.str() + "/node.log");
+  ChildProcess node(node_args(), dir_.str() + "/node.log");  // start_node() would wait for it to listen
   // The change stream is the node's first: its creation fails until a quorum is back.
   ASSERT_TRUE(node.wait_for_output("CASEREPO_CHANGES", std::chrono::seconds(30))) << "see node.log";
   EXPECT_FALSE(node.wait_for_output("listening on", std::chrono::seconds(2)));
