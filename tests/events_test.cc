@@ -291,8 +291,8 @@ TEST_F(EventsTest, IngestionGoesOnExactlyWhenANatsServerIsKilled) {
 }
 
 // A node started while its NATS cluster has no quorum (two of three servers
-// down) cannot make its streams: JetStream answers with timeouts or "no
-// meta leader". It tries again (seen in a benchmark: a node exited at start
+// down) cannot make its streams: JetStream's answer is a timeout (what this
+// test saw) or an error of a cluster without a leader. It tries again (seen in a benchmark: a node exited at start
 // when three made one R=3 stream at once) and starts once the servers are
 // back, then ingests exactly the reference.
 TEST_F(EventsTest, ANodeStartedWithoutANatsQuorumStartsOnceTheServersAreBack) {
