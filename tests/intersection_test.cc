@@ -1,7 +1,9 @@
-// The multi-way intersection count against CRoaring's own AND, over bitmaps
-// of every container kind (arrays, bitsets, runs, copy-on-write shares).
+// The multi-way intersection count, and the intersection built, against
+// CRoaring's own AND, over bitmaps of every container kind (arrays, bitsets,
+// runs, copy-on-write shares).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "engine/intersection.h"
@@ -51,6 +53,9 @@ TEST(IntersectionTest, CountsEqualTheMaterialisedIntersection) {
     Bitmap expected = *bitmaps[0];
     for (std::size_t i = 1; i < bitmaps.size(); ++i) expected &= *bitmaps[i];
     ASSERT_EQ(and_cardinality(bitmaps), expected.cardinality()) << "round " << round << ", " << bitmaps.size() << " bitmaps";
+    const Bitmap built = intersection(bitmaps);
+    ASSERT_TRUE(built == expected) << "round " << round << ", " << bitmaps.size() << " bitmaps";
+    ASSERT_EQ(built.cardinality(), expected.cardinality());
   }
 }
 
@@ -79,6 +84,48 @@ TEST(IntersectionTest, LargeArraysAndRunsProbedInOrderCountExactly) {
     Bitmap expected = owned[0];
     for (std::size_t i = 1; i < owned.size(); ++i) expected &= owned[i];
     ASSERT_EQ(and_cardinality(bitmaps), expected.cardinality()) << "round " << round;
+  }
+}
+
+// Two bitmaps have their own count for each pair of container kinds (an
+// array's members tested against a bitset, a run's range of words
+// popcounted, two runs' overlaps merged): every pair, both ways round,
+// with runs that start and end inside a word, on a word's edge, and
+// within one word.
+TEST(IntersectionTest, TwoBitmapsCountExactlyForEveryPairOfContainerKinds) {
+  enum Kind { kArray, kBitset, kRun };
+  std::mt19937_64 rng(31);
+  auto make = [&](Kind kind) {
+    Bitmap b;
+    for (std::uint32_t key = 0; key < 2; ++key) {
+      const std::uint32_t base = key << 16;
+      if (kind == kArray) {
+        for (int i = 1 + static_cast<int>(rng() % 3000); i > 0; --i) b.add(base + static_cast<std::uint32_t>(rng() % 65536));
+      } else if (kind == kBitset) {
+        for (int i = 0; i < 30000; ++i) b.add(base + static_cast<std::uint32_t>(rng() % 65536));
+      } else {
+        for (std::uint32_t at = static_cast<std::uint32_t>(rng() % 130); at < 65536;) {
+          const std::uint32_t length = 1 + static_cast<std::uint32_t>(rng() % 200);  // within one word, or across many
+          b.addRange(base + at, base + std::min<std::uint32_t>(at + length, 65536));
+          at += length + 1 + static_cast<std::uint32_t>(rng() % 300);
+        }
+        b.add(base + 63);  // runs ending and starting on a word's edge
+        b.add(base + 64);
+        b.add(base + 65535);
+        b.runOptimize();
+      }
+    }
+    return b;
+  };
+  for (Kind x : {kArray, kBitset, kRun}) {
+    for (Kind y : {kArray, kBitset, kRun}) {
+      for (int round = 0; round < 20; ++round) {
+        const Bitmap a = make(x), b = make(y);
+        const Bitmap* bitmaps[] = {&a, &b};
+        ASSERT_EQ(and_cardinality(bitmaps), (a & b).cardinality()) << "kinds " << x << " and " << y << ", round " << round;
+        ASSERT_TRUE(intersection(bitmaps) == (a & b)) << "kinds " << x << " and " << y << ", round " << round;
+      }
+    }
   }
 }
 

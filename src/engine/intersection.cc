@@ -3,8 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <new>
+#include <optional>
+#include <utility>
 #include <vector>
 
+#include <immintrin.h>
 #include <roaring/containers/containers.h>
 
 namespace caserepo::engine {
@@ -139,12 +143,15 @@ Container container_at(const roaring_array_t& ra, std::int32_t i) {
   return {data, type};
 }
 
-// |c[0] ∩ ... ∩ c[n-1]| for bitset containers.
-[[gnu::always_inline]] inline std::uint64_t bitsets_and_cardinality_body(std::span<const Container> c) {
+// |c[0] ∩ ... ∩ c[n-1]| for bitset containers; with kStore, the AND itself
+// into out[0, 1024) as well.
+template <bool kStore>
+[[gnu::always_inline]] inline std::uint64_t bitsets_and_body(std::span<const Container> c, std::uint64_t* out) {
   std::uint64_t n = 0;
   for (std::uint32_t w = 0; w < 1024; ++w) {
     std::uint64_t word = ~std::uint64_t{0};
     for (const Container& x : c) word &= static_cast<const bitset_container_t*>(x.data)->array[w];
+    if constexpr (kStore) out[w] = word;
     n += static_cast<std::uint64_t>(std::popcount(word));
   }
   return n;
@@ -152,20 +159,162 @@ Container container_at(const roaring_array_t& ra, std::int32_t i) {
 // The build targets baseline x86-64, which has no popcnt instruction: there
 // std::popcount is a call to libgcc's __popcountdi2 per word, half the time
 // of a three- or four-term search of common values. So the loop is built
-// twice and the CPU picks. (Not with target_clones: its ifunc resolver runs
-// before ThreadSanitizer's runtime is up and crashes TSan builds.)
-__attribute__((target("popcnt"))) std::uint64_t bitsets_and_cardinality_popcnt(std::span<const Container> c) {
-  return bitsets_and_cardinality_body(c);
+// again for CPUs with popcnt, and with AVX-512's vector popcount (eight
+// words a step), and the CPU picks. (Not with target_clones: its ifunc
+// resolver runs before ThreadSanitizer's runtime is up and crashes TSan
+// builds.)
+template <bool kStore>
+__attribute__((target("popcnt"))) std::uint64_t bitsets_and_popcnt(std::span<const Container> c, std::uint64_t* out) {
+  return bitsets_and_body<kStore>(c, out);
 }
-std::uint64_t bitsets_and_cardinality(std::span<const Container> c) {
+// The sum of a vector's eight 64-bit lanes (not _mm512_reduce_add_epi64:
+// GCC 12's header for it warns of an uninitialised variable).
+__attribute__((target("avx512f"))) std::uint64_t sum_lanes(__m512i v) {
+  alignas(64) std::uint64_t lanes[8];
+  _mm512_store_si512(lanes, v);
+  std::uint64_t n = 0;
+  for (std::uint64_t x : lanes) n += x;
+  return n;
+}
+template <bool kStore>
+__attribute__((target("avx512f,avx512vpopcntdq"))) std::uint64_t bitsets_and_avx512(std::span<const Container> c,
+                                                                                     std::uint64_t* out) {
+  __m512i counts = _mm512_setzero_si512();
+  for (std::uint32_t w = 0; w < 1024; w += 8) {
+    __m512i word = _mm512_loadu_si512(static_cast<const bitset_container_t*>(c[0].data)->array + w);
+    for (std::size_t i = 1; i < c.size(); ++i) {
+      word = _mm512_and_si512(word, _mm512_loadu_si512(static_cast<const bitset_container_t*>(c[i].data)->array + w));
+    }
+    if constexpr (kStore) _mm512_storeu_si512(out + w, word);
+    counts = _mm512_add_epi64(counts, _mm512_popcnt_epi64(word));
+  }
+  return sum_lanes(counts);
+}
+template <bool kStore>
+std::uint64_t bitsets_and(std::span<const Container> c, std::uint64_t* out) {
+  static const int level = __builtin_cpu_supports("avx512vpopcntdq") ? 2 : __builtin_cpu_supports("popcnt") ? 1 : 0;
+  if (level == 2) return bitsets_and_avx512<kStore>(c, out);
+  return level == 1 ? bitsets_and_popcnt<kStore>(c, out) : bitsets_and_body<kStore>(c, out);
+}
+std::uint64_t bitsets_and_cardinality(std::span<const Container> c) { return bitsets_and<false>(c, nullptr); }
+
+// |a ∩ b| for an array and a bitset: one bit test per member, four
+// counters so consecutive tests do not wait on one another.
+std::uint64_t array_bitset_cardinality(const array_container_t& a, const bitset_container_t& b) {
+  const std::uint16_t* v = a.array;
+  const std::uint64_t* words = b.array;
+  const std::int32_t n = a.cardinality;
+  std::uint64_t c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+  std::int32_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    c0 += (words[v[i] >> 6] >> (v[i] & 63)) & 1;
+    c1 += (words[v[i + 1] >> 6] >> (v[i + 1] & 63)) & 1;
+    c2 += (words[v[i + 2] >> 6] >> (v[i + 2] & 63)) & 1;
+    c3 += (words[v[i + 3] >> 6] >> (v[i + 3] & 63)) & 1;
+  }
+  for (; i < n; ++i) c0 += (words[v[i] >> 6] >> (v[i] & 63)) & 1;
+  return c0 + c1 + c2 + c3;
+}
+
+// |a ∩ b| for two arrays: a merge, or, when one is far smaller, its
+// members galloped through the other.
+std::uint64_t arrays_cardinality(const array_container_t& a, const array_container_t& b) {
+  const array_container_t* small = &a;
+  const array_container_t* large = &b;
+  if (small->cardinality > large->cardinality) std::swap(small, large);
+  std::uint64_t n = 0;
+  if (std::int64_t{small->cardinality} * 32 < large->cardinality) {
+    std::int32_t at = 0;
+    for (std::int32_t i = 0; i < small->cardinality && at < large->cardinality; ++i) {
+      const std::uint16_t v = small->array[i];
+      at = gallop(large->array, at, large->cardinality, [v](std::uint16_t x) { return x < v; });
+      n += at < large->cardinality && large->array[at] == v;
+    }
+    return n;
+  }
+  const std::uint16_t* x = small->array;
+  const std::uint16_t* x_end = x + small->cardinality;
+  const std::uint16_t* y = large->array;
+  const std::uint16_t* y_end = y + large->cardinality;
+  while (x != x_end && y != y_end) {
+    const std::uint16_t u = *x, v = *y;
+    n += u == v;
+    x += u <= v;
+    y += v <= u;
+  }
+  return n;
+}
+
+// |r ∩ b| for a run container and a bitset: the bits set within each run,
+// a word at a time.
+[[gnu::always_inline]] inline std::uint64_t run_bitset_cardinality_body(const run_container_t& r, const bitset_container_t& b) {
+  std::uint64_t n = 0;
+  for (std::int32_t i = 0; i < r.n_runs; ++i) {
+    const std::uint32_t first = r.runs[i].value;
+    const std::uint32_t last = first + r.runs[i].length;  // inclusive, ≤ 65535
+    const std::uint32_t w0 = first >> 6, w1 = last >> 6;
+    const std::uint64_t head = ~std::uint64_t{0} << (first & 63);
+    const std::uint64_t tail = ~std::uint64_t{0} >> (63 - (last & 63));
+    if (w0 == w1) {
+      n += static_cast<std::uint64_t>(std::popcount(b.array[w0] & head & tail));
+      continue;
+    }
+    n += static_cast<std::uint64_t>(std::popcount(b.array[w0] & head));
+    for (std::uint32_t w = w0 + 1; w < w1; ++w) n += static_cast<std::uint64_t>(std::popcount(b.array[w]));
+    n += static_cast<std::uint64_t>(std::popcount(b.array[w1] & tail));
+  }
+  return n;
+}
+__attribute__((target("popcnt"))) std::uint64_t run_bitset_cardinality_popcnt(const run_container_t& r,
+                                                                              const bitset_container_t& b) {
+  return run_bitset_cardinality_body(r, b);
+}
+std::uint64_t run_bitset_cardinality(const run_container_t& r, const bitset_container_t& b) {
   static const bool has_popcnt = __builtin_cpu_supports("popcnt");
-  return has_popcnt ? bitsets_and_cardinality_popcnt(c) : bitsets_and_cardinality_body(c);
+  return has_popcnt ? run_bitset_cardinality_popcnt(r, b) : run_bitset_cardinality_body(r, b);
+}
+
+// |a ∩ b| for two run containers: the overlaps of their intervals, a merge.
+std::uint64_t runs_cardinality(const run_container_t& a, const run_container_t& b) {
+  std::uint64_t n = 0;
+  std::int32_t i = 0, j = 0;
+  while (i < a.n_runs && j < b.n_runs) {
+    const std::uint32_t a_first = a.runs[i].value, a_last = a_first + a.runs[i].length;
+    const std::uint32_t b_first = b.runs[j].value, b_last = b_first + b.runs[j].length;
+    const std::uint32_t first = std::max(a_first, b_first), last = std::min(a_last, b_last);
+    if (first <= last) n += last - first + 1;
+    if (a_last < b_last) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return n;
+}
+
+// |x ∩ y| for the two containers of one key, when one of the pairs above
+// fits; nullopt sends the pair to the general probe.
+std::optional<std::uint64_t> pair_cardinality(const Container& x, const Container& y) {
+  const auto bitset = [](const Container& c) { return static_cast<const bitset_container_t*>(c.data); };
+  const auto array = [](const Container& c) { return static_cast<const array_container_t*>(c.data); };
+  const auto run = [](const Container& c) { return static_cast<const run_container_t*>(c.data); };
+  for (const auto& [a, b] : {std::pair{x, y}, std::pair{y, x}}) {
+    if (b.type != BITSET_CONTAINER_TYPE_CODE) continue;
+    if (a.type == ARRAY_CONTAINER_TYPE_CODE) return array_bitset_cardinality(*array(a), *bitset(b));
+    if (a.type == RUN_CONTAINER_TYPE_CODE) return run_bitset_cardinality(*run(a), *bitset(b));
+  }
+  if (x.type == RUN_CONTAINER_TYPE_CODE && y.type == RUN_CONTAINER_TYPE_CODE) return runs_cardinality(*run(x), *run(y));
+  if (x.type == ARRAY_CONTAINER_TYPE_CODE && y.type == ARRAY_CONTAINER_TYPE_CODE) return arrays_cardinality(*array(x), *array(y));
+  return std::nullopt;
 }
 
 // |c[0] ∩ ... ∩ c[n-1]| for the containers of one key.
 std::uint64_t and_cardinality(std::span<const Container> c) {
   if (std::all_of(c.begin(), c.end(), [](const Container& x) { return x.type == BITSET_CONTAINER_TYPE_CODE; })) {
     return bitsets_and_cardinality(c);
+  }
+  if (c.size() == 2) {
+    if (auto n = pair_cardinality(c[0], c[1])) return *n;
   }
   // Probe the members of the smallest container against the others.
   std::size_t smallest = 0;
@@ -194,7 +343,6 @@ std::uint64_t and_cardinality(std::span<const Container> c) {
 
 std::uint64_t and_cardinality(std::span<const Bitmap* const> bitmaps) {
   if (bitmaps.size() == 1) return bitmaps[0]->cardinality();
-  if (bitmaps.size() == 2) return bitmaps[0]->and_cardinality(*bitmaps[1]);
   // Drive by the bitmap with the fewest containers; find each of its keys in
   // the others with a cursor each (keys are sorted).
   std::vector<const roaring_array_t*> ra;
@@ -217,6 +365,73 @@ std::uint64_t and_cardinality(std::span<const Bitmap* const> bitmaps) {
     if (everywhere) total += and_cardinality(std::span<const Container>(containers));
   }
   return total;
+}
+
+Bitmap intersection(std::span<const Bitmap* const> bitmaps) {
+  if (bitmaps.size() == 1) return *bitmaps[0];
+  Bitmap out;
+  roaring_array_t& result = out.roaring.high_low_container;
+  std::vector<const roaring_array_t*> ra;
+  for (const Bitmap* b : bitmaps) ra.push_back(&b->roaring.high_low_container);
+  std::sort(ra.begin(), ra.end(), [](const roaring_array_t* a, const roaring_array_t* b) { return a->size < b->size; });
+  std::vector<std::int32_t> cursor(ra.size(), 0);
+  std::vector<Container> containers(ra.size());
+  for (std::int32_t i = 0; i < ra[0]->size; ++i) {
+    const std::uint16_t key = ra[0]->keys[i];
+    containers[0] = container_at(*ra[0], i);
+    bool everywhere = true;
+    for (std::size_t b = 1; b < ra.size() && everywhere; ++b) {
+      const roaring_array_t& r = *ra[b];
+      std::int32_t& at = cursor[b];
+      at = static_cast<std::int32_t>(std::lower_bound(r.keys + at, r.keys + r.size, key) - r.keys);
+      everywhere = at < r.size && r.keys[at] == key;
+      if (everywhere) containers[b] = container_at(r, at);
+    }
+    if (!everywhere) continue;
+    void* c = nullptr;
+    std::uint8_t type = 0;
+    if (std::all_of(containers.begin(), containers.end(), [](const Container& x) { return x.type == BITSET_CONTAINER_TYPE_CODE; })) {
+      alignas(64) std::uint64_t words[1024];
+      const std::uint64_t n = bitsets_and<true>(containers, words);
+      if (n > DEFAULT_MAX_SIZE) {  // as CRoaring's own AND: a bitset above 4096 members, an array up to it
+        bitset_container_t* bitset = bitset_container_create();
+        if (bitset == nullptr) throw std::bad_alloc();
+        std::copy(std::begin(words), std::end(words), bitset->array);
+        bitset->cardinality = static_cast<std::int32_t>(n);
+        c = bitset;
+        type = BITSET_CONTAINER_TYPE_CODE;
+      } else if (n > 0) {
+        array_container_t* array = array_container_create_given_capacity(static_cast<std::int32_t>(n));
+        if (array == nullptr) throw std::bad_alloc();
+        std::uint16_t* member = array->array;
+        for (std::uint32_t w = 0; w < 1024; ++w) {
+          for (std::uint64_t bits = words[w]; bits != 0; bits &= bits - 1) {
+            *member++ = static_cast<std::uint16_t>(w * 64 + static_cast<std::uint32_t>(std::countr_zero(bits)));
+          }
+        }
+        array->cardinality = static_cast<std::int32_t>(n);
+        c = array;
+        type = ARRAY_CONTAINER_TYPE_CODE;
+      }
+    } else {
+      // CRoaring's pairwise container AND for the rest (arrays and runs).
+      c = container_and(containers[0].data, containers[0].type, containers[1].data, containers[1].type, &type);
+      for (std::size_t k = 2; k < containers.size() && c != nullptr && container_nonzero_cardinality(c, type); ++k) {
+        std::uint8_t next_type = 0;
+        void* next = container_and(c, type, containers[k].data, containers[k].type, &next_type);
+        container_free(c, type);
+        c = next;
+        type = next_type;
+      }
+      if (c == nullptr) throw std::bad_alloc();
+      if (!container_nonzero_cardinality(c, type)) {
+        container_free(c, type);
+        c = nullptr;
+      }
+    }
+    if (c != nullptr) ra_append(&result, key, c, type);
+  }
+  return out;
 }
 
 }  // namespace caserepo::engine

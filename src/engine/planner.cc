@@ -9,6 +9,7 @@
 
 #include "engine/intersection.h"
 #include "engine/page_token.h"
+#include "engine/rank_select.h"
 
 namespace caserepo::engine {
 namespace {
@@ -188,7 +189,7 @@ class MatchSet {
       roaring_bitmap_remove_range(&below.roaring, pos, std::uint64_t{1} << 32);
       return and_cardinality(operands(&below));
     }
-    if (bitmap_) return pos == 0 ? 0 : bitmap_->rank(pos - 1);
+    if (bitmap_) return pos == 0 ? 0 : rank(*bitmap_, pos - 1);
     return std::lower_bound(sorted_.begin(), sorted_.end(), pos) - sorted_.begin();
   }
 
@@ -222,8 +223,7 @@ class MatchSet {
       return out;
     }
     const std::uint64_t first_rank = descending ? total - 1 - offset : offset;
-    std::uint32_t first = 0;
-    bitmap_->select(static_cast<std::uint32_t>(first_rank), &first);
+    const std::uint32_t first = select(*bitmap_, first_rank).value_or(0);  // first_rank < total: always there
     roaring_uint32_iterator_t it;
     roaring_init_iterator(&bitmap_->roaring, &it);
     roaring_move_uint32_iterator_equalorlarger(&it, first);
@@ -241,11 +241,7 @@ class MatchSet {
     all.insert(all.end(), filters_.begin(), filters_.end());
     return all;
   }
-  Bitmap materialise() const {
-    Bitmap m = *bitmap_ & *filters_[0];
-    for (std::size_t i = 1; i < filters_.size(); ++i) m &= *filters_[i];
-    return m;
-  }
+  Bitmap materialise() const { return intersection(operands(bitmap_)); }
   bool in_filters(std::uint32_t pos) const {
     for (const Bitmap* f : filters_) {
       if (!f->contains(pos)) return false;
@@ -339,17 +335,6 @@ MatchSet intersect(const Store& store, const Query& q) {
   const Bitmap* acc = nullptr;
   bool owned = false;
   Bitmap result;
-  auto and_with = [&](const Bitmap& b) {
-    if (acc == nullptr) {
-      acc = &b;
-    } else if (!owned) {
-      result = *acc & b;
-      acc = &result;
-      owned = true;
-    } else {
-      result &= b;
-    }
-  };
   auto term_bitmap = [&](const Term& t) -> const Bitmap& {
     if (t.postings.size() == 1 && t.postings[0]->is_big()) return t.postings[0]->bitmap(q.space);
     std::vector<const Bitmap*> bigs;
@@ -392,16 +377,21 @@ MatchSet intersect(const Store& store, const Query& q) {
     });
     if (operands.size() > 2 && (*smallest)->cardinality() < store.tuning().lazy_all_min) {
       std::iter_swap(operands.begin(), smallest);
-      for (std::size_t i = 0; i + 1 < operands.size(); ++i) and_with(*operands[i]);
       const Bitmap* last = operands.back();
-      const Bitmap* base = owned ? &scratch.emplace_back(std::move(result)) : acc;
+      operands.pop_back();
+      const Bitmap* base = operands.size() == 1 ? operands[0] : &scratch.emplace_back(intersection(operands));
       operands = {base, last};
     }
     return MatchSet::lazy_and(std::move(scratch), std::move(operands), store.tuning().lazy_skip_limit,
                               store.tuning().lazy_walk_limit);
   }
-  for (const Bitmap* operand : operands) and_with(*operand);
-  if (acc == nullptr) acc = &store.live().in(q.space);
+  if (operands.size() == 1) {
+    acc = operands[0];
+  } else {
+    result = intersection(operands);  // in one pass: no intermediate AND is built
+    acc = &result;
+    owned = true;
+  }
 
   // The other space's range is not an interval here: test each match, or
   // map the range's entries over, whichever is fewer.
@@ -423,7 +413,10 @@ MatchSet intersect(const Store& store, const Query& q) {
     }
     // Often already in order (entries not updated since created): skip the sort.
     if (!std::is_sorted(kept.begin(), kept.end())) std::sort(kept.begin(), kept.end());
-    and_with(scratch.emplace_back(kept.size(), kept.data()));
+    const Bitmap* pair[] = {acc, &scratch.emplace_back(kept.size(), kept.data())};
+    result = intersection(pair);  // built before assigned: acc may be &result
+    acc = &result;
+    owned = true;
   }
   if (owned) return MatchSet::owning(std::move(result));
   // A single bitmap built here must outlive `scratch`; a store bitmap is borrowed.
@@ -558,7 +551,8 @@ FacetResult run_facets(const Store& store, const Filter& filter, Field field) {
     dict.for_each([&](const auto& v) {
       std::uint64_t n = 0;
       if (v.payload.is_big()) {
-        n = bitmap->and_cardinality(v.payload.bitmap(Space::kCreation));
+        const Bitmap* pair[] = {bitmap, &v.payload.bitmap(Space::kCreation)};
+        n = and_cardinality(pair);
       } else {
         for (const auto& m : v.payload.small()) n += bitmap->contains(m.slot);
       }

@@ -2,13 +2,54 @@
 
 #include <algorithm>
 #include <cassert>
+#include <new>
+
+#include <roaring/containers/containers.h>
 
 namespace caserepo::engine {
+namespace {
+
+void make_dense(roaring_array_t& ra, std::int32_t i) {
+  if (ra.typecodes[i] != ARRAY_CONTAINER_TYPE_CODE) return;  // bitsets, runs and shares stay as they are
+  auto* array = static_cast<array_container_t*>(ra.containers[i]);
+  if (array->cardinality < Posting::kDenseAt) return;
+  bitset_container_t* bitset = bitset_container_from_array(array);
+  if (bitset == nullptr) throw std::bad_alloc();
+  array_container_free(array);
+  ra_set_container_at_index(&ra, i, bitset, BITSET_CONTAINER_TYPE_CODE);
+}
+
+void add_dense(Bitmap& b, std::uint32_t v) {
+  b.add(v);
+  roaring_array_t& ra = b.roaring.high_low_container;
+  make_dense(ra, ra_get_index(&ra, static_cast<std::uint16_t>(v >> 16)));
+}
+
+void remove_dense(Bitmap& b, std::uint32_t v) {
+  roaring_array_t& ra = b.roaring.high_low_container;
+  const std::int32_t i = ra_get_index(&ra, static_cast<std::uint16_t>(v >> 16));
+  if (i >= 0 && ra.typecodes[i] == BITSET_CONTAINER_TYPE_CODE) {
+    auto* bitset = static_cast<bitset_container_t*>(ra.containers[i]);
+    if (bitset->cardinality > Posting::kSparseAt) {  // CRoaring would make it an array at 4096
+      bitset_container_remove(bitset, static_cast<std::uint16_t>(v));
+      return;
+    }
+  }
+  b.remove(v);  // an array, a run, or a bitset thin enough to become an array again
+}
+
+void densify(Bitmap& b) {
+  roaring_array_t& ra = b.roaring.high_low_container;
+  for (std::int32_t i = 0; i < ra.size; ++i) make_dense(ra, i);
+}
+
+}  // namespace
 
 void Posting::add(std::uint32_t slot, std::uint32_t touch) {
   ++count_;
   if (big_) {
-    big_->add(slot, touch);
+    add_dense(big_->by_space[0], slot);
+    add_dense(big_->by_space[1], touch);
     return;
   }
   // New entries take the highest slot, so this is nearly always a push_back.
@@ -17,7 +58,7 @@ void Posting::add(std::uint32_t slot, std::uint32_t touch) {
   small_.insert(at, Member{slot, touch});
   if (small_.size() > kPromoteAt) {
     big_ = std::make_unique<DualBitmap>();
-    for (const Member& m : small_) big_->add(m.slot, m.touch);
+    for (const Member& m : small_) big_->add(m.slot, m.touch);  // 65 members: no container is dense
     // No runOptimize: values interleave, so runs would be short and many,
     // and cardinality/select on run containers cost O(runs).
     decltype(small_)().swap(small_);
@@ -28,7 +69,8 @@ void Posting::remove(std::uint32_t slot, std::uint32_t touch) {
   assert(count_ > 0);
   --count_;
   if (big_) {
-    big_->remove(slot, touch);
+    remove_dense(big_->by_space[0], slot);
+    remove_dense(big_->by_space[1], touch);
     return;
   }
   auto at = std::lower_bound(small_.begin(), small_.end(), slot,
@@ -51,6 +93,8 @@ void Posting::assign_big(std::span<const std::uint32_t> slots, std::span<const s
   // Sorted input: add_many appends container by container.
   big_->by_space[0].addMany(slots.size(), slots.data());
   big_->by_space[1].addMany(touches.size(), touches.data());
+  densify(big_->by_space[0]);
+  densify(big_->by_space[1]);
   count_ = static_cast<std::uint32_t>(slots.size());
 }
 
@@ -67,6 +111,7 @@ Bitmap renumbered_bitmap(const Bitmap& bitmap, std::span<const std::uint32_t> re
 void Posting::renumber_touches(std::span<const std::uint32_t> renumbered, std::vector<std::uint32_t>& scratch) {
   if (big_) {
     big_->by_space[1] = renumbered_bitmap(big_->by_space[1], renumbered, scratch);
+    densify(big_->by_space[1]);
     return;
   }
   for (Member& m : small_) m.touch = renumbered[m.touch];
