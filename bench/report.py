@@ -250,7 +250,8 @@ def main():
         row("YCSB: caserepo ahead of SQLite in every cell", "yes" if not ycsb_losses else f"{len(ycsb_losses)} cells behind (see below)", not ycsb_losses)
     stall = cell("Persist/CheckpointStall")
     if stall:
-        row("reads while a checkpoint runs: p99 ≤ 10 ms", f"{stall['read_p99_ms']:.1f} ms (max {stall['read_max_ms']:.1f} ms)",
+        baseline = f"; {stall['read_p99_ms_no_checkpoint']:.1f} ms with no checkpoint" if "read_p99_ms_no_checkpoint" in stall else ""
+        row("reads while a checkpoint runs: p99 ≤ 10 ms", f"{stall['read_p99_ms']:.1f} ms (max {stall['read_max_ms']:.1f} ms{baseline})",
             stall["read_p99_ms"] <= 10)
         row("writes while a checkpoint runs: p99 ≤ 50 ms", f"{stall['write_p99_ms']:.1f} ms (max {stall['write_max_ms']:.1f} ms)",
             stall["write_p99_ms"] <= 50)
