@@ -339,18 +339,16 @@ std::uint64_t and_cardinality(std::span<const Container> c) {
   return n;
 }
 
-}  // namespace
-
-std::uint64_t and_cardinality(std::span<const Bitmap* const> bitmaps) {
-  if (bitmaps.size() == 1) return bitmaps[0]->cardinality();
-  // Drive by the bitmap with the fewest containers; find each of its keys in
-  // the others with a cursor each (keys are sorted).
+// Calls f(key, containers) for each container key present in every bitmap,
+// with that key's container of each. Driven by the bitmap with the fewest
+// containers; each other's keys are found with a cursor (keys are sorted).
+template <class F>
+void for_each_common_key(std::span<const Bitmap* const> bitmaps, F&& f) {
   std::vector<const roaring_array_t*> ra;
   for (const Bitmap* b : bitmaps) ra.push_back(&b->roaring.high_low_container);
   std::sort(ra.begin(), ra.end(), [](const roaring_array_t* a, const roaring_array_t* b) { return a->size < b->size; });
   std::vector<std::int32_t> cursor(ra.size(), 0);
   std::vector<Container> containers(ra.size());
-  std::uint64_t total = 0;
   for (std::int32_t i = 0; i < ra[0]->size; ++i) {
     const std::uint16_t key = ra[0]->keys[i];
     containers[0] = container_at(*ra[0], i);
@@ -362,8 +360,16 @@ std::uint64_t and_cardinality(std::span<const Bitmap* const> bitmaps) {
       everywhere = at < r.size && r.keys[at] == key;
       if (everywhere) containers[b] = container_at(r, at);
     }
-    if (everywhere) total += and_cardinality(std::span<const Container>(containers));
+    if (everywhere) f(key, std::span<const Container>(containers));
   }
+}
+
+}  // namespace
+
+std::uint64_t and_cardinality(std::span<const Bitmap* const> bitmaps) {
+  if (bitmaps.size() == 1) return bitmaps[0]->cardinality();
+  std::uint64_t total = 0;
+  for_each_common_key(bitmaps, [&](std::uint16_t, std::span<const Container> c) { total += and_cardinality(c); });
   return total;
 }
 
@@ -371,23 +377,7 @@ Bitmap intersection(std::span<const Bitmap* const> bitmaps) {
   if (bitmaps.size() == 1) return *bitmaps[0];
   Bitmap out;
   roaring_array_t& result = out.roaring.high_low_container;
-  std::vector<const roaring_array_t*> ra;
-  for (const Bitmap* b : bitmaps) ra.push_back(&b->roaring.high_low_container);
-  std::sort(ra.begin(), ra.end(), [](const roaring_array_t* a, const roaring_array_t* b) { return a->size < b->size; });
-  std::vector<std::int32_t> cursor(ra.size(), 0);
-  std::vector<Container> containers(ra.size());
-  for (std::int32_t i = 0; i < ra[0]->size; ++i) {
-    const std::uint16_t key = ra[0]->keys[i];
-    containers[0] = container_at(*ra[0], i);
-    bool everywhere = true;
-    for (std::size_t b = 1; b < ra.size() && everywhere; ++b) {
-      const roaring_array_t& r = *ra[b];
-      std::int32_t& at = cursor[b];
-      at = static_cast<std::int32_t>(std::lower_bound(r.keys + at, r.keys + r.size, key) - r.keys);
-      everywhere = at < r.size && r.keys[at] == key;
-      if (everywhere) containers[b] = container_at(r, at);
-    }
-    if (!everywhere) continue;
+  for_each_common_key(bitmaps, [&](std::uint16_t key, std::span<const Container> containers) {
     void* c = nullptr;
     std::uint8_t type = 0;
     if (std::all_of(containers.begin(), containers.end(), [](const Container& x) { return x.type == BITSET_CONTAINER_TYPE_CODE; })) {
@@ -430,7 +420,7 @@ Bitmap intersection(std::span<const Bitmap* const> bitmaps) {
       }
     }
     if (c != nullptr) ra_append(&result, key, c, type);
-  }
+  });
   return out;
 }
 

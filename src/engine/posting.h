@@ -65,15 +65,14 @@ class Posting {
   // CRoaring keeps a container (the members of one 65,536-position block) as
   // a sorted array up to 4,096 members and as a bitset above. Counting an
   // array's members in another set tests them one at a time: at 1M entries
-  // a field of twenty even values has ~3,300 members per block and value,
-  // and a facet count or a two-term total spent most of its time there
-  // (~3 µs a block against ~0.1 µs for two bitsets). So a posting keeps a
+  // the twenty caseType values have ~900–3,300 members per block each, and
+  // a facet count or a two-term total spent most of its time there (~3 µs a
+  // block of 3,300 against ~0.1 µs for two bitsets). So a posting keeps a
   // block as a bitset from kDenseAt members, and lets CRoaring make it an
-  // array again only at kSparseAt (not at once: a block at the boundary
-  // would convert on every write). A bitset (8 KiB) is four times an
-  // array's bytes at kDenseAt; at 1M generated entries the postings grew
-  // from 66.6 to 68.5 bytes per entry, and the slowest facet count took
-  // 0.4 of its time.
+  // array again only when it falls below kSparseAt (not at once: a block at
+  // the boundary would convert on every write). A bitset (8 KiB) is four
+  // times an array's bytes at kDenseAt; at 1M generated entries the
+  // postings grew from 66.6 to 68.5 bytes per entry.
   static constexpr std::int32_t kDenseAt = 1024;
   static constexpr std::int32_t kSparseAt = 512;
 
