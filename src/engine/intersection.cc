@@ -11,6 +11,8 @@
 #include <immintrin.h>
 #include <roaring/containers/containers.h>
 
+#include "util/cpu_features.h"
+
 namespace caserepo::engine {
 namespace {
 
@@ -160,9 +162,7 @@ template <bool kStore>
 // std::popcount is a call to libgcc's __popcountdi2 per word, half the time
 // of a three- or four-term search of common values. So the loop is built
 // again for CPUs with popcnt, and with AVX-512's vector popcount (eight
-// words a step), and the CPU picks. (Not with target_clones: its ifunc
-// resolver runs before ThreadSanitizer's runtime is up and crashes TSan
-// builds.)
+// words a step), and the CPU picks (util/cpu_features.h).
 template <bool kStore>
 __attribute__((target("popcnt"))) std::uint64_t bitsets_and_popcnt(std::span<const Container> c, std::uint64_t* out) {
   return bitsets_and_body<kStore>(c, out);
@@ -192,9 +192,8 @@ __attribute__((target("avx512f,avx512vpopcntdq"))) std::uint64_t bitsets_and_avx
 }
 template <bool kStore>
 std::uint64_t bitsets_and(std::span<const Container> c, std::uint64_t* out) {
-  static const int level = __builtin_cpu_supports("avx512vpopcntdq") ? 2 : __builtin_cpu_supports("popcnt") ? 1 : 0;
-  if (level == 2) return bitsets_and_avx512<kStore>(c, out);
-  return level == 1 ? bitsets_and_popcnt<kStore>(c, out) : bitsets_and_body<kStore>(c, out);
+  if (util::has_avx512_popcount()) return bitsets_and_avx512<kStore>(c, out);
+  return util::has_popcnt() ? bitsets_and_popcnt<kStore>(c, out) : bitsets_and_body<kStore>(c, out);
 }
 std::uint64_t bitsets_and_cardinality(std::span<const Container> c) { return bitsets_and<false>(c, nullptr); }
 
@@ -270,8 +269,7 @@ __attribute__((target("popcnt"))) std::uint64_t run_bitset_cardinality_popcnt(co
   return run_bitset_cardinality_body(r, b);
 }
 std::uint64_t run_bitset_cardinality(const run_container_t& r, const bitset_container_t& b) {
-  static const bool has_popcnt = __builtin_cpu_supports("popcnt");
-  return has_popcnt ? run_bitset_cardinality_popcnt(r, b) : run_bitset_cardinality_body(r, b);
+  return util::has_popcnt() ? run_bitset_cardinality_popcnt(r, b) : run_bitset_cardinality_body(r, b);
 }
 
 // |a ∩ b| for two run containers: the overlaps of their intervals, a merge.

@@ -67,7 +67,8 @@ class Posting {
   // array's members in another set tests them one at a time: at 1M entries
   // the twenty caseType values have ~900–3,300 members per block each, and
   // a facet count or a two-term total spent most of its time there (~3 µs a
-  // block of 3,300 against ~0.1 µs for two bitsets). So a posting keeps a
+  // block of 3,300 against ~0.1 µs for two bitsets, estimated from the
+  // facet's profile, not timed per block). So a posting keeps a
   // block as a bitset from kDenseAt members, and lets CRoaring make it an
   // array again only when it falls below kSparseAt (not at once: a block at
   // the boundary would convert on every write). A bitset (8 KiB) is four

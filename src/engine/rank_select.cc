@@ -4,6 +4,8 @@
 
 #include <roaring/containers/containers.h>
 
+#include "util/cpu_features.h"
+
 namespace caserepo::engine {
 namespace {
 
@@ -26,22 +28,18 @@ namespace {
     k -= c;
   }
 }
-// Each built twice, the CPU picks (see intersection.cc on target_clones).
+// Each built twice, the CPU picks (util/cpu_features.h).
 __attribute__((target("popcnt"))) std::uint64_t count_bits_popcnt(const std::uint64_t* words, std::uint32_t n) {
   return count_bits_body(words, n);
 }
 __attribute__((target("popcnt"))) std::uint32_t select_bit_popcnt(const std::uint64_t* words, std::uint64_t k) {
   return select_bit_body(words, k);
 }
-bool has_popcnt() {
-  static const bool yes = __builtin_cpu_supports("popcnt");
-  return yes;
-}
 std::uint64_t count_bits(const std::uint64_t* words, std::uint32_t n) {
-  return has_popcnt() ? count_bits_popcnt(words, n) : count_bits_body(words, n);
+  return util::has_popcnt() ? count_bits_popcnt(words, n) : count_bits_body(words, n);
 }
 std::uint32_t select_bit(const std::uint64_t* words, std::uint64_t k) {
-  return has_popcnt() ? select_bit_popcnt(words, k) : select_bit_body(words, k);
+  return util::has_popcnt() ? select_bit_popcnt(words, k) : select_bit_body(words, k);
 }
 
 }  // namespace
