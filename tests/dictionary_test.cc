@@ -85,6 +85,59 @@ TEST(DictionaryTest, RandomInternsAndErasesMatchAMap) {
   }
 }
 
+// Hints (the caseId dictionary's newest slot per case) stay with their
+// values through growth and backward-shift deletion, and set_hints()
+// assigns every one by code.
+TEST(DictionaryTest, HintsStayWithTheirValues) {
+  std::mt19937 rng(7);
+  Dict d;
+  d.enable_hints();
+  std::map<std::string, std::uint32_t> hint_of;  // the model
+  std::vector<std::string> all;
+  for (int k = 0; k < 2000; ++k) all.push_back("case-" + std::to_string(k));
+  auto expect_hints = [&](int step) {
+    for (const std::string& text : all) {
+      std::vector<std::uint32_t> candidates;
+      const Dict::Found found = d.find_hinted(text, [&](std::uint32_t h) { candidates.push_back(h); });
+      const auto it = hint_of.find(text);
+      if (it == hint_of.end()) {
+        ASSERT_EQ(found.value, nullptr) << step << " " << text;
+        continue;
+      }
+      ASSERT_NE(found.value, nullptr) << step << " " << text;
+      ASSERT_EQ(found.value->text.view(), text) << step;
+      ASSERT_EQ(found.hint, it->second) << step << " " << text;
+      ASSERT_FALSE(candidates.empty());
+      ASSERT_EQ(candidates.back(), it->second) << step << ": the matching value's hint is offered before the compare";
+    }
+  };
+  for (int step = 0; step < 30000; ++step) {
+    const std::string& text = all[rng() % all.size()];
+    if (rng() % 3 != 0) {
+      const bool is_new = !hint_of.contains(text);
+      d.intern(text);
+      if (is_new) hint_of[text] = Dict::kNoHint;  // a new value's hint until one is set
+      if (rng() % 2 == 0) {
+        const std::uint32_t hint = static_cast<std::uint32_t>(rng() % 1000000);
+        d.set_hint(text, hint);
+        hint_of[text] = hint;
+      }
+    } else if (hint_of.contains(text)) {
+      d.erase(d.find(text)->code);
+      hint_of.erase(text);
+    }
+    if (step % 211 == 0) {
+      expect_hints(step);
+      if (::testing::Test::HasFatalFailure()) return;
+    }
+  }
+  std::vector<std::uint32_t> by_code(d.code_bound());
+  for (std::uint32_t c = 0; c < by_code.size(); ++c) by_code[c] = c * 3 + 1;
+  d.set_hints(by_code);
+  for (auto& [text, hint] : hint_of) hint = d.find(text)->code * 3 + 1;
+  expect_hints(-1);
+}
+
 TEST(DictionaryTest, ValuesKeepTheirAddressesWhileItGrows) {
   Dict d;
   const Dict::Value* first = &d.intern("first");

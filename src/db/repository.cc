@@ -188,9 +188,9 @@ class Repository::Impl {
 
   Result<Entry> get(std::string_view caseId) const {
     std::shared_lock lock(mutex_);
-    const engine::Posting* entries = store_.case_entries(caseId);
-    if (entries == nullptr) return Error::NotFound(not_found(caseId));
-    return store_.materialize(entries->last_slot());
+    const std::optional<std::uint32_t> newest = store_.newest_slot(caseId);
+    if (!newest) return Error::NotFound(not_found(caseId));
+    return store_.materialize(*newest);
   }
 
   Result<std::vector<Entry>> history(std::string_view caseId) const {
@@ -205,13 +205,15 @@ class Repository::Impl {
 
   Status visit(std::string_view caseId, const Visitor& f, bool all) const {
     std::shared_lock lock(mutex_);
+    if (!all) {
+      const std::optional<std::uint32_t> newest = store_.newest_slot(caseId);
+      if (!newest) return Error::NotFound(not_found(caseId));
+      f(store_.view(*newest));
+      return ok_status();
+    }
     const engine::Posting* entries = store_.case_entries(caseId);
     if (entries == nullptr) return Error::NotFound(not_found(caseId));
-    if (all) {
-      entries->for_each_slot([&](std::uint32_t slot) { f(store_.view(slot)); });
-    } else {
-      f(store_.view(entries->last_slot()));
-    }
+    entries->for_each_slot([&](std::uint32_t slot) { f(store_.view(slot)); });
     return ok_status();
   }
 

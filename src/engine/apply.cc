@@ -41,7 +41,7 @@ std::uint32_t apply_mutation(Store& store, const Mutation& m) {
   if (const auto* c = std::get_if<ResolvedCreate>(&m)) return store.insert(c->request, c->stamp_ms);
   if (const auto* u = std::get_if<ResolvedUpdate>(&m)) {
     store.update(u->caseId, u->patch, u->stamp_ms);
-    return store.case_entries(u->caseId)->last_slot();
+    return *store.newest_slot(u->caseId);
   }
   store.remove(std::get<ResolvedRemove>(m).caseId);
   return kNoValue;

@@ -21,6 +21,8 @@ constexpr std::array<Field, kFieldCount> kBuildOrder = {Field::kCaseId,   Field:
 
 }  // namespace
 
+Store::Store() { dicts_[index_of(Field::kCaseId)].enable_hints(); }
+
 std::optional<std::string> Store::joined_case(const CreateRequest& request) const {
   if (request.caseId) return request.caseId;
   if (request.businessKey) {
@@ -33,9 +35,9 @@ std::optional<std::string> Store::joined_case(const CreateRequest& request) cons
 }
 
 bool Store::conflicts(std::string_view caseId, std::string_view clientId, std::string_view caseType) const {
-  const Posting* entries = case_entries(caseId);
-  if (entries == nullptr) return false;
-  const EntryRecord& r = slots_[entries->last_slot()];
+  const std::optional<std::uint32_t> newest = newest_slot(caseId);
+  if (!newest) return false;
+  const EntryRecord& r = slots_[*newest];
   return dicts_[index_of(Field::kClientId)].at(r.code(Field::kClientId)).text != clientId ||
          dicts_[index_of(Field::kCaseType)].at(r.code(Field::kCaseType)).text != caseType;
 }
@@ -43,6 +45,19 @@ bool Store::conflicts(std::string_view caseId, std::string_view clientId, std::s
 const Posting* Store::case_entries(std::string_view caseId) const {
   const auto* v = dicts_[index_of(Field::kCaseId)].find(caseId);
   return v ? &v->payload : nullptr;
+}
+
+std::optional<std::uint32_t> Store::newest_slot(std::string_view caseId) const {
+  const auto found = dicts_[index_of(Field::kCaseId)].find_hinted(caseId, [&](std::uint32_t slot) {
+    if (slot >= slots_.size()) return;
+    // A record is 72 bytes: it may span two cache lines.
+    const auto* bytes = reinterpret_cast<const char*>(&slots_[slot]);
+    __builtin_prefetch(bytes);
+    __builtin_prefetch(bytes + sizeof(EntryRecord) - 1);
+  });
+  if (found.value == nullptr) return std::nullopt;
+  assert(found.hint == found.value->payload.last_slot());
+  return found.hint;
 }
 
 std::uint32_t Store::new_touch(std::uint32_t slot, std::uint64_t touch_seq, std::int64_t ms) {
@@ -110,9 +125,8 @@ std::uint32_t Store::insert(const CreateRequest& request, std::int64_t stamp_ms)
   maybe_rebuild();
 
   // The case's previous current entry steps down.
-  if (const Posting* entries = case_entries(*request.caseId)) {
-    const std::uint32_t previous = entries->last_slot();
-    current_.remove(previous, slots_[previous].touch);
+  if (const std::optional<std::uint32_t> previous = newest_slot(*request.caseId)) {
+    current_.remove(*previous, slots_[*previous].touch);
   }
 
   const auto slot = static_cast<std::uint32_t>(slots_.size());
@@ -126,6 +140,7 @@ std::uint32_t Store::insert(const CreateRequest& request, std::int64_t stamp_ms)
              request.status, request.source, request.statusDescription);
   slots_.push_back(r);
   index(slot, /*current=*/true);
+  dicts_[index_of(Field::kCaseId)].set_hint(*request.caseId, slot);
   ++live_count_;
   return slot;
 }
@@ -306,6 +321,12 @@ std::optional<std::string> Store::restore(StoreImage image) {
 
 EntryView Store::view(std::uint32_t slot) const {
   const EntryRecord& r = slots_[slot];
+  // The fields with a value per case or client are cache misses of their
+  // own (the others' few values stay cached): start all of them at once.
+  for (Field f : {Field::kBusinessKey, Field::kClientId}) {
+    if (r.code(f) != kNoValue) __builtin_prefetch(&dicts_[index_of(f)].at(r.code(f)));
+  }
+  if (r.description != kNoValue) __builtin_prefetch(&descriptions_.at(r.description));
   auto text = [&](Field f) -> std::string_view { return dicts_[index_of(f)].at(r.code(f)).text; };
   auto nullable = [&](Field f) -> std::optional<std::string_view> {
     if (r.code(f) == kNoValue) return std::nullopt;
@@ -505,6 +526,8 @@ std::optional<std::string> Store::build_field(Field f, std::span<const std::uint
   if (values) dict.reserve(values->size());
   const MembersByCode m = members_by_code(codes, touch, bound);
   PostingScratch scratch;
+  // caseId: each case's newest slot by code, for the dictionary's hints.
+  std::vector<std::uint32_t> newest_by_code(f == Field::kCaseId ? bound : 0, FieldDictionary::kNoHint);
   for (std::uint32_t c = 0; c < bound; ++c) {
     const FieldDictionary::Value* v;
     if (values) {
@@ -515,7 +538,9 @@ std::optional<std::string> Store::build_field(Field f, std::span<const std::uint
     }
     assign(v->payload, m.of(c), scratch);
     if (newest) newest->push_back(m.of(c).back().slot);
+    if (f == Field::kCaseId) newest_by_code[c] = m.of(c).back().slot;
   }
+  if (f == Field::kCaseId) dict.set_hints(newest_by_code);
   return std::nullopt;
 }
 

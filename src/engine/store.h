@@ -69,6 +69,8 @@ class Store {
  public:
   using FieldDictionary = Dictionary<Posting>;
 
+  Store();
+
   Tuning& tuning() noexcept { return tuning_; }
   const Tuning& tuning() const noexcept { return tuning_; }
 
@@ -101,6 +103,10 @@ class Store {
   // --- reads ---------------------------------------------------------------
 
   const Posting* case_entries(std::string_view caseId) const;
+  // The slot of the case's newest entry, or nullopt for an unknown case.
+  // Kept as the caseId dictionary's hint (dictionary.h): the entry's record
+  // is read while the caseId's text is compared, not after it.
+  std::optional<std::uint32_t> newest_slot(std::string_view caseId) const;
   Entry materialize(std::uint32_t slot) const;
   EntryView view(std::uint32_t slot) const;  // valid until the next write
 

@@ -197,6 +197,7 @@ std::string DifferentialHarness::search(const Filter& filter, const PageRequest&
 std::string DifferentialHarness::compare_everything() {
   for (const std::string& id : model_.case_ids()) {
     if (auto d = history(id); !d.empty()) return d + " of " + id;
+    if (auto d = get(id); !d.empty()) return d + " of " + id;  // the newest entry, by its own path
   }
   for (SortOrder sort : {SortOrder::kCreationDateDesc, SortOrder::kCreationDateAsc, SortOrder::kUpdateDateDesc,
                          SortOrder::kUpdateDateAsc}) {
