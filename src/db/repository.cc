@@ -199,6 +199,7 @@ class Repository::Impl {
     if (entries == nullptr) return Error::NotFound(not_found(caseId));
     std::vector<Entry> out;
     out.reserve(entries->size());
+    store_.prefetch_records(*entries);
     entries->for_each_slot([&](std::uint32_t slot) { out.push_back(store_.materialize(slot)); });
     return out;
   }
@@ -213,6 +214,7 @@ class Repository::Impl {
     }
     const engine::Posting* entries = store_.case_entries(caseId);
     if (entries == nullptr) return Error::NotFound(not_found(caseId));
+    store_.prefetch_records(*entries);
     entries->for_each_slot([&](std::uint32_t slot) { f(store_.view(slot)); });
     return ok_status();
   }

@@ -49,11 +49,7 @@ const Posting* Store::case_entries(std::string_view caseId) const {
 
 std::optional<std::uint32_t> Store::newest_slot(std::string_view caseId) const {
   const auto found = dicts_[index_of(Field::kCaseId)].find_hinted(caseId, [&](std::uint32_t slot) {
-    if (slot >= slots_.size()) return;
-    // A record is 72 bytes: it may span two cache lines.
-    const auto* bytes = reinterpret_cast<const char*>(&slots_[slot]);
-    __builtin_prefetch(bytes);
-    __builtin_prefetch(bytes + sizeof(EntryRecord) - 1);
+    if (slot < slots_.size()) prefetch(slot);  // a candidate's hint: not checked yet
   });
   if (found.value == nullptr) return std::nullopt;
   assert(found.hint == found.value->payload.last_slot());

@@ -107,6 +107,20 @@ class Store {
   // Kept as the caseId dictionary's hint (dictionary.h): the entry's record
   // is read while the caseId's text is compared, not after it.
   std::optional<std::uint32_t> newest_slot(std::string_view caseId) const;
+  // Starts loading the slot's record (a read of several entries, e.g. a
+  // case's history, then waits for their cache misses at once).
+  void prefetch(std::uint32_t slot) const {
+    const auto* bytes = reinterpret_cast<const char*>(&slots_[slot]);
+    __builtin_prefetch(bytes);
+    __builtin_prefetch(bytes + sizeof(EntryRecord) - 1);  // 72 bytes: it may span two cache lines
+  }
+  // prefetch() of every entry of a case with few (a large one's
+  // bitmap is not walked twice).
+  void prefetch_records(const Posting& entries) const {
+    if (!entries.is_big()) {
+      for (const Posting::Member& m : entries.small()) prefetch(m.slot);
+    }
+  }
   Entry materialize(std::uint32_t slot) const;
   EntryView view(std::uint32_t slot) const;  // valid until the next write
 
