@@ -325,6 +325,36 @@ TEST_F(RepositoryTest, CompactionAfterRemovesRenumbersSlotsAndKeepsResults) {
   EXPECT_EQ(r->content, c1);
 }
 
+// Compaction moves the records down in place; when few are left it gives
+// the room of the rest back, and every case still reads its newest entry.
+TEST_F(RepositoryTest, CompactionAfterMostRemovesGivesTheRoomBack) {
+  RepositoryInternal::store(repo_).tuning().min_waste_for_rebuild = 4;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 400; ++i) ids.push_back(create(request("c" + std::to_string(i % 7), "LOAN", "NEW")).caseId);
+  CreateRequest second = request("c0", "LOAN", "OPEN");  // 399 % 7 == 0
+  second.caseId = ids[399];
+  create(second);  // a case of two entries among the survivors
+  for (int i = 0; i < 390; ++i) ASSERT_TRUE(repo_.remove(ids[i]).ok());
+  const auto& store = RepositoryInternal::store(repo_);
+  const std::size_t before = store.memory_bytes();
+  EXPECT_EQ(repo_.stats().rebuilds, 0u);
+  create(request("c1", "LOAN", "NEW"));  // compacts first
+  EXPECT_EQ(repo_.stats().rebuilds, 1u);
+  EXPECT_EQ(store.slot_count(), 12u);
+  EXPECT_LT(store.memory_bytes() + 300 * sizeof(engine::EntryRecord), before);
+  const std::vector<Entry> all = all_entries(repo_);
+  ASSERT_EQ(all.size(), 12u);
+  for (int i = 390; i < 400; ++i) {
+    auto got = repo_.get(ids[i]);
+    ASSERT_TRUE(got.ok()) << ids[i];
+    auto history = repo_.history(ids[i]);
+    ASSERT_TRUE(history.ok());
+    EXPECT_EQ(*got, history->back());
+    EXPECT_EQ(history->size(), i == 399 ? 2u : 1u);
+    EXPECT_EQ(got->status, i == 399 ? "OPEN" : "NEW");
+  }
+}
+
 TEST_F(RepositoryTest, StatsCountEntriesCasesAndOperations) {
   const Entry a = create(request("c1", "LOAN", "NEW"));
   CreateRequest next = request("c1", "LOAN", "OPEN");

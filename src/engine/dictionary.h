@@ -211,8 +211,7 @@ class Dictionary {
       v.text.assign(text);
       v.code = code;
     }
-    table_[i] = (std::uint64_t{tag} << 32) | code;
-    if (hints_enabled_) hints_[i] = kNoHint;
+    table_[i] = (std::uint64_t{tag} << 32) | code;  // hints_[i] is kNoHint already (an empty slot's)
     ++size_;
     return value(code);
   }

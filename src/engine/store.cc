@@ -436,34 +436,41 @@ void Store::renumber_update_order() {
 // which tokens and ties refer to) and rebuilds every posting. O(n log n).
 void Store::rebuild() {
   ++rebuilds_;
-  std::vector<EntryRecord> live_records;
-  live_records.reserve(live_count_);
+  // In place (a live entry's new slot and touch position are never above
+  // its old ones), so the records and touch columns need no fresh memory:
+  // at 1M entries most of the pause was the page faults of new copies
+  // (bench/notes.md, stop 28). Their capacity stays for the writes that
+  // refill it, unless the live entries now fill under a quarter of it.
   std::vector<std::uint32_t> new_slot(slots_.size(), kTombstone);
+  std::uint32_t live = 0;
   for (std::uint32_t slot = 0; slot < slots_.size(); ++slot) {
     if (!slots_[slot].live()) continue;
-    new_slot[slot] = static_cast<std::uint32_t>(live_records.size());
-    live_records.push_back(slots_[slot]);
+    new_slot[slot] = live;
+    if (live != slot) slots_[live] = slots_[slot];
+    ++live;
   }
+  slots_.resize(live);
   // Update order: the touch positions still in use, in the order they are.
-  std::vector<std::uint32_t> touch_slot;
-  std::vector<std::uint64_t> touch_seq;
-  std::vector<std::int64_t> touch_ms;
-  touch_slot.reserve(live_records.size());
-  touch_seq.reserve(live_records.size());
-  touch_ms.reserve(live_records.size());
+  std::uint32_t next = 0;
   for (std::uint32_t t = 0; t < touch_slot_.size(); ++t) {
     if (touch_slot_[t] == kTombstone) continue;
     const std::uint32_t slot = new_slot[touch_slot_[t]];
-    EntryRecord& r = live_records[slot];
-    r.touch = static_cast<std::uint32_t>(touch_slot.size());
-    touch_slot.push_back(slot);
-    touch_seq.push_back(r.touch_seq);
-    touch_ms.push_back(r.update_ms);
+    EntryRecord& r = slots_[slot];
+    r.touch = next;
+    touch_slot_[next] = slot;
+    touch_seq_[next] = r.touch_seq;
+    touch_ms_[next] = r.update_ms;
+    ++next;
   }
-  slots_ = std::move(live_records);
-  touch_slot_ = std::move(touch_slot);
-  touch_seq_ = std::move(touch_seq);
-  touch_ms_ = std::move(touch_ms);
+  touch_slot_.resize(next);
+  touch_seq_.resize(next);
+  touch_ms_.resize(next);
+  if (slots_.size() < slots_.capacity() / 4) {
+    slots_.shrink_to_fit();
+    touch_slot_.shrink_to_fit();
+    touch_seq_.shrink_to_fit();
+    touch_ms_.shrink_to_fit();
+  }
   build_postings(columns());
 }
 
