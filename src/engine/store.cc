@@ -435,7 +435,7 @@ void Store::renumber_update_order() {
 }
 
 // Renumbers slots and touch positions densely (keeping seq and touch_seq,
-// which tokens and ties refer to) and rebuilds every posting. O(n log n).
+// which tokens and ties refer to) and rebuilds every posting. O(n): counting sorts and bitsets, no comparison sort.
 void Store::rebuild() {
   ++rebuilds_;
   // In place (a live entry's new slot and touch position are never above
