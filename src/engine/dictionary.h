@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "engine/value_text.h"
+#include "util/huge_page_allocator.h"
 
 namespace caserepo::engine {
 
@@ -51,7 +52,7 @@ class Dictionary {
   ~Dictionary() {
     for (std::uint32_t c = 0; c < next_code_; ++c) value(c).~Value();
     for (std::size_t k = 0; k < chunks_.size(); ++k) {
-      if (chunks_[k]) ::operator delete(chunks_[k], std::align_val_t{alignof(Value)});
+      if (chunks_[k]) free_chunk(k);
     }
   }
 
@@ -230,14 +231,26 @@ class Dictionary {
   void* slot_for_new_code() {
     const auto [k, offset] = locate(next_code_);
     if (!chunks_[k]) {
-      chunks_[k] = static_cast<Value*>(::operator new(chunk_size(k) * sizeof(Value), std::align_val_t{alignof(Value)}));
+      const std::size_t bytes = chunk_size(k) * sizeof(Value);
+      // The large chunks (caseIds, clients, business keys) on huge pages:
+      // util/huge_page_allocator.h.
+      chunks_[k] = static_cast<Value*>(util::maps_huge(bytes) ? util::map_huge(bytes)
+                                                                 : ::operator new(bytes, std::align_val_t{alignof(Value)}));
     }
     return chunks_[k] + offset;
   }
+  void free_chunk(std::size_t k) noexcept {
+    const std::size_t bytes = chunk_size(k) * sizeof(Value);
+    if (util::maps_huge(bytes)) {
+      util::unmap_huge(chunks_[k], bytes);
+    } else {
+      ::operator delete(chunks_[k], std::align_val_t{alignof(Value)});
+    }
+  }
   void grow(std::size_t capacity) {
-    std::vector<std::uint64_t> old(capacity, kEmpty);
+    util::LargeVector<std::uint64_t> old(capacity, kEmpty);
     old.swap(table_);
-    std::vector<std::uint32_t> old_hints;
+    util::LargeVector<std::uint32_t> old_hints;
     if (hints_enabled_) {
       old_hints.assign(capacity, kNoHint);
       old_hints.swap(hints_);
@@ -252,8 +265,8 @@ class Dictionary {
     }
   }
 
-  std::vector<std::uint64_t> table_;  // (hash bits << 32) | code, or kEmpty; size a power of two
-  std::vector<std::uint32_t> hints_;  // beside table_, when enabled
+  util::LargeVector<std::uint64_t> table_;  // (hash bits << 32) | code, or kEmpty; size a power of two
+  util::LargeVector<std::uint32_t> hints_;  // beside table_, when enabled
   bool hints_enabled_ = false;
   std::array<Value*, 27> chunks_{};    // 64 << 26 > 2^32 codes
   std::vector<std::uint32_t> free_codes_;

@@ -152,9 +152,9 @@ void Store::reserve_more(std::size_t n) {
 }
 
 namespace {
-template <class T>
-std::span<const std::byte> unused_bytes(const std::vector<T>& v) {
-  return std::as_bytes(std::span<const T>(v.data() + v.size(), v.capacity() - v.size()));
+template <class Vector>
+std::span<const std::byte> unused_bytes(const Vector& v) {
+  return std::as_bytes(std::span<const typename Vector::value_type>(v.data() + v.size(), v.capacity() - v.size()));
 }
 }  // namespace
 
@@ -271,7 +271,7 @@ std::optional<std::string> Store::restore(StoreImage image) {
     for (Field f : kAllFields) r.codes[index_of(f)] = image.codes[index_of(f)][slot];
     r.description = image.description[slot];
   }
-  std::vector<std::uint32_t> touch(n);  // per slot: the column build_field reads
+  util::LargeVector<std::uint32_t> touch(n);  // per slot: the column build_field reads
   for (std::uint32_t t = 0; t < n; ++t) {
     touch[image.touch_slot[t]] = t;
     EntryRecord& r = slots_[image.touch_slot[t]];
@@ -389,7 +389,7 @@ void Store::maybe_rebuild() {
 void Store::renumber_update_order() {
   ++rebuilds_;
   const auto positions = static_cast<std::uint32_t>(touch_slot_.size());
-  std::vector<std::uint32_t> renumbered(positions, kTombstone);
+  util::LargeVector<std::uint32_t> renumbered(positions, kTombstone);
   std::uint32_t next = 0;
   for (std::uint32_t t = 0; t < positions; ++t) {
     if (touch_slot_[t] != kTombstone) renumbered[t] = next++;
@@ -443,7 +443,7 @@ void Store::rebuild() {
   // at 1M entries most of the pause was the page faults of new copies
   // (bench/notes.md, stop 28). Their capacity stays for the writes that
   // refill it, unless the live entries now fill under a quarter of it.
-  std::vector<std::uint32_t> new_slot(slots_.size(), kTombstone);
+  util::LargeVector<std::uint32_t> new_slot(slots_.size(), kTombstone);
   std::uint32_t live = 0;
   for (std::uint32_t slot = 0; slot < slots_.size(); ++slot) {
     if (!slots_[slot].live()) continue;
@@ -496,7 +496,7 @@ Store::MembersByCode Store::members_by_code(std::span<const std::uint32_t> codes
     if (c != kNoValue) ++m.start[c + 1];
   }
   std::partial_sum(m.start.begin(), m.start.end(), m.start.begin());
-  std::vector<std::uint32_t> cursor(m.start.begin(), m.start.end() - 1);
+  util::LargeVector<std::uint32_t> cursor(m.start.begin(), m.start.end() - 1);
   m.members.resize(m.start[bound]);
   for (std::uint32_t slot = 0; slot < codes.size(); ++slot) {
     const std::uint32_t c = codes[slot];

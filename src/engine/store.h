@@ -26,6 +26,7 @@
 #include "engine/posting.h"
 #include "engine/store_image.h"
 #include "engine/stored_entry.h"
+#include "util/huge_page_allocator.h"
 
 namespace caserepo::engine {
 
@@ -191,15 +192,15 @@ class Store {
   // in slot order. Walking 4 bytes per entry instead of a 72-byte
   // EntryRecord keeps the passes below in cache.
   struct Columns {
-    std::array<std::vector<std::uint32_t>, kFieldCount> codes;
-    std::vector<std::uint32_t> touch;
+    std::array<util::LargeVector<std::uint32_t>, kFieldCount> codes;
+    util::LargeVector<std::uint32_t> touch;
   };
   Columns columns() const;
   // A counting sort of one field's codes: value c's members are
   // members[start[c], start[c+1]), by slot.
   struct MembersByCode {
-    std::vector<std::uint32_t> start;
-    std::vector<Posting::Member> members;
+    util::LargeVector<std::uint32_t> start;
+    util::LargeVector<Posting::Member> members;
     std::span<const Posting::Member> of(std::uint32_t c) const {
       return {members.data() + start[c], start[c + 1] - start[c]};
     }
@@ -220,7 +221,7 @@ class Store {
   // live_ and current_, given each case's newest slot.
   void build_sets(std::vector<std::uint32_t> newest);
 
-  std::vector<EntryRecord> slots_;
+  util::LargeVector<EntryRecord> slots_;  // 72 bytes an entry: on huge pages once large
   std::vector<std::uint32_t> touch_slot_;  // slot, or kTombstone
   std::vector<std::uint64_t> touch_seq_;   // kept for tombstones: stays sorted
   std::vector<std::int64_t> touch_ms_;     // kept for tombstones: stays sorted
