@@ -14,11 +14,12 @@
 // without touching a value. (A node-based hash set cost a bucket, a node and
 // two links per value — ~50 bytes — and a cache miss more per lookup.)
 //
-// Hints (optional, enable_hints()): a 32-bit word per value kept in the
-// table beside its slot, which a lookup hands back with the value. The
-// caseId dictionary keeps each case's newest entry there: get can then
-// read that entry's record while it compares the caseId's text, instead of
-// after it (one dependent cache miss less; bench/notes.md, stop 29).
+// Hints (optional, enable_hints()): a 32-bit word per value, kept in an
+// array beside the table at its slot's index, so a lookup learns it before
+// it reads the value to compare texts. The caseId dictionary keeps each
+// case's newest entry there: get can then read that entry's record while
+// it compares the caseId's text, instead of after it (one dependent cache
+// miss less; bench/notes.md, stop 29).
 #pragma once
 
 #include <array>
@@ -77,7 +78,6 @@ class Dictionary {
     hints_enabled_ = true;
     hints_.assign(table_.size(), kNoHint);
   }
-  bool hints_enabled() const noexcept { return hints_enabled_; }
   struct Found {
     const Value* value;  // nullptr when `text` is not there
     std::uint32_t hint;

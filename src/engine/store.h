@@ -115,8 +115,8 @@ class Store {
     __builtin_prefetch(bytes);
     __builtin_prefetch(bytes + sizeof(EntryRecord) - 1);  // 72 bytes: it may span two cache lines
   }
-  // prefetch() of every entry of a case with few (a large one's
-  // bitmap is not walked twice).
+  // prefetch() of each entry of a case kept as a short list (up to
+  // Posting::kPromoteAt entries; a larger case's bitmap is not walked twice).
   void prefetch_records(const Posting& entries) const {
     if (!entries.is_big()) {
       for (const Posting::Member& m : entries.small()) prefetch(m.slot);
