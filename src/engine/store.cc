@@ -313,7 +313,7 @@ std::optional<std::string> Store::restore(StoreImage image) {
   for (auto& b : bad) {
     if (b) return b;
   }
-  build_sets(std::move(newest));
+  build_sets(newest);
   return std::nullopt;
 }
 
@@ -435,7 +435,8 @@ void Store::renumber_update_order() {
 }
 
 // Renumbers slots and touch positions densely (keeping seq and touch_seq,
-// which tokens and ties refer to) and rebuilds every posting. O(n): counting sorts and bitsets, no comparison sort.
+// which tokens and ties refer to) and rebuilds every posting. O(n):
+// counting sorts and bitsets, no comparison sort.
 void Store::rebuild() {
   ++rebuilds_;
   // In place (a live entry's new slot and touch position are never above
@@ -531,8 +532,7 @@ std::optional<std::string> Store::build_field(Field f, std::span<const std::uint
   if (values) dict.reserve(values->size());
   const MembersByCode m = members_by_code(codes, touch, bound);
   PostingScratch scratch;
-  // caseId: each case's newest slot by code, for the dictionary's hints.
-  std::vector<std::uint32_t> newest_by_code(f == Field::kCaseId ? bound : 0, FieldDictionary::kNoHint);
+  if (newest) newest->assign(bound, FieldDictionary::kNoHint);
   for (std::uint32_t c = 0; c < bound; ++c) {
     const FieldDictionary::Value* v;
     if (values) {
@@ -542,10 +542,9 @@ std::optional<std::string> Store::build_field(Field f, std::span<const std::uint
       continue;  // a free code
     }
     assign(v->payload, m.of(c), scratch);
-    if (newest) newest->push_back(m.of(c).back().slot);
-    if (f == Field::kCaseId) newest_by_code[c] = m.of(c).back().slot;
+    if (newest) (*newest)[c] = m.of(c).back().slot;
   }
-  if (f == Field::kCaseId) dict.set_hints(newest_by_code);
+  if (newest) dict.set_hints(*newest);  // caseId: each case's newest slot is its hint
   return std::nullopt;
 }
 
@@ -555,10 +554,10 @@ void Store::build_postings(const Columns& columns) {
     const Field f = kBuildOrder[task];
     build_field(f, columns.codes[index_of(f)], columns.touch, nullptr, f == Field::kCaseId ? &newest : nullptr);
   });
-  build_sets(std::move(newest));
+  build_sets(newest);
 }
 
-void Store::build_sets(std::vector<std::uint32_t> newest) {
+void Store::build_sets(std::span<const std::uint32_t> newest_by_code) {
   const auto n = static_cast<std::uint32_t>(slots_.size());
   live_ = DualBitmap{};
   live_.by_space[0].addRange(0, n);
@@ -575,7 +574,10 @@ void Store::build_sets(std::vector<std::uint32_t> newest) {
       }
     }
   };
-  for (std::uint32_t slot : newest) marks[slot / 64] |= std::uint64_t{1} << (slot % 64);
+  for (std::uint32_t slot : newest_by_code) {
+    if (slot != FieldDictionary::kNoHint) marks[slot / 64] |= std::uint64_t{1} << (slot % 64);
+  }
+  std::vector<std::uint32_t> newest;
   sorted_marks(newest);
   std::vector<std::uint32_t> touches;
   touches.reserve(newest.size());

@@ -212,14 +212,15 @@ class Store {
   };
   static void assign(Posting& posting, std::span<const Posting::Member> members, PostingScratch& scratch);
   // One field's postings from its codes; with `values` (restore), interning
-  // them first: a value listed twice is returned as an error. Collects each
-  // case's newest slot into `newest` when given.
+  // them first: a value listed twice is returned as an error. With
+  // `newest` (caseId only): each value's newest slot by code (kNoHint for a
+  // free code), also set as the dictionary's hints.
   std::optional<std::string> build_field(Field f, std::span<const std::uint32_t> codes,
                                          std::span<const std::uint32_t> touch, const TextColumn* values,
                                          std::vector<std::uint32_t>* newest);
   void build_postings(const Columns& columns);
-  // live_ and current_, given each case's newest slot.
-  void build_sets(std::vector<std::uint32_t> newest);
+  // live_ and current_, given each case's newest slot by caseId code.
+  void build_sets(std::span<const std::uint32_t> newest_by_code);
 
   util::LargeVector<EntryRecord> slots_;  // 72 bytes an entry: on huge pages once large
   std::vector<std::uint32_t> touch_slot_;  // slot, or kTombstone

@@ -6,8 +6,9 @@
 // pages unless the process set glibc.malloc.hugetlb=1 when it started. The
 // caserepo tools do (tools/huge_pages.h); a process that embeds the library
 // usually does not, and then every 4 KiB of a fresh array is a page fault:
-// on this project's VM a 1M-entry compaction spent most of its pause in
-// them (bench/notes.md, stop 29). An array of 2 MiB or more is mapped here
+// on this project's VM such a process loaded a 1M-entry snapshot at
+// 0.79-0.84M entries/s, and at 1.34-1.39M/s with this (bench/notes.md,
+// stop 29). An array of 2 MiB or more is mapped here
 // on its own, aligned to 2 MiB, with MADV_HUGEPAGE; a smaller one comes
 // from std::allocator as usual.
 #pragma once
