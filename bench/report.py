@@ -262,8 +262,9 @@ def main():
             c = rows.get((workload, n), {}).get("caserepo")
             if c:
                 row(f"compaction pause ≤ 100 ms, {what} (N={n:,})",
-                    f"{c['pause_ms']:.0f} ms (after {c['updates_before']:,.0f} {writes}, "
-                    f"write p50 {c['update_p50_us']:.1f} µs)", c["pause_ms"] <= 100)
+                    f"{c['pause_ms']:.0f} ms (the longest of the {c.get('compacting_writes', 1):,.0f} writes that compacted, "
+                    f"after {c['updates_before']:,.0f} {writes}; write p50 {c['update_p50_us']:.1f} µs; "
+                    f"longest write of the run {c.get('longest_write_ms', c['pause_ms']):.0f} ms)", c["pause_ms"] <= 100)
 
     for extra in () if alone else ("bench/http/results.md", "bench/events/results.md", "bench/cluster/results.md", "bench/cluster/soak.md", "bench/notes.md"):
         try:

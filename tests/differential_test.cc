@@ -25,6 +25,13 @@ const Config kConfigs[] = {
     {"BitmapPlanLazyShortSkips", engine::Tuning{0, 16, 3}},
     {"BitmapPlanLazyShortWalks", engine::Tuning{0, 16, 1000, 4096, 8}},  // sparse ANDs materialised
     {"BitmapPlanAllLazy", engine::Tuning{0, 16, 1000, 4096, 4096, 0}},    // every AND lazy, however small
+    // The update order compacted a few positions per write: reads and
+    // token walks between the steps, by the bitmap plan (which reads every
+    // set a step moves an entry in).
+    {"UpdateOrderCompactedInSteps", engine::Tuning{.probe_limit = 0, .min_waste_for_rebuild = 16, .update_order_step = 5}},
+    {"UpdateOrderCompactedInStepsEntryByEntry",
+     engine::Tuning{.probe_limit = 0, .min_waste_for_rebuild = 16, .update_order_step = 5, .update_order_bulk_values = 0}},
+    {"UpdateOrderCompactedAtOnce", engine::Tuning{.min_waste_for_rebuild = 16, .update_order_step = 0}},
 };
 
 void PrintTo(const Config& c, std::ostream* os) { *os << c.name; }

@@ -41,7 +41,8 @@ struct Stats {
   std::uint64_t distinctClients = 0;  // distinct clientId values
   std::uint64_t creates = 0, updates = 0, removes = 0;  // since construction
   std::uint64_t searches = 0;
-  std::uint64_t rebuilds = 0;        // index compactions (see architecture.md)
+  std::uint64_t rebuilds = 0;        // index compactions finished (see architecture.md)
+  bool compacting = false;           // one under way, a step on each write
   std::uint64_t postingBytes = 0;    // bytes held by posting lists and bitmaps (only from stats(true))
 
   // Persistence (all zero for an in-memory repository).

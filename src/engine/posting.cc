@@ -117,6 +117,51 @@ void Posting::renumber_touches(std::span<const std::uint32_t> renumbered, std::v
   for (Member& m : small_) m.touch = renumbered[m.touch];
 }
 
+void Posting::move_touch(std::uint32_t slot, std::uint32_t from, std::uint32_t to) {
+  if (big_) {
+    remove_dense(big_->by_space[1], from);
+    add_dense(big_->by_space[1], to);
+    return;
+  }
+  auto at = std::lower_bound(small_.begin(), small_.end(), slot,
+                             [](const Member& m, std::uint32_t s) { return m.slot < s; });
+  assert(at != small_.end() && at->slot == slot && at->touch == from);
+  at->touch = to;
+}
+
+void move_range(Bitmap& bitmap, std::uint32_t lo, std::span<const std::uint32_t> moved_to,
+                std::vector<std::uint32_t>& scratch) {
+  const std::uint64_t hi = std::uint64_t{lo} + moved_to.size();
+  scratch.clear();
+  roaring_uint32_iterator_t it;
+  roaring_init_iterator(&bitmap.roaring, &it);
+  if (!roaring_move_uint32_iterator_equalorlarger(&it, lo) || it.current_value >= hi) return;
+  for (; it.has_value && it.current_value < hi; roaring_advance_uint32_iterator(&it)) {
+    scratch.push_back(moved_to[it.current_value - lo]);
+  }
+  roaring_bitmap_remove_range(&bitmap.roaring, lo, hi);
+  bitmap.addMany(scratch.size(), scratch.data());  // sorted: appended container by container
+}
+
+void Posting::move_touches(std::uint32_t lo, std::span<const std::uint32_t> moved_to,
+                           std::vector<std::uint32_t>& scratch) {
+  const std::uint64_t hi = std::uint64_t{lo} + moved_to.size();
+  if (big_) {
+    Bitmap& touches = big_->by_space[1];
+    move_range(touches, lo, moved_to, scratch);
+    if (scratch.empty()) return;
+    // The blocks the moved members landed in keep the dense policy.
+    roaring_array_t& ra = touches.roaring.high_low_container;
+    for (std::uint32_t key = scratch.front() >> 16; key <= (scratch.back() >> 16); ++key) {
+      if (const std::int32_t i = ra_get_index(&ra, static_cast<std::uint16_t>(key)); i >= 0) make_dense(ra, i);
+    }
+    return;
+  }
+  for (Member& m : small_) {
+    if (m.touch >= lo && m.touch < hi) m.touch = moved_to[m.touch - lo];
+  }
+}
+
 std::uint32_t Posting::last_slot() const {
   assert(count_ > 0);
   if (big_) return big_->in(Space::kCreation).maximum();

@@ -381,13 +381,102 @@ void Store::maybe_rebuild() {
   const std::uint64_t allowed = std::max(live, tuning_.min_waste_for_rebuild);
   if (slot_waste > allowed || slots_.size() >= kPositionLimit) {
     rebuild();
-  } else if (touch_waste > allowed || touch_slot_.size() >= kPositionLimit) {
-    renumber_update_order();  // updates made the waste: slots can stay
+    return;
   }
+  // Updates made the waste: slots can stay, and the update order is
+  // compacted a step per write (or at once, near the position limit).
+  if (touch_slot_.size() >= kPositionLimit || (touch_waste > allowed && tuning_.update_order_step == 0)) {
+    renumber_update_order();
+    return;
+  }
+  if (!update_order_compaction_.active && touch_waste > allowed) update_order_compaction_ = {true, 0, 0};
+  if (update_order_compaction_.active) compact_update_order_step(tuning_.update_order_step);
+}
+
+void Store::compact_update_order_step(std::uint64_t positions) {
+  UpdateOrderCompaction& c = update_order_compaction_;
+  const auto end = static_cast<std::uint32_t>(touch_slot_.size());
+  assert(c.active && c.read < end && positions > 0);
+  const std::uint32_t stop = end - c.read <= positions ? end : c.read + static_cast<std::uint32_t>(positions);
+  // The tombstones this step leaves take the keys of the last position it
+  // walks: every key moved below them is at most that, every key after at
+  // least that.
+  const std::uint64_t fill_seq = touch_seq_[stop - 1];
+  const std::int64_t fill_ms = touch_ms_[stop - 1];
+  // Entries in update order are scattered over the slots and the values:
+  // each move's cache misses (the record, then the postings of its values)
+  // are started a few positions ahead, so that they overlap.
+  constexpr std::uint32_t kRecordsAhead = 16, kValuesAhead = 8;
+  std::array<bool, kFieldCount> in_bulk;
+  for (std::size_t f = 0; f < kFieldCount; ++f) in_bulk[f] = dicts_[f].size() <= tuning_.update_order_bulk_values;
+  std::vector<std::uint32_t> moved_to(stop - c.read, kTombstone);  // by position walked
+  bool moved = false;
+  for (std::uint32_t t = c.read; t < stop; ++t) {
+    if (t + kRecordsAhead < stop && touch_slot_[t + kRecordsAhead] != kTombstone) {
+      prefetch(touch_slot_[t + kRecordsAhead]);
+    }
+    if (t + kValuesAhead < stop && touch_slot_[t + kValuesAhead] != kTombstone) {
+      prefetch_postings(touch_slot_[t + kValuesAhead], in_bulk);
+    }
+    const std::uint32_t slot = touch_slot_[t];
+    if (slot == kTombstone) continue;
+    moved_to[t - c.read] = c.write;
+    if (t != c.write) {
+      move_touch(slot, t, c.write, in_bulk);
+      moved = true;
+    }
+    ++c.write;
+  }
+  if (moved) {
+    std::vector<std::uint32_t> scratch;
+    for (std::size_t f = 0; f < kFieldCount; ++f) {
+      if (!in_bulk[f]) continue;
+      for (std::uint32_t code = 0, bound = dicts_[f].code_bound(); code < bound; ++code) {
+        if (const FieldDictionary::Value* v = dicts_[f].find(code)) v->payload.move_touches(c.read, moved_to, scratch);
+      }
+    }
+    move_range(live_.by_space[static_cast<int>(Space::kUpdate)], c.read, moved_to, scratch);
+    move_range(current_.by_space[static_cast<int>(Space::kUpdate)], c.read, moved_to, scratch);
+  }
+  if (stop == end) {
+    touch_slot_.resize(c.write);
+    touch_seq_.resize(c.write);
+    touch_ms_.resize(c.write);
+    c = {};
+    ++rebuilds_;
+    return;
+  }
+  for (std::uint32_t t = c.write; t < stop; ++t) {
+    touch_slot_[t] = kTombstone;
+    touch_seq_[t] = fill_seq;
+    touch_ms_[t] = fill_ms;
+  }
+  c.read = stop;
+}
+
+void Store::prefetch_postings(std::uint32_t slot, const std::array<bool, kFieldCount>& in_bulk) const {
+  const EntryRecord& r = slots_[slot];
+  for (std::size_t f = 0; f < kFieldCount; ++f) {
+    if (!in_bulk[f] && r.codes[f] != kNoValue) __builtin_prefetch(&dicts_[f].at(r.codes[f]).payload);
+  }
+}
+
+void Store::move_touch(std::uint32_t slot, std::uint32_t from, std::uint32_t to,
+                       const std::array<bool, kFieldCount>& in_bulk) {
+  EntryRecord& r = slots_[slot];
+  assert(r.touch == from);
+  for (std::size_t f = 0; f < kFieldCount; ++f) {
+    if (!in_bulk[f] && r.codes[f] != kNoValue) dicts_[f].at(r.codes[f]).payload.move_touch(slot, from, to);
+  }
+  r.touch = to;
+  touch_slot_[to] = slot;
+  touch_seq_[to] = touch_seq_[from];
+  touch_ms_[to] = touch_ms_[from];
 }
 
 void Store::renumber_update_order() {
   ++rebuilds_;
+  update_order_compaction_ = {};  // whatever a step left is renumbered with the rest
   const auto positions = static_cast<std::uint32_t>(touch_slot_.size());
   util::LargeVector<std::uint32_t> renumbered(positions, kTombstone);
   std::uint32_t next = 0;
@@ -439,6 +528,7 @@ void Store::renumber_update_order() {
 // counting sorts and bitsets, no comparison sort.
 void Store::rebuild() {
   ++rebuilds_;
+  update_order_compaction_ = {};  // the update order is renumbered too
   // In place (a live entry's new slot and touch position are never above
   // its old ones), so the records and touch columns need no fresh memory:
   // at 1M entries most of the pause was the page faults of new copies

@@ -64,6 +64,16 @@ struct Tuning {
   // Three or more ANDs are all left lazy only when every operand has at
   // least this many members; otherwise all but the last are materialised.
   std::uint64_t lazy_all_min = 1u << 15;
+  // Once updates made the waste, the update order is compacted a step at a
+  // time: each write first walks this many touch positions, moving the live
+  // ones down over the tombstones, so no write pauses for a renumbering of
+  // every posting (seconds at 10M). 0: all at once, on the write that finds
+  // the waste.
+  std::uint64_t update_order_step = 4096;
+  // A step moves the entries of a field with at most this many values value
+  // by value (a range of each posting at once), a field with more (caseId,
+  // clientId...) entry by entry.
+  std::uint64_t update_order_bulk_values = 1024;
 };
 
 class Store {
@@ -169,6 +179,9 @@ class Store {
   // posting's update-order side, leaving slots and the creation-order side
   // as they are. Several times cheaper than rebuild() (bench Compaction).
   void renumber_update_order();
+  // True while an incremental compaction of the update order is under way
+  // (Tuning::update_order_step).
+  bool compacting_update_order() const noexcept { return update_order_compaction_.active; }
 
  private:
   StoredEntry stored(std::uint32_t slot) const;
@@ -185,6 +198,18 @@ class Store {
   void index(std::uint32_t slot, bool current);
   void unindex(std::uint32_t slot);
   void maybe_rebuild();
+  // One step of the incremental compaction of the update order: walks up
+  // to `positions` touch positions, moving each live one down to the write
+  // cursor; the walk's end finishes it (the touch columns shrink).
+  void compact_update_order_step(std::uint64_t positions);
+  // Moves the entry at `slot` from touch position `from` down to `to` in
+  // its record, the touch columns and the postings of the fields not in
+  // `in_bulk` (the step moves the rest, and live_/current_, by range).
+  // REQUIRES: nothing live in [to, from).
+  void move_touch(std::uint32_t slot, std::uint32_t from, std::uint32_t to,
+                  const std::array<bool, kFieldCount>& in_bulk);
+  // Starts loading the postings move_touch() changes (the record loaded).
+  void prefetch_postings(std::uint32_t slot, const std::array<bool, kFieldCount>& in_bulk) const;
   // Bulk building, for restore and compaction. REQUIRES for all: slots and
   // touch positions dense (no holes, no tombstones).
   //
@@ -235,6 +260,16 @@ class Store {
   std::uint64_t next_touch_seq_ = 1;
   std::int64_t last_stamp_ = std::numeric_limits<std::int64_t>::min();
   std::uint64_t rebuilds_ = 0;
+  // The incremental compaction of the update order: positions below `write`
+  // are compacted, [write, read) are tombstones whose keys repeat the last
+  // key walked (so touch_seq_/touch_ms_ stay sorted), positions from `read`
+  // on are as the writes left them (new writes append there).
+  struct UpdateOrderCompaction {
+    bool active = false;
+    std::uint32_t read = 0;
+    std::uint32_t write = 0;
+  };
+  UpdateOrderCompaction update_order_compaction_;
   Tuning tuning_;
 };
 

@@ -486,7 +486,8 @@ Json to_json(const SearchResult& r) {
 Json to_json(const Stats& s) {
   Json j{{"entries", s.entries},       {"cases", s.cases},         {"distinctClients", s.distinctClients},
          {"creates", s.creates},       {"updates", s.updates},     {"removes", s.removes},
-         {"searches", s.searches},     {"rebuilds", s.rebuilds},   {"postingBytes", s.postingBytes}};
+         {"searches", s.searches},     {"rebuilds", s.rebuilds},   {"compacting", s.compacting},
+         {"postingBytes", s.postingBytes}};
   if (s.persistent) {
     j["readOnly"] = s.readOnly;
     j["lastSeq"] = s.lastSeq;
