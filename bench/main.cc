@@ -498,7 +498,7 @@ const char* policy_name(FsyncPolicy p) {
 // (longest_write_ms: the growth of the store's arrays pauses too).
 //   Compaction/N=…        updates of random cases: tombstones in the update
 //                         order only, compacted a step per write
-//                         (Tuning::update_order_step);
+//                         (Tuning::compaction_step);
 //   Compaction/churn/N=…  a retention churn, each step removing the oldest
 //                         remaining case and creating a new one (so the
 //                         number of cases stays): holes in

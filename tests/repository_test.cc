@@ -307,7 +307,7 @@ TEST_F(RepositoryTest, CompactionRunsByItselfAndKeepsResultsAndTokens) {
 TEST_F(RepositoryTest, CompactionOfTheUpdateOrderRunsAStepPerWrite) {
   auto& store = RepositoryInternal::store(repo_);
   store.tuning().min_waste_for_rebuild = 4;
-  store.tuning().update_order_step = 7;
+  store.tuning().compaction_step = 7;
   std::vector<std::string> by_update;  // caseIds, least recently written first
   for (int i = 0; i < 50; ++i) by_update.push_back(create(request("c" + std::to_string(i % 3), "LOAN", "NEW")).caseId);
   auto check = [&](int k) {
@@ -356,6 +356,73 @@ TEST_F(RepositoryTest, CompactionOfTheUpdateOrderRunsAStepPerWrite) {
   EXPECT_EQ(store.touch_count(), 51u);  // 50 compacted, then update 68's own position
 }
 
+// Removes leave holes in the slots: each write then moves the live entries
+// of the next few slots down. Between the steps every case reads its newest
+// entry, its history and its place in creation order, and a range of
+// creation dates finds exactly its entries.
+TEST_F(RepositoryTest, CompactionOfTheSlotsRunsAStepPerWrite) {
+  auto& store = RepositoryInternal::store(repo_);
+  store.tuning().min_waste_for_rebuild = 4;
+  store.tuning().compaction_step = 7;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 50; ++i) {
+    CreateRequest r = request("c" + std::to_string((i - i % 5 / 4) % 3), "LOAN", "NEW");
+    if (i % 5 == 4) r.caseId = ids.back();  // some cases of two entries (the same client)
+    ids.push_back(create(r).caseId);
+  }
+  std::vector<Entry> expected;  // oldest first
+  for (const Entry& e : all_entries(repo_)) {
+    if (std::find(ids.begin(), ids.begin() + 30, e.caseId) == ids.begin() + 30) expected.push_back(e);
+  }
+  for (int i = 0; i < 30; ++i) {
+    if (i % 5 != 4) ASSERT_TRUE(repo_.remove(ids[i]).ok());  // 30 entries of 24 cases
+  }
+  auto check = [&](int k) {
+    ASSERT_EQ(all_entries(repo_), expected) << "after create " << k;
+    PageRequest by_update;  // nothing updated: the same order
+    by_update.sort = SortOrder::kUpdateDateAsc;
+    by_update.size = kMaxPageSize;
+    auto updated = repo_.search({}, by_update);
+    ASSERT_TRUE(updated.ok());
+    ASSERT_EQ(updated->content, expected) << "after create " << k;
+    for (const Entry& e : expected) {
+      auto got = repo_.get(e.caseId);
+      ASSERT_TRUE(got.ok()) << k;
+      auto history = repo_.history(e.caseId);
+      ASSERT_TRUE(history.ok()) << k;
+      ASSERT_EQ(*got, history->back()) << k;
+    }
+    // Created at or after the tenth newest entry: the ten newest, newest first.
+    Filter recent;
+    recent.creationDate.from = expected[expected.size() - 10].creationDate;
+    PageRequest page;
+    page.size = 3;
+    std::vector<Entry> walked;
+    for (auto r = repo_.search(recent, page);; r = repo_.search(recent, page)) {
+      ASSERT_TRUE(r.ok());
+      ASSERT_EQ(r->totalElements, 10u) << "after create " << k;
+      walked.insert(walked.end(), r->content.begin(), r->content.end());
+      if (!r->nextPageToken) break;
+      page.token = *r->nextPageToken;
+    }
+    ASSERT_TRUE(std::equal(walked.begin(), walked.end(), expected.rbegin(), expected.rbegin() + 10)) << k;
+  };
+  for (int k = 1; k <= 9; ++k) {
+    CreateRequest r = request("c1", "LOAN", "OPEN");
+    if (k % 2 == 0) r.caseId = expected.back().caseId;  // a second entry: the case's newest moves on
+    expected.push_back(create(r));
+    // Create 1 finds 30 holes (> 20 live) in both orders and starts; each
+    // write walks 7 of the 50 positions plus one appended per write:
+    // create 9 walks the last ones.
+    EXPECT_EQ(repo_.stats().compacting, k < 9) << "after create " << k;
+    EXPECT_EQ(repo_.stats().rebuilds, k < 9 ? 0u : 2u) << "after create " << k;
+    check(k);
+    if (HasFatalFailure()) return;
+  }
+  EXPECT_EQ(store.slot_count(), 29u);  // 28 compacted, then create 9's own slot
+  EXPECT_EQ(store.touch_count(), 29u);
+}
+
 TEST_F(RepositoryTest, CompactionAfterRemovesRenumbersSlotsAndKeepsResults) {
   RepositoryInternal::store(repo_).tuning().min_waste_for_rebuild = 4;
   std::vector<std::string> ids;
@@ -367,8 +434,11 @@ TEST_F(RepositoryTest, CompactionAfterRemovesRenumbersSlotsAndKeepsResults) {
   for (int i = 0; i < 30; ++i) ASSERT_TRUE(repo_.remove(ids[i]).ok());  // 30 holes outnumber 20 live entries
   EXPECT_EQ(repo_.stats().rebuilds, 0u);  // the next write compacts
   expected.push_back(create(request("c1", "LOAN", "NEW")));
-  EXPECT_EQ(repo_.stats().rebuilds, 1u);
+  // Both orders, in one step each: the removes left holes in the slots and
+  // tombstones in the update order.
+  EXPECT_EQ(repo_.stats().rebuilds, 2u);
   EXPECT_EQ(RepositoryInternal::store(repo_).slot_count(), 21u);
+  EXPECT_EQ(RepositoryInternal::store(repo_).touch_count(), 21u);
   EXPECT_EQ(all_entries(repo_), expected);
   Filter f;
   f.clientId = {"c1"};
@@ -394,8 +464,8 @@ TEST_F(RepositoryTest, CompactionAfterMostRemovesGivesTheRoomBack) {
   const auto& store = RepositoryInternal::store(repo_);
   const std::size_t before = store.memory_bytes();
   EXPECT_EQ(repo_.stats().rebuilds, 0u);
-  create(request("c1", "LOAN", "NEW"));  // compacts first
-  EXPECT_EQ(repo_.stats().rebuilds, 1u);
+  create(request("c1", "LOAN", "NEW"));  // compacts both orders first
+  EXPECT_EQ(repo_.stats().rebuilds, 2u);
   EXPECT_EQ(store.slot_count(), 12u);
   EXPECT_LT(store.memory_bytes() + 300 * sizeof(engine::EntryRecord), before);
   const std::vector<Entry> all = all_entries(repo_);

@@ -324,7 +324,7 @@ class Repository::Impl {
     s.removes = removes_.load();
     s.searches = searches_.load(std::memory_order_relaxed);
     s.rebuilds = store_.rebuild_count();
-    s.compacting = store_.compacting_update_order();
+    s.compacting = store_.compacting();
     if (memory) s.postingBytes = store_.posting_bytes();
     s.streamPosition = stream_position_.load();
     if (journal_) {

@@ -117,16 +117,21 @@ void Posting::renumber_touches(std::span<const std::uint32_t> renumbered, std::v
   for (Member& m : small_) m.touch = renumbered[m.touch];
 }
 
-void Posting::move_touch(std::uint32_t slot, std::uint32_t from, std::uint32_t to) {
+void Posting::move(Space space, std::uint32_t slot, std::uint32_t from, std::uint32_t to) {
   if (big_) {
-    remove_dense(big_->by_space[1], from);
-    add_dense(big_->by_space[1], to);
+    remove_dense(big_->by_space[static_cast<int>(space)], from);
+    add_dense(big_->by_space[static_cast<int>(space)], to);
     return;
   }
   auto at = std::lower_bound(small_.begin(), small_.end(), slot,
                              [](const Member& m, std::uint32_t s) { return m.slot < s; });
-  assert(at != small_.end() && at->slot == slot && at->touch == from);
-  at->touch = to;
+  assert(at != small_.end() && at->slot == slot);
+  if (space == Space::kCreation) {
+    at->slot = to;
+  } else {
+    assert(at->touch == from);
+    at->touch = to;
+  }
 }
 
 void move_range(Bitmap& bitmap, std::uint32_t lo, std::span<const std::uint32_t> moved_to,
@@ -143,22 +148,23 @@ void move_range(Bitmap& bitmap, std::uint32_t lo, std::span<const std::uint32_t>
   bitmap.addMany(scratch.size(), scratch.data());  // sorted: appended container by container
 }
 
-void Posting::move_touches(std::uint32_t lo, std::span<const std::uint32_t> moved_to,
-                           std::vector<std::uint32_t>& scratch) {
+void Posting::move_range(Space space, std::uint32_t lo, std::span<const std::uint32_t> moved_to,
+                         std::vector<std::uint32_t>& scratch) {
   const std::uint64_t hi = std::uint64_t{lo} + moved_to.size();
   if (big_) {
-    Bitmap& touches = big_->by_space[1];
-    move_range(touches, lo, moved_to, scratch);
+    Bitmap& positions = big_->by_space[static_cast<int>(space)];
+    engine::move_range(positions, lo, moved_to, scratch);
     if (scratch.empty()) return;
     // The blocks the moved members landed in keep the dense policy.
-    roaring_array_t& ra = touches.roaring.high_low_container;
+    roaring_array_t& ra = positions.roaring.high_low_container;
     for (std::uint32_t key = scratch.front() >> 16; key <= (scratch.back() >> 16); ++key) {
       if (const std::int32_t i = ra_get_index(&ra, static_cast<std::uint16_t>(key)); i >= 0) make_dense(ra, i);
     }
     return;
   }
   for (Member& m : small_) {
-    if (m.touch >= lo && m.touch < hi) m.touch = moved_to[m.touch - lo];
+    std::uint32_t& p = space == Space::kCreation ? m.slot : m.touch;
+    if (p >= lo && p < hi) p = moved_to[p - lo];
   }
 }
 

@@ -42,10 +42,10 @@ void for_each_position(const Bitmap& bitmap, F&& f) {
 Bitmap renumbered_bitmap(const Bitmap& bitmap, std::span<const std::uint32_t> renumbered,
                          std::vector<std::uint32_t>& scratch);
 
-// Incremental compaction of the update order: each member p of `bitmap` in
-// [lo, lo + moved_to.size()) becomes moved_to[p - lo]. REQUIRES: moved_to
-// increasing over the members, and no member in [moved_to's least, lo).
-// `scratch`: reused buffer.
+// Incremental compaction (Store::compact_step): each member p of `bitmap`
+// in [lo, lo + moved_to.size()) becomes moved_to[p - lo]. REQUIRES:
+// moved_to increasing over the members, and no member in [moved_to's
+// least, lo). `scratch`: reused buffer, left holding the new positions.
 void move_range(Bitmap& bitmap, std::uint32_t lo, std::span<const std::uint32_t> moved_to,
                 std::vector<std::uint32_t>& scratch);
 
@@ -106,12 +106,13 @@ class Posting {
   // renumbered[t]. REQUIRES: renumbered increasing over every member's
   // touch position (so each order stays sorted). `scratch`: reused buffer.
   void renumber_touches(std::span<const std::uint32_t> renumbered, std::vector<std::uint32_t>& scratch);
-  // Incremental compaction of the update order: the member at `slot` moves
-  // from touch position `from` down to `to`. REQUIRES: no member between
-  // them (so each order stays sorted).
-  void move_touch(std::uint32_t slot, std::uint32_t from, std::uint32_t to);
-  // The same for every member in a range of touch positions (move_range).
-  void move_touches(std::uint32_t lo, std::span<const std::uint32_t> moved_to, std::vector<std::uint32_t>& scratch);
+  // Incremental compaction: the member at `slot` moves from position
+  // `from` down to `to` in `space` (in kCreation, slot == from).
+  // REQUIRES: no member between them (so each order stays sorted).
+  void move(Space space, std::uint32_t slot, std::uint32_t from, std::uint32_t to);
+  // The same for every member in a range of positions (engine::move_range).
+  void move_range(Space space, std::uint32_t lo, std::span<const std::uint32_t> moved_to,
+                  std::vector<std::uint32_t>& scratch);
 
   // REQUIRES: !empty(). The newest member (highest slot).
   std::uint32_t last_slot() const;

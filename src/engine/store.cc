@@ -374,55 +374,65 @@ std::size_t Store::memory_bytes() const {
 
 void Store::maybe_rebuild() {
   const std::uint64_t live = live_count_;
-  const std::uint64_t slot_waste = slots_.size() - live;
-  const std::uint64_t touch_waste = touch_slot_.size() - live;
+  const std::uint64_t waste[2] = {slots_.size() - live, touch_slot_.size() - live};
   // Compaction: once holes/tombstones outnumber live entries (and the
-  // tuning minimum), so both spaces stay O(live).
+  // tuning minimum), so both spaces stay O(live): a step per write, or all
+  // at once near the 32-bit position limit (and for tests).
   const std::uint64_t allowed = std::max(live, tuning_.min_waste_for_rebuild);
-  if (slot_waste > allowed || slots_.size() >= kPositionLimit) {
+  const std::uint64_t step = tuning_.compaction_step;
+  auto due = [&](Space s) { return waste[static_cast<int>(s)] > allowed || compaction_[static_cast<int>(s)].active; };
+  if (slots_.size() >= kPositionLimit || (step == 0 && due(Space::kCreation))) {
     rebuild();
     return;
   }
-  // Updates made the waste: slots can stay, and the update order is
-  // compacted a step per write (or at once, near the position limit).
-  if (touch_slot_.size() >= kPositionLimit || (touch_waste > allowed && tuning_.update_order_step == 0)) {
-    renumber_update_order();
+  if (touch_slot_.size() >= kPositionLimit || (step == 0 && due(Space::kUpdate))) {
+    renumber_update_order();  // updates made the waste: slots can stay
     return;
   }
-  if (!update_order_compaction_.active && touch_waste > allowed) update_order_compaction_ = {true, 0, 0};
-  if (update_order_compaction_.active) compact_update_order_step(tuning_.update_order_step);
+  for (Space space : {Space::kCreation, Space::kUpdate}) {
+    Compaction& c = compaction_[static_cast<int>(space)];
+    if (!c.active && waste[static_cast<int>(space)] > allowed) c = {true, 0, 0};
+    if (c.active) compact_step(space, step);
+  }
 }
 
-void Store::compact_update_order_step(std::uint64_t positions) {
-  UpdateOrderCompaction& c = update_order_compaction_;
-  const auto end = static_cast<std::uint32_t>(touch_slot_.size());
+void Store::compact_step(Space space, std::uint64_t positions) {
+  const bool slots = space == Space::kCreation;
+  Compaction& c = compaction_[static_cast<int>(space)];
+  const auto end = static_cast<std::uint32_t>(slots ? slots_.size() : touch_slot_.size());
   assert(c.active && c.read < end && positions > 0);
   const std::uint32_t stop = end - c.read <= positions ? end : c.read + static_cast<std::uint32_t>(positions);
-  // The tombstones this step leaves take the keys of the last position it
-  // walks: every key moved below them is at most that, every key after at
-  // least that.
-  const std::uint64_t fill_seq = touch_seq_[stop - 1];
-  const std::int64_t fill_ms = touch_ms_[stop - 1];
-  // Entries in update order are scattered over the slots and the values:
-  // each move's cache misses (the record, then the postings of its values)
-  // are started a few positions ahead, so that they overlap.
-  constexpr std::uint32_t kRecordsAhead = 16, kValuesAhead = 8;
+  // The holes or tombstones this step leaves take the keys of the last
+  // position it walks: every key moved below them is at most that, every
+  // key after at least that, so binary searches still work.
+  const std::uint64_t fill_seq = slots ? slots_[stop - 1].seq : touch_seq_[stop - 1];
+  const std::int64_t fill_ms = slots ? slots_[stop - 1].creation_ms : touch_ms_[stop - 1];
+  // The entry at position p, or kTombstone.
+  auto entry_at = [&](std::uint32_t p) { return slots ? (slots_[p].live() ? p : kTombstone) : touch_slot_[p]; };
   std::array<bool, kFieldCount> in_bulk;
-  for (std::size_t f = 0; f < kFieldCount; ++f) in_bulk[f] = dicts_[f].size() <= tuning_.update_order_bulk_values;
+  for (std::size_t f = 0; f < kFieldCount; ++f) in_bulk[f] = dicts_[f].size() <= tuning_.compaction_bulk_values;
   std::vector<std::uint32_t> moved_to(stop - c.read, kTombstone);  // by position walked
   bool moved = false;
-  for (std::uint32_t t = c.read; t < stop; ++t) {
-    if (t + kRecordsAhead < stop && touch_slot_[t + kRecordsAhead] != kTombstone) {
-      prefetch(touch_slot_[t + kRecordsAhead]);
+  // Entries in update order are scattered over the slots and the values:
+  // each move's cache misses (the record, then the postings of its values)
+  // start a few positions ahead, so that they overlap.
+  constexpr std::uint32_t kRecordsAhead = 16, kValuesAhead = 8;
+  for (std::uint32_t p = c.read; p < stop; ++p) {
+    if (!slots && p + kRecordsAhead < stop && touch_slot_[p + kRecordsAhead] != kTombstone) {
+      prefetch(touch_slot_[p + kRecordsAhead]);
     }
-    if (t + kValuesAhead < stop && touch_slot_[t + kValuesAhead] != kTombstone) {
-      prefetch_postings(touch_slot_[t + kValuesAhead], in_bulk);
+    if (p + kValuesAhead < stop) {
+      if (const std::uint32_t ahead = entry_at(p + kValuesAhead); ahead != kTombstone) prefetch_postings(ahead, in_bulk);
     }
-    const std::uint32_t slot = touch_slot_[t];
+    const std::uint32_t slot = entry_at(p);
     if (slot == kTombstone) continue;
-    moved_to[t - c.read] = c.write;
-    if (t != c.write) {
-      move_touch(slot, t, c.write, in_bulk);
+    moved_to[p - c.read] = c.write;
+    if (p != c.write) {
+      if (slots) {
+        move_slot(p, c.write, in_bulk);
+      } else {
+        move_touch(slot, p, c.write, in_bulk);
+      }
       moved = true;
     }
     ++c.write;
@@ -432,24 +442,44 @@ void Store::compact_update_order_step(std::uint64_t positions) {
     for (std::size_t f = 0; f < kFieldCount; ++f) {
       if (!in_bulk[f]) continue;
       for (std::uint32_t code = 0, bound = dicts_[f].code_bound(); code < bound; ++code) {
-        if (const FieldDictionary::Value* v = dicts_[f].find(code)) v->payload.move_touches(c.read, moved_to, scratch);
+        if (const FieldDictionary::Value* v = dicts_[f].find(code)) {
+          v->payload.move_range(space, c.read, moved_to, scratch);
+        }
       }
     }
-    move_range(live_.by_space[static_cast<int>(Space::kUpdate)], c.read, moved_to, scratch);
-    move_range(current_.by_space[static_cast<int>(Space::kUpdate)], c.read, moved_to, scratch);
+    move_range(live_.by_space[static_cast<int>(space)], c.read, moved_to, scratch);
+    move_range(current_.by_space[static_cast<int>(space)], c.read, moved_to, scratch);
   }
-  if (stop == end) {
-    touch_slot_.resize(c.write);
-    touch_seq_.resize(c.write);
-    touch_ms_.resize(c.write);
+  if (stop == end) {  // done: the space ends at the write cursor
+    if (slots) {
+      slots_.resize(c.write);
+      if (slots_.size() < slots_.capacity() / 4) slots_.shrink_to_fit();
+    } else {
+      touch_slot_.resize(c.write);
+      touch_seq_.resize(c.write);
+      touch_ms_.resize(c.write);
+      if (touch_slot_.size() < touch_slot_.capacity() / 4) {
+        touch_slot_.shrink_to_fit();
+        touch_seq_.shrink_to_fit();
+        touch_ms_.shrink_to_fit();
+      }
+    }
     c = {};
     ++rebuilds_;
     return;
   }
-  for (std::uint32_t t = c.write; t < stop; ++t) {
-    touch_slot_[t] = kTombstone;
-    touch_seq_[t] = fill_seq;
-    touch_ms_[t] = fill_ms;
+  for (std::uint32_t p = c.write; p < stop; ++p) {
+    if (slots) {
+      EntryRecord hole;
+      hole.seq = fill_seq;
+      hole.creation_ms = fill_ms;
+      hole.codes.fill(kNoValue);
+      slots_[p] = hole;
+    } else {
+      touch_slot_[p] = kTombstone;
+      touch_seq_[p] = fill_seq;
+      touch_ms_[p] = fill_ms;
+    }
   }
   c.read = stop;
 }
@@ -461,12 +491,25 @@ void Store::prefetch_postings(std::uint32_t slot, const std::array<bool, kFieldC
   }
 }
 
+void Store::move_slot(std::uint32_t from, std::uint32_t to, const std::array<bool, kFieldCount>& in_bulk) {
+  const EntryRecord& r = slots_[from];
+  for (std::size_t f = 0; f < kFieldCount; ++f) {
+    if (!in_bulk[f] && r.codes[f] != kNoValue) dicts_[f].at(r.codes[f]).payload.move(Space::kCreation, from, from, to);
+  }
+  touch_slot_[r.touch] = to;
+  if (is_current(from)) {  // the case's newest entry: its caseId's hint follows it
+    auto& ids = dicts_[index_of(Field::kCaseId)];
+    ids.set_hint(ids.at(r.code(Field::kCaseId)).text.view(), to);
+  }
+  slots_[to] = r;
+}
+
 void Store::move_touch(std::uint32_t slot, std::uint32_t from, std::uint32_t to,
                        const std::array<bool, kFieldCount>& in_bulk) {
   EntryRecord& r = slots_[slot];
   assert(r.touch == from);
   for (std::size_t f = 0; f < kFieldCount; ++f) {
-    if (!in_bulk[f] && r.codes[f] != kNoValue) dicts_[f].at(r.codes[f]).payload.move_touch(slot, from, to);
+    if (!in_bulk[f] && r.codes[f] != kNoValue) dicts_[f].at(r.codes[f]).payload.move(Space::kUpdate, slot, from, to);
   }
   r.touch = to;
   touch_slot_[to] = slot;
@@ -476,7 +519,7 @@ void Store::move_touch(std::uint32_t slot, std::uint32_t from, std::uint32_t to,
 
 void Store::renumber_update_order() {
   ++rebuilds_;
-  update_order_compaction_ = {};  // whatever a step left is renumbered with the rest
+  compaction_[static_cast<int>(Space::kUpdate)] = {};  // whatever its steps left is renumbered with the rest
   const auto positions = static_cast<std::uint32_t>(touch_slot_.size());
   util::LargeVector<std::uint32_t> renumbered(positions, kTombstone);
   std::uint32_t next = 0;
@@ -528,7 +571,7 @@ void Store::renumber_update_order() {
 // counting sorts and bitsets, no comparison sort.
 void Store::rebuild() {
   ++rebuilds_;
-  update_order_compaction_ = {};  // the update order is renumbered too
+  compaction_ = {};  // both orders are renumbered, whatever the steps left
   // In place (a live entry's new slot and touch position are never above
   // its old ones), so the records and touch columns need no fresh memory:
   // at 1M entries most of the pause was the page faults of new copies

@@ -64,16 +64,16 @@ struct Tuning {
   // Three or more ANDs are all left lazy only when every operand has at
   // least this many members; otherwise all but the last are materialised.
   std::uint64_t lazy_all_min = 1u << 15;
-  // Once updates made the waste, the update order is compacted a step at a
-  // time: each write first walks this many touch positions, moving the live
-  // ones down over the tombstones, so no write pauses for a renumbering of
+  // Compaction runs a step at a time: each write first walks this many
+  // positions of each space being compacted, moving the live entries down
+  // over the holes or tombstones, so no write pauses for a renumbering of
   // every posting (seconds at 10M). 0: all at once, on the write that finds
   // the waste.
-  std::uint64_t update_order_step = 4096;
+  std::uint64_t compaction_step = 4096;
   // A step moves the entries of a field with at most this many values value
   // by value (a range of each posting at once), a field with more (caseId,
   // clientId...) entry by entry.
-  std::uint64_t update_order_bulk_values = 1024;
+  std::uint64_t compaction_bulk_values = 1024;
 };
 
 class Store {
@@ -171,17 +171,24 @@ class Store {
   // returned as an error; the store is then unusable.
   std::optional<std::string> restore(StoreImage image);
 
-  // Compaction: renumbers slots and touch positions densely and rebuilds
-  // every posting. Runs by itself when waste outgrows live entries.
+  // Compaction at once: renumbers slots and touch positions densely and
+  // rebuilds every posting. (Writes compact a step at a time: maybe_rebuild.)
   void rebuild();
   // Compaction of the update order alone, when updates made the waste (the
   // slots have few holes): renumbers touch positions densely and each
   // posting's update-order side, leaving slots and the creation-order side
   // as they are. Several times cheaper than rebuild() (bench Compaction).
   void renumber_update_order();
-  // True while an incremental compaction of the update order is under way
-  // (Tuning::update_order_step).
-  bool compacting_update_order() const noexcept { return update_order_compaction_.active; }
+  // Starts compacting both orders now, whatever their waste; the next
+  // writes take the steps (the tests interleave them with every operation).
+  void begin_compaction() {
+    for (Compaction& c : compaction_) {
+      if (!c.active) c = {true, 0, 0};
+    }
+  }
+  // True while a compaction is under way, a step per write
+  // (Tuning::compaction_step).
+  bool compacting() const noexcept { return compaction_[0].active || compaction_[1].active; }
 
  private:
   StoredEntry stored(std::uint32_t slot) const;
@@ -198,14 +205,15 @@ class Store {
   void index(std::uint32_t slot, bool current);
   void unindex(std::uint32_t slot);
   void maybe_rebuild();
-  // One step of the incremental compaction of the update order: walks up
-  // to `positions` touch positions, moving each live one down to the write
-  // cursor; the walk's end finishes it (the touch columns shrink).
-  void compact_update_order_step(std::uint64_t positions);
-  // Moves the entry at `slot` from touch position `from` down to `to` in
-  // its record, the touch columns and the postings of the fields not in
-  // `in_bulk` (the step moves the rest, and live_/current_, by range).
-  // REQUIRES: nothing live in [to, from).
+  // One step of the compaction of `space`: walks up to `positions`
+  // positions, moving each live entry down to the write cursor; the walk's
+  // end finishes it (the space ends at the cursor).
+  void compact_step(Space space, std::uint64_t positions);
+  // Move the entry at slot `from` (touch position `from`) down to `to`: its
+  // record, the touch columns, the caseId's hint, and its postings of the
+  // fields not `in_bulk` (the step moves the rest, and live_/current_, by
+  // range afterwards). REQUIRES: nothing live in [to, from).
+  void move_slot(std::uint32_t from, std::uint32_t to, const std::array<bool, kFieldCount>& in_bulk);
   void move_touch(std::uint32_t slot, std::uint32_t from, std::uint32_t to,
                   const std::array<bool, kFieldCount>& in_bulk);
   // Starts loading the postings move_touch() changes (the record loaded).
@@ -260,16 +268,17 @@ class Store {
   std::uint64_t next_touch_seq_ = 1;
   std::int64_t last_stamp_ = std::numeric_limits<std::int64_t>::min();
   std::uint64_t rebuilds_ = 0;
-  // The incremental compaction of the update order: positions below `write`
-  // are compacted, [write, read) are tombstones whose keys repeat the last
-  // key walked (so touch_seq_/touch_ms_ stay sorted), positions from `read`
-  // on are as the writes left them (new writes append there).
-  struct UpdateOrderCompaction {
+  // A compaction under way, by space: positions below `write` are
+  // compacted, [write, read) are holes or tombstones whose keys repeat the
+  // last key walked (so slots_ and touch_seq_/touch_ms_ stay sorted),
+  // positions from `read` on are as the writes left them (new entries and
+  // writes append there).
+  struct Compaction {
     bool active = false;
     std::uint32_t read = 0;
     std::uint32_t write = 0;
   };
-  UpdateOrderCompaction update_order_compaction_;
+  std::array<Compaction, 2> compaction_;
   Tuning tuning_;
 };
 

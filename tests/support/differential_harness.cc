@@ -221,4 +221,6 @@ void DifferentialHarness::compact(bool update_order_only) {
   }
 }
 
+void DifferentialHarness::compact_in_steps() { RepositoryInternal::store(*repo_).begin_compaction(); }
+
 }  // namespace caserepo::testing

@@ -52,6 +52,9 @@ class DifferentialHarness {
   // The engine's index compaction, at a time of our choosing: the whole
   // store, or the update order alone (what updates' waste triggers).
   void compact(bool update_order_only = false);
+  // Starts one that the next writes carry out a step each
+  // (Tuning::compaction_step), whatever the waste.
+  void compact_in_steps();
 
   // Closes the repository (after a checkpoint, when asked) and opens its data
   // directory again (snapshot load + log replay), then compares everything.
