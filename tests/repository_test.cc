@@ -375,7 +375,9 @@ TEST_F(RepositoryTest, CompactionOfTheSlotsRunsAStepPerWrite) {
     if (std::find(ids.begin(), ids.begin() + 30, e.caseId) == ids.begin() + 30) expected.push_back(e);
   }
   for (int i = 0; i < 30; ++i) {
-    if (i % 5 != 4) ASSERT_TRUE(repo_.remove(ids[i]).ok());  // 30 entries of 24 cases
+    if (i % 5 != 4) {
+      ASSERT_TRUE(repo_.remove(ids[i]).ok());  // 30 entries of 24 cases
+    }
   }
   auto check = [&](int k) {
     ASSERT_EQ(all_entries(repo_), expected) << "after create " << k;

@@ -114,8 +114,8 @@ Query resolve(const Store& store, const Filter& filter, SortOrder sort) {
   q.creation = millis_of(filter.creationDate);
   q.update = millis_of(filter.updateDate);
   q.slots = positions_of(q.creation, store.slot_count(),
-                         [&](std::uint32_t s) { return store.record(s).creation_ms; });
-  q.touches = positions_of(q.update, store.touch_count(), [&](std::uint32_t t) { return store.touch_ms_at(t); });
+                         [&](std::uint32_t s) { return store.ms_at(Space::kCreation, s); });
+  q.touches = positions_of(q.update, store.touch_count(), [&](std::uint32_t t) { return store.ms_at(Space::kUpdate, t); });
   if (q.slots.size() == 0 || q.touches.size() == 0) q.nothing = true;
   return q;
 }
@@ -466,13 +466,13 @@ struct Resume {
   std::uint32_t start;
 };
 Resume resume_after(const Store& store, const Query& q, const MatchSet& m, std::uint64_t key) {
-  // Keys ascend with positions in both spaces (holes/tombstones keep theirs).
+  // Keys ascend with positions in both spaces, holes and tombstones included (Store::key_at).
   auto first_above = [&](bool inclusive) {
     const std::uint32_t n = q.space == Space::kCreation ? store.slot_count() : store.touch_count();
     std::uint32_t lo = 0, hi = n;
     while (lo < hi) {
       const std::uint32_t mid = lo + (hi - lo) / 2;
-      const std::uint64_t k = q.space == Space::kCreation ? store.record(mid).seq : store.touch_seq_at(mid);
+      const std::uint64_t k = store.key_at(q.space, mid);
       if (inclusive ? k < key : k <= key) lo = mid + 1; else hi = mid;
     }
     return lo;

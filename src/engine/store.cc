@@ -241,11 +241,12 @@ StoredEntry Store::stored(std::uint32_t slot) const {
 
 std::optional<std::uint64_t> Store::export_after(std::uint64_t after_seq, std::size_t max,
                                                  std::vector<StoredEntry>& out) const {
-  // Slots are in seq order, holes included.
-  auto slot = static_cast<std::uint32_t>(
-      std::upper_bound(slots_.begin(), slots_.end(), after_seq,
-                       [](std::uint64_t seq, const EntryRecord& r) { return seq < r.seq; }) -
-      slots_.begin());
+  // Slots are in seq order, holes included (key_at).
+  std::uint32_t slot = 0;
+  for (std::uint32_t hi = slot_count(); slot < hi;) {
+    const std::uint32_t mid = slot + (hi - slot) / 2;
+    if (key_at(Space::kCreation, mid) <= after_seq) slot = mid + 1; else hi = mid;
+  }
   std::optional<std::uint64_t> last;
   for (std::size_t n = 0; slot < slots_.size() && n < max; ++slot) {
     if (!slots_[slot].live()) continue;
@@ -391,7 +392,7 @@ void Store::maybe_rebuild() {
   }
   for (Space space : {Space::kCreation, Space::kUpdate}) {
     Compaction& c = compaction_[static_cast<int>(space)];
-    if (!c.active && waste[static_cast<int>(space)] > allowed) c = {true, 0, 0};
+    if (!c.active && waste[static_cast<int>(space)] > allowed) c = {true, 0, 0, 0, 0};
     if (c.active) compact_step(space, step);
   }
 }
@@ -402,11 +403,12 @@ void Store::compact_step(Space space, std::uint64_t positions) {
   const auto end = static_cast<std::uint32_t>(slots ? slots_.size() : touch_slot_.size());
   assert(c.active && c.read < end && positions > 0);
   const std::uint32_t stop = end - c.read <= positions ? end : c.read + static_cast<std::uint32_t>(positions);
-  // The holes or tombstones this step leaves take the keys of the last
-  // position it walks: every key moved below them is at most that, every
-  // key after at least that, so binary searches still work.
-  const std::uint64_t fill_seq = slots ? slots_[stop - 1].seq : touch_seq_[stop - 1];
-  const std::int64_t fill_ms = slots ? slots_[stop - 1].creation_ms : touch_ms_[stop - 1];
+  // The gap this step leaves reads as the keys of the last position it
+  // walks (key_at): every key moved below it is at most that, every key
+  // after at least that, so binary searches still work.
+  const std::uint64_t gap_key = slots ? slots_[stop - 1].seq : touch_seq_[stop - 1];
+  const std::int64_t gap_ms = slots ? slots_[stop - 1].creation_ms : touch_ms_[stop - 1];
+  const std::uint32_t walked_from = c.read;
   // The entry at position p, or kTombstone.
   auto entry_at = [&](std::uint32_t p) { return slots ? (slots_[p].live() ? p : kTombstone) : touch_slot_[p]; };
   std::array<bool, kFieldCount> in_bulk;
@@ -468,20 +470,19 @@ void Store::compact_step(Space space, std::uint64_t positions) {
     ++rebuilds_;
     return;
   }
-  for (std::uint32_t p = c.write; p < stop; ++p) {
+  // What this step walked and did not fill with moved entries is now gap:
+  // holes or tombstones (the gap before it already is).
+  for (std::uint32_t p = std::max(c.write, walked_from); p < stop; ++p) {
     if (slots) {
-      EntryRecord hole;
-      hole.seq = fill_seq;
-      hole.creation_ms = fill_ms;
-      hole.codes.fill(kNoValue);
-      slots_[p] = hole;
+      slots_[p].codes.fill(kNoValue);
+      slots_[p].description = kNoValue;
     } else {
       touch_slot_[p] = kTombstone;
-      touch_seq_[p] = fill_seq;
-      touch_ms_[p] = fill_ms;
     }
   }
   c.read = stop;
+  c.gap_key = gap_key;
+  c.gap_ms = gap_ms;
 }
 
 void Store::prefetch_postings(std::uint32_t slot, const std::array<bool, kFieldCount>& in_bulk) const {

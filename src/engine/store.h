@@ -139,8 +139,18 @@ class Store {
   std::uint32_t slot_count() const noexcept { return static_cast<std::uint32_t>(slots_.size()); }
   std::uint32_t touch_count() const noexcept { return static_cast<std::uint32_t>(touch_slot_.size()); }
   std::uint32_t slot_at_touch(std::uint32_t touch) const { return touch_slot_[touch]; }
-  std::uint64_t touch_seq_at(std::uint32_t touch) const { return touch_seq_[touch]; }
-  std::int64_t touch_ms_at(std::uint32_t touch) const { return touch_ms_[touch]; }
+  // The sort keys at position `p` of a space — seq or touch_seq, and the
+  // date in ms — ascending with p, holes and tombstones included (binary
+  // searches). A position between a compaction's cursors reads as the last
+  // key its steps walked: what it holds itself may be stale.
+  std::uint64_t key_at(Space space, std::uint32_t p) const {
+    if (const Compaction& c = compaction_[static_cast<int>(space)]; p >= c.write && p < c.read) return c.gap_key;
+    return space == Space::kCreation ? slots_[p].seq : touch_seq_[p];
+  }
+  std::int64_t ms_at(Space space, std::uint32_t p) const {
+    if (const Compaction& c = compaction_[static_cast<int>(space)]; p >= c.write && p < c.read) return c.gap_ms;
+    return space == Space::kCreation ? slots_[p].creation_ms : touch_ms_[p];
+  }
 
   const FieldDictionary& dictionary(Field f) const { return dicts_[index_of(f)]; }
   const DualBitmap& live() const noexcept { return live_; }
@@ -183,7 +193,7 @@ class Store {
   // writes take the steps (the tests interleave them with every operation).
   void begin_compaction() {
     for (Compaction& c : compaction_) {
-      if (!c.active) c = {true, 0, 0};
+      if (!c.active) c = {true, 0, 0, 0, 0};
     }
   }
   // True while a compaction is under way, a step per write
@@ -269,14 +279,16 @@ class Store {
   std::int64_t last_stamp_ = std::numeric_limits<std::int64_t>::min();
   std::uint64_t rebuilds_ = 0;
   // A compaction under way, by space: positions below `write` are
-  // compacted, [write, read) are holes or tombstones whose keys repeat the
-  // last key walked (so slots_ and touch_seq_/touch_ms_ stay sorted),
-  // positions from `read` on are as the writes left them (new entries and
-  // writes append there).
+  // compacted, [write, read) are holes or tombstones that read as the last
+  // key walked (key_at; their own keys are not rewritten, which would cost
+  // each step the whole gap: millions after a churn), positions from `read`
+  // on are as the writes left them (new entries and writes append there).
   struct Compaction {
     bool active = false;
     std::uint32_t read = 0;
     std::uint32_t write = 0;
+    std::uint64_t gap_key = 0;
+    std::int64_t gap_ms = 0;
   };
   std::array<Compaction, 2> compaction_;
   Tuning tuning_;
