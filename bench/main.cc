@@ -501,8 +501,9 @@ const char* policy_name(FsyncPolicy p) {
 //                         (Tuning::compaction_step);
 //   Compaction/churn/N=…  a retention churn, each step removing the oldest
 //                         remaining case and creating a new one (so the
-//                         number of cases stays): holes in
-//                         the slots, so the whole store is rebuilt (rebuild).
+//                         number of cases stays): holes in the slots and
+//                         tombstones in the update order, both compacted
+//                         a step per write.
 void register_compaction(std::uint64_t n, bool churn) {
   benchmark::RegisterBenchmark(label(n, churn ? "Compaction/churn" : "Compaction", "caserepo").c_str(),
                                [=](benchmark::State& state) {

@@ -115,8 +115,15 @@ void ops_differential(const std::uint8_t* data, std::size_t size) {
   // The tuning is chosen by the input too: both plans, frequent compaction.
   engine::Tuning tuning;
   switch (choices.below(4)) {
-    case 0: tuning = engine::Tuning{0, 4, 2, 0}; break;  // bitmap plans, lazy last AND, short skips, facets by bitmap
-    case 1: tuning = engine::Tuning{std::numeric_limits<std::uint64_t>::max(), 4}; break;
+    case 0:  // bitmap plans, lazy last AND, short skips, facets by bitmap; compaction 3 positions a write
+      tuning = engine::Tuning{0, 4, 2, 0};
+      tuning.compaction_step = 3;
+      break;
+    case 1:  // probe plans; compaction a position a write, every field entry by entry
+      tuning = engine::Tuning{std::numeric_limits<std::uint64_t>::max(), 4};
+      tuning.compaction_step = 1;
+      tuning.compaction_bulk_values = 0;
+      break;
     case 2: tuning = engine::Tuning{0, 16, 0}; break;  // bitmap plans, materialised
     default: tuning = engine::Tuning{8, 16}; break;
   }
@@ -124,7 +131,13 @@ void ops_differential(const std::uint8_t* data, std::size_t size) {
   testing::OpGenerator ops(choices, harness);
   for (int i = 0; i < 400 && !choices.exhausted(); ++i) {
     if (auto diff = ops.step(); !diff.empty()) fail("operation " + std::to_string(i) + ": " + diff);
-    if (choices.percent(3)) harness.compact(/*update_order_only=*/choices.percent(50));
+    if (choices.percent(3)) {
+      switch (choices.below(3)) {
+        case 0: harness.compact(); break;
+        case 1: harness.compact(/*update_order_only=*/true); break;
+        default: harness.compact_in_steps(); break;  // the next writes take the steps
+      }
+    }
   }
   if (auto diff = harness.compare_everything(); !diff.empty()) fail("final state: " + diff);
 }

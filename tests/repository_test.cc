@@ -425,6 +425,18 @@ TEST_F(RepositoryTest, CompactionOfTheSlotsRunsAStepPerWrite) {
   EXPECT_EQ(store.touch_count(), 29u);
 }
 
+// A compaction started with nothing to walk ends on the next write, before
+// the write takes its own position.
+TEST_F(RepositoryTest, CompactionOfAnEmptyStoreEndsOnTheNextWrite) {
+  RepositoryInternal::store(repo_).begin_compaction();
+  EXPECT_TRUE(repo_.stats().compacting);
+  const Entry e = create(request("c1", "LOAN", "NEW"));
+  EXPECT_FALSE(repo_.stats().compacting);
+  EXPECT_EQ(repo_.stats().rebuilds, 2u);  // both orders
+  EXPECT_EQ(all_entries(repo_), std::vector<Entry>{e});
+  EXPECT_EQ(*repo_.get(e.caseId), e);
+}
+
 TEST_F(RepositoryTest, CompactionAfterRemovesRenumbersSlotsAndKeepsResults) {
   RepositoryInternal::store(repo_).tuning().min_waste_for_rebuild = 4;
   std::vector<std::string> ids;

@@ -401,7 +401,28 @@ void Store::compact_step(Space space, std::uint64_t positions) {
   const bool slots = space == Space::kCreation;
   Compaction& c = compaction_[static_cast<int>(space)];
   const auto end = static_cast<std::uint32_t>(slots ? slots_.size() : touch_slot_.size());
-  assert(c.active && c.read < end && positions > 0);
+  assert(c.active && c.read <= end && positions > 0);
+  auto finish = [&] {  // the space ends at the write cursor
+    if (slots) {
+      slots_.resize(c.write);
+      if (slots_.size() < slots_.capacity() / 4) slots_.shrink_to_fit();
+    } else {
+      touch_slot_.resize(c.write);
+      touch_seq_.resize(c.write);
+      touch_ms_.resize(c.write);
+      if (touch_slot_.size() < touch_slot_.capacity() / 4) {
+        touch_slot_.shrink_to_fit();
+        touch_seq_.shrink_to_fit();
+        touch_ms_.shrink_to_fit();
+      }
+    }
+    c = {};
+    ++rebuilds_;
+  };
+  if (c.read == end) {  // nothing to walk (begin_compaction on an empty space)
+    finish();
+    return;
+  }
   const std::uint32_t stop = end - c.read <= positions ? end : c.read + static_cast<std::uint32_t>(positions);
   // The gap this step leaves reads as the keys of the last position it
   // walks (key_at): every key moved below it is at most that, every key
@@ -452,22 +473,8 @@ void Store::compact_step(Space space, std::uint64_t positions) {
     move_range(live_.by_space[static_cast<int>(space)], c.read, moved_to, scratch);
     move_range(current_.by_space[static_cast<int>(space)], c.read, moved_to, scratch);
   }
-  if (stop == end) {  // done: the space ends at the write cursor
-    if (slots) {
-      slots_.resize(c.write);
-      if (slots_.size() < slots_.capacity() / 4) slots_.shrink_to_fit();
-    } else {
-      touch_slot_.resize(c.write);
-      touch_seq_.resize(c.write);
-      touch_ms_.resize(c.write);
-      if (touch_slot_.size() < touch_slot_.capacity() / 4) {
-        touch_slot_.shrink_to_fit();
-        touch_seq_.shrink_to_fit();
-        touch_ms_.shrink_to_fit();
-      }
-    }
-    c = {};
-    ++rebuilds_;
+  if (stop == end) {
+    finish();
     return;
   }
   // What this step walked and did not fill with moved entries is now gap:

@@ -219,14 +219,17 @@ class Store {
   // positions, moving each live entry down to the write cursor; the walk's
   // end finishes it (the space ends at the cursor).
   void compact_step(Space space, std::uint64_t positions);
-  // Move the entry at slot `from` (touch position `from`) down to `to`: its
-  // record, the touch columns, the caseId's hint, and its postings of the
-  // fields not `in_bulk` (the step moves the rest, and live_/current_, by
-  // range afterwards). REQUIRES: nothing live in [to, from).
+  // A step's move of one entry down to `to`: move_slot from slot `from`
+  // (its record, its row's slot in touch_slot_, its caseId's hint when it
+  // is the case's newest entry), move_touch from touch position `from` (its
+  // record's touch position, the touch columns); both also move it in the
+  // postings of the fields not `in_bulk` (the step moves the rest, and
+  // live_/current_, by range afterwards). REQUIRES: nothing live in [to, from).
   void move_slot(std::uint32_t from, std::uint32_t to, const std::array<bool, kFieldCount>& in_bulk);
   void move_touch(std::uint32_t slot, std::uint32_t from, std::uint32_t to,
                   const std::array<bool, kFieldCount>& in_bulk);
-  // Starts loading the postings move_touch() changes (the record loaded).
+  // Starts loading the postings that move_slot/move_touch change (the
+  // record already loaded).
   void prefetch_postings(std::uint32_t slot, const std::array<bool, kFieldCount>& in_bulk) const;
   // Bulk building, for restore and compaction. REQUIRES for all: slots and
   // touch positions dense (no holes, no tombstones).
