@@ -520,8 +520,8 @@ void register_compaction(std::uint64_t n, bool churn) {
     std::deque<std::string> retained(cases.begin(), cases.end());  // churn: oldest first
     for (auto _ : state) {
       const std::uint64_t before = repo.stats().rebuilds;
+      bool was_compacting = repo.stats().compacting;
       for (std::uint64_t i = 0;; ++i) {
-        const bool was_compacting = repo.stats().compacting;
         double t = 0;
         if (churn) {
           // Small N: compaction waits for at least Tuning::min_waste_for_rebuild holes, more
@@ -556,6 +556,7 @@ void register_compaction(std::uint64_t n, bool churn) {
           ++compacting_writes;
         }
         if (finished) break;
+        was_compacting = after.compacting;
       }
     }
     std::sort(ns.begin(), ns.end());

@@ -53,8 +53,7 @@ void Posting::add(std::uint32_t slot, std::uint32_t touch) {
     return;
   }
   // New entries take the highest slot, so this is nearly always a push_back.
-  auto at = std::lower_bound(small_.begin(), small_.end(), slot,
-                             [](const Member& m, std::uint32_t s) { return m.slot < s; });
+  auto at = small_at(slot);
   small_.insert(at, Member{slot, touch});
   if (small_.size() > kPromoteAt) {
     big_ = std::make_unique<DualBitmap>();
@@ -73,8 +72,7 @@ void Posting::remove(std::uint32_t slot, std::uint32_t touch) {
     remove_dense(big_->by_space[1], touch);
     return;
   }
-  auto at = std::lower_bound(small_.begin(), small_.end(), slot,
-                             [](const Member& m, std::uint32_t s) { return m.slot < s; });
+  auto at = small_at(slot);
   assert(at != small_.end() && at->slot == slot);
   small_.erase(at);
 }
@@ -123,8 +121,7 @@ void Posting::move(Space space, std::uint32_t slot, std::uint32_t from, std::uin
     add_dense(big_->by_space[static_cast<int>(space)], to);
     return;
   }
-  auto at = std::lower_bound(small_.begin(), small_.end(), slot,
-                             [](const Member& m, std::uint32_t s) { return m.slot < s; });
+  auto at = small_at(slot);
   assert(at != small_.end() && at->slot == slot);
   if (space == Space::kCreation) {
     at->slot = to;

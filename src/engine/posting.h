@@ -8,6 +8,7 @@
 // AND/OR, exact counts and rank/select run on compressed bitmaps.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -139,6 +140,11 @@ class Posting {
   // to three members: two live inside the node, saving an allocation and a
   // cache miss on get().
   boost::container::small_vector<Member, 2> small_;
+  // The first member of small_ at or above `slot`.
+  auto small_at(std::uint32_t slot) {
+    return std::lower_bound(small_.begin(), small_.end(), slot,
+                            [](const Member& m, std::uint32_t s) { return m.slot < s; });
+  }
   std::unique_ptr<DualBitmap> big_;
   std::uint32_t count_ = 0;
 };

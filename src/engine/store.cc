@@ -392,7 +392,7 @@ void Store::maybe_rebuild() {
   }
   for (Space space : {Space::kCreation, Space::kUpdate}) {
     Compaction& c = compaction_[static_cast<int>(space)];
-    if (!c.active && waste[static_cast<int>(space)] > allowed) c = {true, 0, 0, 0, 0};
+    if (!c.active && waste[static_cast<int>(space)] > allowed) c = Compaction{.active = true};
     if (c.active) compact_step(space, step);
   }
 }
@@ -405,17 +405,12 @@ void Store::compact_step(Space space, std::uint64_t positions) {
   auto finish = [&] {  // the space ends at the write cursor
     if (slots) {
       slots_.resize(c.write);
-      if (slots_.size() < slots_.capacity() / 4) slots_.shrink_to_fit();
     } else {
       touch_slot_.resize(c.write);
       touch_seq_.resize(c.write);
       touch_ms_.resize(c.write);
-      if (touch_slot_.size() < touch_slot_.capacity() / 4) {
-        touch_slot_.shrink_to_fit();
-        touch_seq_.shrink_to_fit();
-        touch_ms_.shrink_to_fit();
-      }
     }
+    give_back_room();
     c = {};
     ++rebuilds_;
   };
@@ -425,11 +420,11 @@ void Store::compact_step(Space space, std::uint64_t positions) {
   }
   const std::uint32_t stop = end - c.read <= positions ? end : c.read + static_cast<std::uint32_t>(positions);
   // The gap this step leaves reads as the keys of the last position it
-  // walks (key_at): every key moved below it is at most that, every key
-  // after at least that, so binary searches still work.
-  const std::uint64_t gap_key = slots ? slots_[stop - 1].seq : touch_seq_[stop - 1];
-  const std::int64_t gap_ms = slots ? slots_[stop - 1].creation_ms : touch_ms_[stop - 1];
-  const std::uint32_t walked_from = c.read;
+  // walks (key_at, which nothing calls during the step): every key moved
+  // below it is at most that, every key after at least that, so binary
+  // searches still work.
+  c.gap_key = slots ? slots_[stop - 1].seq : touch_seq_[stop - 1];
+  c.gap_ms = slots ? slots_[stop - 1].creation_ms : touch_ms_[stop - 1];
   // The entry at position p, or kTombstone.
   auto entry_at = [&](std::uint32_t p) { return slots ? (slots_[p].live() ? p : kTombstone) : touch_slot_[p]; };
   std::array<bool, kFieldCount> in_bulk;
@@ -479,7 +474,7 @@ void Store::compact_step(Space space, std::uint64_t positions) {
   }
   // What this step walked and did not fill with moved entries is now gap:
   // holes or tombstones (the gap before it already is).
-  for (std::uint32_t p = std::max(c.write, walked_from); p < stop; ++p) {
+  for (std::uint32_t p = std::max(c.write, c.read); p < stop; ++p) {
     if (slots) {
       slots_[p].codes.fill(kNoValue);
       slots_[p].description = kNoValue;
@@ -488,8 +483,6 @@ void Store::compact_step(Space space, std::uint64_t positions) {
     }
   }
   c.read = stop;
-  c.gap_key = gap_key;
-  c.gap_ms = gap_ms;
 }
 
 void Store::prefetch_postings(std::uint32_t slot, const std::array<bool, kFieldCount>& in_bulk) const {
@@ -583,8 +576,7 @@ void Store::rebuild() {
   // In place (a live entry's new slot and touch position are never above
   // its old ones), so the records and touch columns need no fresh memory:
   // at 1M entries most of the pause was the page faults of new copies
-  // (bench/notes.md, stop 28). Their capacity stays for the writes that
-  // refill it, unless the live entries now fill under a quarter of it.
+  // (bench/notes.md, stop 28). Their capacity stays (give_back_room).
   util::LargeVector<std::uint32_t> new_slot(slots_.size(), kTombstone);
   std::uint32_t live = 0;
   for (std::uint32_t slot = 0; slot < slots_.size(); ++slot) {
@@ -609,13 +601,17 @@ void Store::rebuild() {
   touch_slot_.resize(next);
   touch_seq_.resize(next);
   touch_ms_.resize(next);
-  if (slots_.size() < slots_.capacity() / 4) {
-    slots_.shrink_to_fit();
+  give_back_room();
+  build_postings(columns());
+}
+
+void Store::give_back_room() {
+  if (slots_.size() < slots_.capacity() / 4) slots_.shrink_to_fit();
+  if (touch_slot_.size() < touch_slot_.capacity() / 4) {
     touch_slot_.shrink_to_fit();
     touch_seq_.shrink_to_fit();
     touch_ms_.shrink_to_fit();
   }
-  build_postings(columns());
 }
 
 Store::Columns Store::columns() const {

@@ -193,7 +193,7 @@ class Store {
   // writes take the steps (the tests interleave them with every operation).
   void begin_compaction() {
     for (Compaction& c : compaction_) {
-      if (!c.active) c = {true, 0, 0, 0, 0};
+      if (!c.active) c = Compaction{.active = true};
     }
   }
   // True while a compaction is under way, a step per write
@@ -231,6 +231,10 @@ class Store {
   // Starts loading the postings that move_slot/move_touch change (the
   // record already loaded).
   void prefetch_postings(std::uint32_t slot, const std::array<bool, kFieldCount>& in_bulk) const;
+  // After a compaction: the records and the touch columns each keep their
+  // room for the writes that refill it, unless their entries now fill
+  // under a quarter of it.
+  void give_back_room();
   // Bulk building, for restore and compaction. REQUIRES for all: slots and
   // touch positions dense (no holes, no tombstones).
   //
