@@ -87,6 +87,8 @@ TEST(AllocationFailureDeathTest, RunningOutOfMemoryWhileApplyingALoggedWriteStop
     FailAfterAppendEnv::File::armed = true;
     CreateRequest second = request("k2", "LOAN", "OPEN");
     second.caseId = "second";
+    // Longer than a value keeps inline (engine/value_text.h): applying it allocates.
+    second.statusDescription = std::string(100, 'd');
     try {
       (void)(*repo)->create(second);
     } catch (...) {
@@ -102,6 +104,7 @@ TEST(AllocationFailureDeathTest, RunningOutOfMemoryWhileApplyingALoggedWriteStop
   auto second = (*repo)->get("second");
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->status, "OPEN");
+  EXPECT_EQ(second->statusDescription, std::string(100, 'd'));
   repo->reset();
   std::filesystem::remove_all(dir);
 }

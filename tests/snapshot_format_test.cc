@@ -108,7 +108,8 @@ engine::StoreImage valid_image() {
 TEST(SnapshotFormatTest, AValidImageRestoresEveryIndex) {
   engine::StoreImage image = valid_image();
   ASSERT_EQ(engine::check_image(image), std::nullopt);
-  EXPECT_EQ(image.touch_slot, (std::vector<std::uint32_t>{1, 0}));  // c2's touch_seq (2) is below c1's (3)
+  EXPECT_EQ(std::vector<std::uint32_t>(image.touch_slot.begin(), image.touch_slot.end()),
+            (std::vector<std::uint32_t>{1, 0}));  // c2's touch_seq (2) is below c1's (3)
   engine::Store store;
   ASSERT_EQ(store.restore(std::move(image)), std::nullopt);
   EXPECT_EQ(store.entry_count(), 2u);

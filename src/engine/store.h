@@ -26,6 +26,7 @@
 #include "engine/posting.h"
 #include "engine/store_image.h"
 #include "engine/stored_entry.h"
+#include "util/growable_array.h"
 #include "util/huge_page_allocator.h"
 
 namespace caserepo::engine {
@@ -272,10 +273,12 @@ class Store {
   // live_ and current_, given each case's newest slot by caseId code.
   void build_sets(std::span<const std::uint32_t> newest_by_code);
 
-  util::LargeVector<EntryRecord> slots_;  // 72 bytes an entry: on huge pages once large
-  std::vector<std::uint32_t> touch_slot_;  // slot, or kTombstone
-  std::vector<std::uint64_t> touch_seq_;   // kept for tombstones: stays sorted
-  std::vector<std::int64_t> touch_ms_;     // kept for tombstones: stays sorted
+  // Per entry and per touch position: arrays that grow without a copy
+  // (util/growable_array.h), on huge pages once large.
+  util::GrowableArray<EntryRecord> slots_;        // 72 bytes an entry
+  util::GrowableArray<std::uint32_t> touch_slot_;  // slot, or kTombstone
+  util::GrowableArray<std::uint64_t> touch_seq_;   // kept for tombstones: stays sorted
+  util::GrowableArray<std::int64_t> touch_ms_;     // kept for tombstones: stays sorted
   std::array<FieldDictionary, kFieldCount> dicts_;
   Dictionary<std::uint32_t> descriptions_;  // payload: reference count
   DualBitmap live_;

@@ -18,6 +18,7 @@
 
 #include "engine/fields.h"
 #include "engine/stored_entry.h"
+#include "util/growable_array.h"
 
 namespace caserepo::engine {
 
@@ -48,9 +49,10 @@ struct StoreImage {
   std::array<std::vector<std::uint32_t>, kFieldCount> codes;  // kNoValue: null
   std::vector<std::uint32_t> description;                      // kNoValue: null
   // Per touch position, in update order: which entry, its touch_seq and update_ms.
-  std::vector<std::uint32_t> touch_slot;
-  std::vector<std::uint64_t> touch_seq;
-  std::vector<std::int64_t> touch_ms;
+  // (The store takes these three over as they are: util/growable_array.h.)
+  util::GrowableArray<std::uint32_t> touch_slot;
+  util::GrowableArray<std::uint64_t> touch_seq;
+  util::GrowableArray<std::int64_t> touch_ms;
 
   std::size_t entry_count() const noexcept { return seq.size(); }
 };

@@ -74,16 +74,16 @@ using IArchive = boost::archive::binary_iarchive;
 constexpr std::uint64_t kV2EntryBytes = 8 + 8 + 4 * engine::kFieldCount + 4 + 4 + 8 + 8;
 constexpr std::uint64_t kV1EntryBytes = 40;
 
-template <class T>
-void save_array(OArchive& ar, const std::vector<T>& v, std::size_t begin, std::size_t n) {
-  ar.save_binary(v.data() + begin, n * sizeof(T));
+template <class Array>
+void save_array(OArchive& ar, const Array& v, std::size_t begin, std::size_t n) {
+  ar.save_binary(v.data() + begin, n * sizeof(v[0]));
 }
 // Appends n elements to v (the caller has bounded n).
-template <class T>
-void load_array(IArchive& ar, std::vector<T>& v, std::size_t n) {
+template <class Array>
+void load_array(IArchive& ar, Array& v, std::size_t n) {
   const std::size_t old = v.size();
   v.resize(old + n);
-  ar.load_binary(v.data() + old, n * sizeof(T));
+  ar.load_binary(v.data() + old, n * sizeof(v[0]));
 }
 
 // Column 0-6: a field's values; 7: statusDescription's.
