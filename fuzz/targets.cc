@@ -119,10 +119,11 @@ void ops_differential(const std::uint8_t* data, std::size_t size) {
       tuning = engine::Tuning{0, 4, 2, 0};
       tuning.compaction_step = 3;
       break;
-    case 1:  // probe plans; compaction a position a write, every field entry by entry
+    case 1:  // probe plans; compaction a position a write, every field entry by entry; slow growth
       tuning = engine::Tuning{std::numeric_limits<std::uint64_t>::max(), 4};
       tuning.compaction_step = 1;
       tuning.compaction_bulk_values = 0;
+      tuning.rehash_step = 1;  // dictionaries grow a slot per intern
       break;
     case 2: tuning = engine::Tuning{0, 16, 0}; break;  // bitmap plans, materialised
     default: tuning = engine::Tuning{8, 16}; break;

@@ -1,7 +1,8 @@
 // Dictionary (src/engine/dictionary.h): an open-addressed table over values
 // kept by code. Checked against a std::map through random interns and
 // erases — long probe runs at the 3/4 load limit, backward-shift deletion,
-// growth, freed codes reused — after every step.
+// growth, freed codes reused — after every step; growth at once and a few
+// slots per intern (finds, erases and hints in both tables meanwhile).
 #include "engine/dictionary.h"
 
 #include "engine/value_text.h"
@@ -24,6 +25,7 @@ using Dict = Dictionary<std::uint32_t>;
 void expect_same(const Dict& d, const std::map<std::string, std::uint32_t>& model,
                  const std::vector<std::string>& absent, const std::string& where) {
   ASSERT_EQ(d.size(), model.size()) << where;
+  ASSERT_EQ(d.slots_in_use(), model.size()) << where << ": a slot left behind";
   for (const auto& [text, code] : model) {
     const Dict::Value* v = d.find(text);
     ASSERT_NE(v, nullptr) << where << ": " << text;
@@ -41,46 +43,60 @@ void expect_same(const Dict& d, const std::map<std::string, std::uint32_t>& mode
   ASSERT_EQ(visited, want) << where << ": for_each visits the live codes in order";
 }
 
+// Slots an intern moves while the table grows: at once, the fewest, the default.
+constexpr std::size_t kRehashSteps[] = {0, 1, 3, Dict::kRehashStep};
+
 TEST(DictionaryTest, RandomInternsAndErasesMatchAMap) {
-  for (const std::uint32_t seed : {1u, 2u, 3u}) {
-    std::mt19937 rng(seed);
-    Dict d;
-    std::map<std::string, std::uint32_t> model;
-    std::set<std::uint32_t> freed;
-    const std::size_t keys = seed == 1 ? 40 : 3000;  // a few keys: the table shrinks and refills in one run
-    std::vector<std::string> all;
-    for (std::size_t k = 0; k < keys; ++k) all.push_back((k % 3 ? "value-" : "a-value-longer-than-39-bytes-so-on-the-heap-") + std::to_string(k));
-    for (int step = 0; step < 20000; ++step) {
-      const std::string& text = all[rng() % all.size()];
-      if (rng() % 3 != 0) {
-        const bool is_new = !model.contains(text);
-        const Dict::Value& v = d.intern(text);
-        if (is_new) {
-          if (!freed.empty()) {  // a freed code is given first
-            ASSERT_TRUE(freed.contains(v.code)) << step;
-            freed.erase(v.code);
+  for (const std::size_t rehash_step : kRehashSteps) {
+    std::size_t checked_while_growing = 0;
+    for (const std::uint32_t seed : {1u, 2u, 3u}) {
+      std::mt19937 rng(seed);
+      Dict d;
+      std::map<std::string, std::uint32_t> model;
+      std::set<std::uint32_t> freed;
+      const std::size_t keys = seed == 1 ? 40 : 3000;  // a few keys: the table shrinks and refills in one run
+      std::vector<std::string> all;
+      for (std::size_t k = 0; k < keys; ++k) all.push_back((k % 3 ? "value-" : "a-value-longer-than-39-bytes-so-on-the-heap-") + std::to_string(k));
+      for (int step = 0; step < 20000; ++step) {
+        const std::string& text = all[rng() % all.size()];
+        if (rng() % 3 != 0) {
+          const bool is_new = !model.contains(text);
+          const Dict::Value& v = d.intern(text, rehash_step);
+          if (is_new) {
+            if (!freed.empty()) {  // a freed code is given first
+              ASSERT_TRUE(freed.contains(v.code)) << step;
+              freed.erase(v.code);
+            } else {
+              ASSERT_EQ(v.code + 1, d.code_bound()) << step;
+            }
+            v.payload = v.code * 7;
+            model[text] = v.code;
           } else {
-            ASSERT_EQ(v.code + 1, d.code_bound()) << step;
+            ASSERT_EQ(v.code, model[text]);
           }
-          v.payload = v.code * 7;
-          model[text] = v.code;
-        } else {
-          ASSERT_EQ(v.code, model[text]);
+          ASSERT_EQ(d.add(text, rehash_step), nullptr);  // already there
+        } else if (auto it = model.find(text); it != model.end()) {
+          d.erase(it->second);
+          freed.insert(it->second);
+          model.erase(it);
         }
-        ASSERT_EQ(d.add(text), nullptr);  // already there
-      } else if (auto it = model.find(text); it != model.end()) {
-        d.erase(it->second);
-        freed.insert(it->second);
-        model.erase(it);
-      }
-      if (step % 97 == 0 || keys < 100) {
-        std::vector<std::string> absent;
-        for (const std::string& t : all) {
-          if (!model.contains(t)) absent.push_back(t);
+        if (step % 97 == 0 || keys < 100) {
+          std::vector<std::string> absent;
+          for (const std::string& t : all) {
+            if (!model.contains(t)) absent.push_back(t);
+          }
+          checked_while_growing += d.growing();
+          expect_same(d, model, absent,
+                      "rehash step " + std::to_string(rehash_step) + " seed " + std::to_string(seed) + " step " +
+                          std::to_string(step));
+          if (::testing::Test::HasFatalFailure()) return;
         }
-        expect_same(d, model, absent, "seed " + std::to_string(seed) + " step " + std::to_string(step));
-        if (::testing::Test::HasFatalFailure()) return;
       }
+    }
+    if (rehash_step == 0) {
+      EXPECT_EQ(checked_while_growing, 0u);
+    } else {
+      EXPECT_GT(checked_while_growing, 0u) << "rehash step " << rehash_step << ": no check met a growth under way";
     }
   }
 }
@@ -89,53 +105,63 @@ TEST(DictionaryTest, RandomInternsAndErasesMatchAMap) {
 // values through growth and backward-shift deletion, and set_hints()
 // assigns every one by code.
 TEST(DictionaryTest, HintsStayWithTheirValues) {
-  std::mt19937 rng(7);
-  Dict d;
-  d.enable_hints();
-  std::map<std::string, std::uint32_t> hint_of;  // the model
-  std::vector<std::string> all;
-  for (int k = 0; k < 2000; ++k) all.push_back("case-" + std::to_string(k));
-  auto expect_hints = [&](int step) {
-    for (const std::string& text : all) {
-      std::vector<std::uint32_t> candidates;
-      const Dict::Found found = d.find_hinted(text, [&](std::uint32_t h) { candidates.push_back(h); });
-      const auto it = hint_of.find(text);
-      if (it == hint_of.end()) {
-        ASSERT_EQ(found.value, nullptr) << step << " " << text;
-        continue;
+  for (const std::size_t rehash_step : kRehashSteps) {
+    SCOPED_TRACE("rehash step " + std::to_string(rehash_step));
+    std::size_t checked_while_growing = 0;
+    bool was_growing = false;
+    std::mt19937 rng(7);
+    Dict d;
+    d.enable_hints();
+    std::map<std::string, std::uint32_t> hint_of;  // the model
+    std::vector<std::string> all;
+    for (int k = 0; k < 2000; ++k) all.push_back("case-" + std::to_string(k));
+    auto expect_hints = [&](int step) {
+      for (const std::string& text : all) {
+        std::vector<std::uint32_t> candidates;
+        const Dict::Found found = d.find_hinted(text, [&](std::uint32_t h) { candidates.push_back(h); });
+        const auto it = hint_of.find(text);
+        if (it == hint_of.end()) {
+          ASSERT_EQ(found.value, nullptr) << step << " " << text;
+          continue;
+        }
+        ASSERT_NE(found.value, nullptr) << step << " " << text;
+        ASSERT_EQ(found.value->text.view(), text) << step;
+        ASSERT_EQ(found.hint, it->second) << step << " " << text;
+        ASSERT_FALSE(candidates.empty());
+        ASSERT_EQ(candidates.back(), it->second) << step << ": the matching value's hint is offered before the compare";
       }
-      ASSERT_NE(found.value, nullptr) << step << " " << text;
-      ASSERT_EQ(found.value->text.view(), text) << step;
-      ASSERT_EQ(found.hint, it->second) << step << " " << text;
-      ASSERT_FALSE(candidates.empty());
-      ASSERT_EQ(candidates.back(), it->second) << step << ": the matching value's hint is offered before the compare";
-    }
-  };
-  for (int step = 0; step < 30000; ++step) {
-    const std::string& text = all[rng() % all.size()];
-    if (rng() % 3 != 0) {
-      const bool is_new = !hint_of.contains(text);
-      d.intern(text);
-      if (is_new) hint_of[text] = Dict::kNoHint;  // a new value's hint until one is set
-      if (rng() % 2 == 0) {
-        const std::uint32_t hint = static_cast<std::uint32_t>(rng() % 1000000);
-        d.set_hint(text, hint);
-        hint_of[text] = hint;
+    };
+    for (int step = 0; step < 30000; ++step) {
+      const std::string& text = all[rng() % all.size()];
+      if (rng() % 3 != 0) {
+        const bool is_new = !hint_of.contains(text);
+        d.intern(text, rehash_step);
+        if (is_new) hint_of[text] = Dict::kNoHint;  // a new value's hint until one is set
+        if (rng() % 2 == 0) {
+          const std::uint32_t hint = static_cast<std::uint32_t>(rng() % 1000000);
+          d.set_hint(text, hint);
+          hint_of[text] = hint;
+        }
+      } else if (hint_of.contains(text)) {
+        d.erase(d.find(text)->code);
+        hint_of.erase(text);
       }
-    } else if (hint_of.contains(text)) {
-      d.erase(d.find(text)->code);
-      hint_of.erase(text);
+      const bool growth_started = d.growing() && !was_growing;  // its moves under way from the next intern
+      was_growing = d.growing();
+      if (step % 211 == 0 || growth_started) {
+        checked_while_growing += d.growing();
+        expect_hints(step);
+        if (::testing::Test::HasFatalFailure()) return;
+      }
     }
-    if (step % 211 == 0) {
-      expect_hints(step);
-      if (::testing::Test::HasFatalFailure()) return;
-    }
+    std::vector<std::uint32_t> by_code(d.code_bound());
+    for (std::uint32_t c = 0; c < by_code.size(); ++c) by_code[c] = c * 3 + 1;
+    d.set_hints(by_code);
+    for (auto& [text, hint] : hint_of) hint = d.find(text)->code * 3 + 1;
+    expect_hints(-1);
+    if (::testing::Test::HasFatalFailure()) return;
+    EXPECT_EQ(checked_while_growing > 0, rehash_step > 0);
   }
-  std::vector<std::uint32_t> by_code(d.code_bound());
-  for (std::uint32_t c = 0; c < by_code.size(); ++c) by_code[c] = c * 3 + 1;
-  d.set_hints(by_code);
-  for (auto& [text, hint] : hint_of) hint = d.find(text)->code * 3 + 1;
-  expect_hints(-1);
 }
 
 TEST(DictionaryTest, ValuesKeepTheirAddressesWhileItGrows) {

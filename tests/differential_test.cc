@@ -28,10 +28,13 @@ const Config kConfigs[] = {
     // Compaction a few positions per write (the tests also start it, in
     // both orders): reads and token walks between the steps, by the bitmap
     // plan (which reads every set a step moves an entry in).
-    {"CompactedInSteps", engine::Tuning{.probe_limit = 0, .min_waste_for_rebuild = 16, .compaction_step = 5}},
+    // Dictionaries grow a slot per intern (both tables read meanwhile), or at once.
+    {"CompactedInSteps",
+     engine::Tuning{.probe_limit = 0, .min_waste_for_rebuild = 16, .compaction_step = 5, .rehash_step = 1}},
     {"CompactedInStepsEntryByEntry",
-     engine::Tuning{.probe_limit = 0, .min_waste_for_rebuild = 16, .compaction_step = 5, .compaction_bulk_values = 0}},
-    {"CompactedAtOnce", engine::Tuning{.min_waste_for_rebuild = 16, .compaction_step = 0}},
+     engine::Tuning{
+         .probe_limit = 0, .min_waste_for_rebuild = 16, .compaction_step = 5, .compaction_bulk_values = 0, .rehash_step = 1}},
+    {"CompactedAtOnce", engine::Tuning{.min_waste_for_rebuild = 16, .compaction_step = 0, .rehash_step = 0}},
 };
 
 void PrintTo(const Config& c, std::ostream* os) { *os << c.name; }

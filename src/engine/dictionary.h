@@ -14,6 +14,16 @@
 // without touching a value. (A node-based hash set cost a bucket, a node and
 // two links per value — ~50 bytes — and a cache miss more per lookup.)
 //
+// Growing is incremental: the full table becomes the old one, a table twice
+// its size starts empty (zero pages, util/zeroed_array.h: a slot is stored
+// complemented, so an empty one is 0), and each intern or add moves the
+// next kRehashStep slots of the old table over, on to the end of a probe
+// run. Lookups read the new table, then the old one while it has slots
+// left; nothing is inserted into the old one, so its unwalked runs stay
+// whole (the walk stops only after a slot that was already empty).
+// At 10M caseIds one write rehashing 16M slots took 280 ms (bench/notes.md,
+// stop 31).
+//
 // Hints (optional, enable_hints()): a 32-bit word per value, kept in an
 // array beside the table at its slot's index, so a lookup learns it before
 // it reads the value to compare texts. The caseId dictionary keeps each
@@ -35,6 +45,7 @@
 
 #include "engine/value_text.h"
 #include "util/huge_page_allocator.h"
+#include "util/zeroed_array.h"
 
 namespace caserepo::engine {
 
@@ -59,8 +70,12 @@ class Dictionary {
 
   const Value* find(std::string_view text) const {
     if (table_.empty()) return nullptr;
-    const std::size_t i = slot_of(text, tag_of(text));
-    return table_[i] == kEmpty ? nullptr : &value(static_cast<std::uint32_t>(table_[i]));
+    const std::uint32_t tag = tag_of(text);
+    if (const std::uint64_t w = table_.slots[slot_of(table_, text, tag)]; w != kEmpty) return &value(code_of(w));
+    if (growing()) {
+      if (const std::uint64_t w = old_.slots[slot_of(old_, text, tag)]; w != kEmpty) return &value(code_of(w));
+    }
+    return nullptr;
   }
   // nullptr for a code never given or freed.
   const Value* find(std::uint32_t code) const {
@@ -76,7 +91,12 @@ class Dictionary {
   // From now on every value has a hint, kNoHint until set.
   void enable_hints() {
     hints_enabled_ = true;
-    hints_.assign(table_.size(), kNoHint);
+    for (Table* t : {&table_, &old_}) {
+      t->hints = util::ZeroedArray<std::uint32_t>(t->size());
+      for (std::size_t i = 0; i < t->size(); ++i) {
+        if (t->slots[i] != kEmpty) t->hints[i] = kNoHint;
+      }
+    }
   }
   struct Found {
     const Value* value;  // nullptr when `text` is not there
@@ -89,60 +109,62 @@ class Dictionary {
   Found find_hinted(std::string_view text, OnCandidate&& on_candidate) const {
     if (table_.empty()) return {nullptr, kNoHint};
     const std::uint32_t tag = tag_of(text);
-    for (std::size_t i = tag & mask(); table_[i] != kEmpty; i = (i + 1) & mask()) {
-      if (static_cast<std::uint32_t>(table_[i] >> 32) != tag) continue;
-      const std::uint32_t hint = hints_[i];
-      on_candidate(hint);
-      const Value& v = value(static_cast<std::uint32_t>(table_[i]));
-      if (v.text == text) return {&v, hint};
-    }
-    return {nullptr, kNoHint};
+    if (Found f = find_hinted_in(table_, text, tag, on_candidate); f.value != nullptr || !growing()) return f;
+    return find_hinted_in(old_, text, tag, on_candidate);
   }
   // REQUIRES: hints enabled; `text` there.
-  void set_hint(std::string_view text, std::uint32_t hint) { hints_[slot_of(text, tag_of(text))] = hint; }
+  void set_hint(std::string_view text, std::uint32_t hint) {
+    const std::uint32_t tag = tag_of(text);
+    if (const std::size_t i = slot_of(table_, text, tag); table_.slots[i] != kEmpty) {
+      table_.hints[i] = hint;
+    } else {
+      old_.hints[slot_of(old_, text, tag)] = hint;
+    }
+  }
   // Every value's hint from its code: value c gets by_code[c]. REQUIRES:
   // hints enabled; by_code.size() >= code_bound(). (Bulk building: one
   // pass over the table, no text hashed again.)
   void set_hints(std::span<const std::uint32_t> by_code) {
-    for (std::size_t i = 0; i < table_.size(); ++i) {
-      if (table_[i] != kEmpty) hints_[i] = by_code[static_cast<std::uint32_t>(table_[i])];
+    for (Table* t : {&table_, &old_}) {
+      for (std::size_t i = 0; i < t->size(); ++i) {
+        if (t->slots[i] != kEmpty) t->hints[i] = by_code[code_of(t->slots[i])];
+      }
     }
   }
 
-  // The value for `text`, added with an empty payload when new (one probe).
-  const Value& intern(std::string_view text) {
-    make_room();
+  // Slots of the old table each intern or add moves while the table grows
+  // (a few microseconds: the walk is sequential, each move one random write).
+  static constexpr std::size_t kRehashStep = 256;
+
+  // The value for `text`, added with an empty payload when new (one probe,
+  // two while growing). `rehash_step`: see kRehashStep; 0 grows at once.
+  const Value& intern(std::string_view text, std::size_t rehash_step = kRehashStep) {
+    make_room(rehash_step);
     const std::uint32_t tag = tag_of(text);
-    const std::size_t i = slot_of(text, tag);
-    return table_[i] == kEmpty ? insert_at(i, tag, text) : value(static_cast<std::uint32_t>(table_[i]));
+    const std::size_t i = slot_of(table_, text, tag);
+    if (table_.slots[i] != kEmpty) return value(code_of(table_.slots[i]));
+    if (growing()) {
+      if (const std::uint64_t w = old_.slots[slot_of(old_, text, tag)]; w != kEmpty) return value(code_of(w));
+    }
+    return insert_at(i, tag, text);
   }
 
   // Adds `text` with the next code (a freed one first); nullptr when it is
   // already there. Bulk loading of distinct values calls it directly.
-  const Value* add(std::string_view text) {
-    make_room();
+  const Value* add(std::string_view text, std::size_t rehash_step = kRehashStep) {
+    make_room(rehash_step);
     const std::uint32_t tag = tag_of(text);
-    const std::size_t i = slot_of(text, tag);
-    return table_[i] == kEmpty ? &insert_at(i, tag, text) : nullptr;
+    const std::size_t i = slot_of(table_, text, tag);
+    if (table_.slots[i] != kEmpty) return nullptr;
+    if (growing() && old_.slots[slot_of(old_, text, tag)] != kEmpty) return nullptr;
+    return &insert_at(i, tag, text);
   }
 
   void erase(std::uint32_t code) {
     if (find(code) == nullptr) return;
     Value& v = value(code);
-    std::size_t i = tag_of(v.text) & mask();
-    while (static_cast<std::uint32_t>(table_[i]) != code) i = (i + 1) & mask();
-    // Backward shift: pull later slots of the run into the hole, so that no
-    // lookup meets an empty slot before its value.
-    for (std::size_t j = (i + 1) & mask(); table_[j] != kEmpty; j = (j + 1) & mask()) {
-      const std::size_t home = static_cast<std::uint32_t>(table_[j] >> 32) & mask();
-      if (((j - home) & mask()) >= ((j - i) & mask())) {  // home not in (i, j]: may move to i
-        table_[i] = table_[j];
-        if (hints_enabled_) hints_[i] = hints_[j];
-        i = j;
-      }
-    }
-    table_[i] = kEmpty;
-    if (hints_enabled_) hints_[i] = kNoHint;
+    const std::uint32_t tag = tag_of(v.text);
+    if (!erase_from(table_, tag, code)) erase_from(old_, tag, code);
     v.text.reset();
     v.code = kFree;
     v.payload = Payload{};
@@ -153,17 +175,30 @@ class Dictionary {
   std::size_t size() const noexcept { return size_; }
   // One past the highest code ever given (codes of erased values included).
   std::uint32_t code_bound() const noexcept { return next_code_; }
+  // Room for n values, made at once (bulk loading).
   void reserve(std::size_t n) {
     std::size_t want = 16;
     while (n * 4 > want * 3) want *= 2;
-    if (want > table_.size()) grow(want);
+    if (want <= table_.size()) return;
+    finish_growing();
+    start_growing(want);
+    finish_growing();
   }
-  // Bytes of the table and the value array (texts and payloads' own heap not included).
+  // Whether an old table still has slots to move (tests).
+  bool growing() const noexcept { return !old_.empty(); }
+  // Occupied slots of both tables: size() unless a slot was left behind (tests).
+  std::size_t slots_in_use() const {
+    std::size_t n = 0;
+    for (const Table* t : {&table_, &old_}) {
+      for (std::size_t i = 0; i < t->size(); ++i) n += t->slots[i] != kEmpty;
+    }
+    return n;
+  }
+  // Bytes of the tables and the value array (texts and payloads' own heap not included).
   std::size_t heap_bytes() const {
     std::size_t chunk_bytes = 0;
     for (std::size_t k = 0; k < chunks_.size() && chunks_[k]; ++k) chunk_bytes += chunk_size(k) * sizeof(Value);
-    return table_.capacity() * sizeof(std::uint64_t) + hints_.capacity() * sizeof(std::uint32_t) + chunk_bytes +
-           free_codes_.capacity() * sizeof(std::uint32_t);
+    return table_.bytes() + old_.bytes() + chunk_bytes + free_codes_.capacity() * sizeof(std::uint32_t);
   }
 
   // In code order.
@@ -175,28 +210,112 @@ class Dictionary {
   }
 
  private:
-  static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};
+  // A slot holds ~((hash bits << 32) | code): an empty one is 0, so a
+  // fresh table needs no writing (util/zeroed_array.h).
+  static constexpr std::uint64_t kEmpty = 0;
   static constexpr std::uint32_t kFree = ~std::uint32_t{0};
   // Chunk k holds kFirstChunk << k values, from code kFirstChunk * (2^k - 1).
   static constexpr std::uint32_t kFirstChunk = 64;
 
+  static std::uint64_t slot_word(std::uint32_t tag, std::uint32_t code) noexcept {
+    return ~((std::uint64_t{tag} << 32) | code);
+  }
+  static std::uint32_t tag_in(std::uint64_t w) noexcept { return static_cast<std::uint32_t>(~w >> 32); }
+  static std::uint32_t code_of(std::uint64_t w) noexcept { return static_cast<std::uint32_t>(~w); }
+
+  struct Table {
+    util::ZeroedArray<std::uint64_t> slots;  // size a power of two
+    util::ZeroedArray<std::uint32_t> hints;  // beside slots, when enabled; an empty slot's is unused
+    std::size_t size() const noexcept { return slots.size(); }
+    bool empty() const noexcept { return slots.empty(); }
+    std::size_t mask() const noexcept { return slots.size() - 1; }
+    std::size_t bytes() const noexcept { return slots.size() * sizeof(std::uint64_t) + hints.size() * sizeof(std::uint32_t); }
+  };
+
   static std::uint32_t tag_of(std::string_view text) noexcept {
     return static_cast<std::uint32_t>(std::hash<std::string_view>{}(text) >> 32);
   }
-  std::size_t mask() const noexcept { return table_.size() - 1; }
-  // REQUIRES: a table. The slot holding `text`, or the empty slot ending its probe run.
-  std::size_t slot_of(std::string_view text, std::uint32_t tag) const {
-    std::size_t i = tag & mask();
-    for (; table_[i] != kEmpty; i = (i + 1) & mask()) {
-      if (static_cast<std::uint32_t>(table_[i] >> 32) == tag && value(static_cast<std::uint32_t>(table_[i])).text == text) {
-        break;
-      }
+  // REQUIRES: t not empty. The slot holding `text`, or the empty slot ending its probe run.
+  std::size_t slot_of(const Table& t, std::string_view text, std::uint32_t tag) const {
+    std::size_t i = tag & t.mask();
+    for (; t.slots[i] != kEmpty; i = (i + 1) & t.mask()) {
+      if (tag_in(t.slots[i]) == tag && value(code_of(t.slots[i])).text == text) break;
     }
     return i;
   }
-  // Room in the table for one more value (at most 3/4 full).
-  void make_room() {
-    if ((size_ + 1) * 4 > table_.size() * 3) grow(table_.size() < 16 ? 16 : table_.size() * 2);
+  template <class OnCandidate>
+  Found find_hinted_in(const Table& t, std::string_view text, std::uint32_t tag, OnCandidate& on_candidate) const {
+    for (std::size_t i = tag & t.mask(); t.slots[i] != kEmpty; i = (i + 1) & t.mask()) {
+      if (tag_in(t.slots[i]) != tag) continue;
+      const std::uint32_t hint = t.hints[i];
+      on_candidate(hint);
+      const Value& v = value(code_of(t.slots[i]));
+      if (v.text == text) return {&v, hint};
+    }
+    return {nullptr, kNoHint};
+  }
+  // Removes `code` from t if it is there (its hash bits: tag).
+  bool erase_from(Table& t, std::uint32_t tag, std::uint32_t code) {
+    if (t.empty()) return false;
+    std::size_t i = tag & t.mask();
+    for (; code_of(t.slots[i]) != code; i = (i + 1) & t.mask()) {
+      if (t.slots[i] == kEmpty) return false;
+    }
+    // Backward shift: pull later slots of the run into the hole, so that no
+    // lookup meets an empty slot before its value.
+    for (std::size_t j = (i + 1) & t.mask(); t.slots[j] != kEmpty; j = (j + 1) & t.mask()) {
+      const std::size_t home = tag_in(t.slots[j]) & t.mask();
+      if (((j - home) & t.mask()) >= ((j - i) & t.mask())) {  // home not in (i, j]: may move to i
+        t.slots[i] = t.slots[j];
+        if (hints_enabled_) t.hints[i] = t.hints[j];
+        i = j;
+      }
+    }
+    t.slots[i] = kEmpty;
+    return true;
+  }
+
+  // Room in the table for one more value (at most 3/4 full), moving
+  // `rehash_step` slots of a growth under way first.
+  void make_room(std::size_t rehash_step) {
+    if (growing()) move_old_slots(rehash_step == 0 ? SIZE_MAX : rehash_step);
+    if ((size_ + 1) * 4 <= table_.size() * 3) return;
+    finish_growing();  // not done yet (tiny steps): done now
+    start_growing(table_.size() < 16 ? 16 : table_.size() * 2);
+    if (rehash_step == 0) finish_growing();
+  }
+  // REQUIRES: not growing.
+  void start_growing(std::size_t capacity) {
+    old_ = std::move(table_);
+    table_.slots = util::ZeroedArray<std::uint64_t>(capacity);
+    if (hints_enabled_) table_.hints = util::ZeroedArray<std::uint32_t>(capacity);
+    next_old_ = 0;
+    old_left_ = old_.size();
+  }
+  // Moves at least n slots of the old table (all that are left, at most),
+  // then on to an empty one: a run is never left half moved, where a
+  // lookup starting in its moved part would stop before the rest. (A run
+  // that wraps past the last slot is no exception: the first step moves
+  // its tail from slot 0, and the lookups of its head, at the end, stop
+  // before slot 0.)
+  void move_old_slots(std::size_t n) {
+    bool at_run_end = false;
+    for (std::size_t walked = 0; old_left_ > 0 && (walked < n || !at_run_end); ++walked, --old_left_) {
+      const std::size_t k = next_old_;
+      next_old_ = (k + 1) & old_.mask();
+      const std::uint64_t w = old_.slots[k];
+      at_run_end = w == kEmpty;
+      if (at_run_end) continue;
+      std::size_t i = tag_in(w) & table_.mask();
+      while (table_.slots[i] != kEmpty) i = (i + 1) & table_.mask();
+      table_.slots[i] = w;
+      if (hints_enabled_) table_.hints[i] = old_.hints[k];
+      old_.slots[k] = kEmpty;
+    }
+    if (old_left_ == 0) old_ = Table{};
+  }
+  void finish_growing() {
+    if (growing()) move_old_slots(SIZE_MAX);
   }
   // `text` into empty slot i with the next code (a freed one first).
   Value& insert_at(std::size_t i, std::uint32_t tag, std::string_view text) {
@@ -212,7 +331,8 @@ class Dictionary {
       v.text.assign(text);
       v.code = code;
     }
-    table_[i] = (std::uint64_t{tag} << 32) | code;  // hints_[i] is kNoHint already (an empty slot's)
+    table_.slots[i] = slot_word(tag, code);
+    if (hints_enabled_) table_.hints[i] = kNoHint;
     ++size_;
     return value(code);
   }
@@ -247,26 +367,10 @@ class Dictionary {
       ::operator delete(chunks_[k], std::align_val_t{alignof(Value)});
     }
   }
-  void grow(std::size_t capacity) {
-    util::LargeVector<std::uint64_t> old(capacity, kEmpty);
-    old.swap(table_);
-    util::LargeVector<std::uint32_t> old_hints;
-    if (hints_enabled_) {
-      old_hints.assign(capacity, kNoHint);
-      old_hints.swap(hints_);
-    }
-    for (std::size_t k = 0; k < old.size(); ++k) {
-      const std::uint64_t s = old[k];
-      if (s == kEmpty) continue;
-      std::size_t i = static_cast<std::uint32_t>(s >> 32) & mask();
-      while (table_[i] != kEmpty) i = (i + 1) & mask();
-      table_[i] = s;
-      if (hints_enabled_) hints_[i] = old_hints[k];
-    }
-  }
-
-  util::LargeVector<std::uint64_t> table_;  // (hash bits << 32) | code, or kEmpty; size a power of two
-  util::LargeVector<std::uint32_t> hints_;  // beside table_, when enabled
+  Table table_;
+  Table old_;  // while growing: the slots not moved yet
+  std::size_t next_old_ = 0;  // the next slot of old_ to move
+  std::size_t old_left_ = 0;  // slots of old_ not walked yet
   bool hints_enabled_ = false;
   std::array<Value*, 27> chunks_{};    // 64 << 26 > 2^32 codes
   std::vector<std::uint32_t> free_codes_;

@@ -71,7 +71,7 @@ std::uint32_t Store::intern_nullable(Field f, const std::optional<std::string>& 
 
 std::uint32_t Store::intern_description(const std::optional<std::string>& text) {
   if (!text) return kNoValue;
-  const auto& v = descriptions_.intern(*text);
+  const auto& v = descriptions_.intern(*text, tuning_.rehash_step);
   ++v.payload;
   return v.code;
 }
