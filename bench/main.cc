@@ -569,6 +569,61 @@ void register_compaction(std::uint64_t n, bool churn) {
   })->Iterations(1)->Unit(benchmark::kMillisecond);
 }
 
+// Growth (in memory): N creates into an empty store, each timed. The
+// store's arrays and dictionaries grow as it fills; a write that copied or
+// rehashed one of them whole would be the longest here (longest_write_ms;
+// stop 31: 1.7 s at 8.4M entries before the arrays grew by mremap).
+// SQLite :memory: with its indexes takes the same creates (the same
+// caseIds, given by the bench) as the peer.
+//   Growth/N=…/caserepo|sqlite  longest create, p99.99, p99, p50, and the
+//                              creates that took over 10 ms
+void register_growth(std::uint64_t n) {
+  for (const std::string system : {"caserepo", "sqlite"}) {
+    benchmark::RegisterBenchmark(label(n, "Growth", system).c_str(), [=](benchmark::State& state) {
+      g_data.reset();  // as in Compaction
+      workload::SimulatedClock clock{workload::kDefaultStart};
+      std::unique_ptr<Peer> peer;
+      if (system == "caserepo") {
+        Options o;
+        o.clock = clock.function();
+        peer = make_caserepo_peer(std::make_unique<Repository>(o));
+      } else {
+        peer = make_sqlite_peer({}, /*analyze=*/false);
+      }
+      workload::Generator gen(n, 17);
+      std::vector<double> ns;
+      ns.reserve(n);
+      for (auto _ : state) {
+        for (std::uint64_t i = 0; i < n; ++i) {
+          CreateRequest r = gen.next();
+          const bool new_case = !r.caseId;
+          if (new_case) {  // a canonical UUID, as the engine would make
+            char id[48];
+            std::snprintf(id, sizeof id, "00000000-0000-4000-8000-%012llx", static_cast<unsigned long long>(i));
+            r.caseId = id;
+          }
+          const auto t0 = Clock::now();
+          peer->create(r, clock.now());
+          ns.push_back(std::chrono::duration<double, std::nano>(Clock::now() - t0).count());
+          if (new_case) {
+            Entry made;
+            made.caseId = *r.caseId;
+            gen.created(made);
+          }
+          clock.advance(std::chrono::milliseconds(1));
+        }
+      }
+      std::sort(ns.begin(), ns.end());
+      state.counters["longest_write_ms"] = ns.back() / 1e6;
+      state.counters["p9999_us"] = ns[ns.size() * 9999 / 10000] / 1000;
+      state.counters["p99_us"] = ns[ns.size() * 99 / 100] / 1000;
+      state.counters["p50_us"] = ns[ns.size() / 2] / 1000;
+      state.counters["writes_over_10ms"] =
+          static_cast<double>(ns.end() - std::upper_bound(ns.begin(), ns.end(), 10e6));
+    })->Iterations(1)->Unit(benchmark::kMillisecond);
+  }
+}
+
 void register_persistence(std::uint64_t n) {
   // Create latency under each policy, against the in-memory create.
   for (FsyncPolicy policy : {FsyncPolicy::kAlways, FsyncPolicy::kInterval, FsyncPolicy::kNone}) {
@@ -818,6 +873,7 @@ int main(int argc, char** argv) {
   for (std::uint64_t n : sizes) {
     for (bool churn : {false, true}) caserepo::bench::register_compaction(n, churn);
   }
+  for (std::uint64_t n : sizes) caserepo::bench::register_growth(n);
   for (std::uint64_t n : sizes) caserepo::bench::register_persistence(n);
   for (std::uint64_t n : sizes) caserepo::bench::register_ycsb(n);
   benchmark::RunSpecifiedBenchmarks();
