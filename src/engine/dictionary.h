@@ -21,8 +21,8 @@
 // run. Lookups read the new table, then the old one while it has slots
 // left; nothing is inserted into the old one, so its unwalked runs stay
 // whole (the walk stops only after a slot that was already empty).
-// At 10M caseIds one write rehashing 16M slots took 280 ms (bench/notes.md,
-// stop 31).
+// At 10M entries (6.3M caseIds) one create rehashing into 16M slots took
+// 280-296 ms (bench/notes.md, stop 31).
 //
 // Hints (optional, enable_hints()): a 32-bit word per value, kept in an
 // array beside the table at its slot's index, so a lookup learns it before
@@ -133,7 +133,7 @@ class Dictionary {
   }
 
   // Slots of the old table each intern or add moves while the table grows
-  // (a few microseconds: the walk is sequential, each move one random write).
+  // (the walk is sequential; each move is one random write to the new table).
   static constexpr std::size_t kRehashStep = 256;
 
   // The value for `text`, added with an empty payload when new (one probe,
@@ -286,9 +286,11 @@ class Dictionary {
   }
   // REQUIRES: not growing.
   void start_growing(std::size_t capacity) {
+    Table fresh;  // made first: on bad_alloc nothing has changed
+    fresh.slots = util::ZeroedArray<std::uint64_t>(capacity);
+    if (hints_enabled_) fresh.hints = util::ZeroedArray<std::uint32_t>(capacity);
     old_ = std::move(table_);
-    table_.slots = util::ZeroedArray<std::uint64_t>(capacity);
-    if (hints_enabled_) table_.hints = util::ZeroedArray<std::uint32_t>(capacity);
+    table_ = std::move(fresh);
     next_old_ = 0;
     old_left_ = old_.size();
   }
