@@ -77,7 +77,7 @@ struct Tuning {
   std::uint64_t compaction_bulk_values = 1024;
   // A dictionary that outgrows its table moves this many slots of it to
   // the new one per value interned (Dictionary::intern), so no write
-  // rehashes every value (280 ms at 10M caseIds). 0: all at once.
+  // rehashes every value (280 ms at 10M entries). 0: all at once.
   std::uint64_t rehash_step = Dictionary<Posting>::kRehashStep;
 };
 
