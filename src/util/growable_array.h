@@ -127,19 +127,10 @@ class GrowableArray {
     return std::max(n, std::min(kMaxSize, std::max<std::size_t>(2 * capacity_, 8)));
   }
 
-  static T* allocate(std::size_t capacity) {
-    if (capacity == 0) return nullptr;
-    const std::size_t bytes = capacity * sizeof(T);
-    if (maps_huge(bytes)) return static_cast<T*>(map_huge(bytes));
-    return std::allocator<T>{}.allocate(capacity);
-  }
+  // A mapping on huge pages from 2 MiB, else std::allocator's.
+  static T* allocate(std::size_t capacity) { return capacity == 0 ? nullptr : HugePageAllocator<T>{}.allocate(capacity); }
   static void release(T* p, std::size_t capacity) noexcept {
-    if (p == nullptr) return;
-    if (maps_huge(capacity * sizeof(T))) {
-      unmap_huge(p, capacity * sizeof(T));
-    } else {
-      std::allocator<T>{}.deallocate(p, capacity);
-    }
+    if (p != nullptr) HugePageAllocator<T>{}.deallocate(p, capacity);
   }
 
   // To room for `wanted` (>= size_) elements. Strong guarantee: on

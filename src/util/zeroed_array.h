@@ -32,12 +32,8 @@ class ZeroedArray {
   explicit ZeroedArray(std::size_t n) : size_(n) {
     if (n == 0) return;
     if (n > SIZE_MAX / sizeof(T)) throw std::bad_array_new_length();
-    if (maps_huge(n * sizeof(T))) {
-      data_ = static_cast<T*>(map_huge(n * sizeof(T)));  // zero pages, faulted in on first touch
-    } else {
-      data_ = std::allocator<T>{}.allocate(n);
-      std::memset(static_cast<void*>(data_), 0, n * sizeof(T));
-    }
+    data_ = HugePageAllocator<T>{}.allocate(n);  // a mapping: zero pages, faulted in on first touch
+    if (!maps_huge(n * sizeof(T))) std::memset(static_cast<void*>(data_), 0, n * sizeof(T));
   }
   ZeroedArray(ZeroedArray&& other) noexcept
       : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
@@ -48,12 +44,7 @@ class ZeroedArray {
   ZeroedArray(const ZeroedArray&) = delete;
   ZeroedArray& operator=(const ZeroedArray&) = delete;
   ~ZeroedArray() {
-    if (data_ == nullptr) return;
-    if (maps_huge(size_ * sizeof(T))) {
-      unmap_huge(data_, size_ * sizeof(T));
-    } else {
-      std::allocator<T>{}.deallocate(data_, size_);
-    }
+    if (data_ != nullptr) HugePageAllocator<T>{}.deallocate(data_, size_);
   }
   void swap(ZeroedArray& other) noexcept {
     std::swap(data_, other.data_);
