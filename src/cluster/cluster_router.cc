@@ -175,11 +175,31 @@ std::vector<std::optional<ClusterRouter::Reply>> ClusterRouter::ask_all(std::str
   return ask(op, payloads);
 }
 
-Result<std::optional<unsigned>> ClusterRouter::locate(const std::string& case_query, Reply* not_found) const {
+std::optional<std::pair<unsigned, ClusterRouter::Reply>> ClusterRouter::ask_hinted(std::string_view op,
+                                                                                   std::string_view case_id,
+                                                                                   const std::string& body) const {
+  const auto p = hints_.find(case_id);
+  if (!p || *p >= config_.partitions) return std::nullopt;
+  auto replies = ask(op, {{*p, read_payload(*p, body)}});
+  if (replies[*p] && replies[*p]->status == 200) {
+    hint_hits_.fetch_add(1);
+    return std::pair{*p, std::move(*replies[*p])};
+  }
+  hint_misses_.fetch_add(1);  // removed, or elsewhere now: every partition is asked
+  hints_.forget(case_id);
+  return std::nullopt;
+}
+
+Result<std::optional<unsigned>> ClusterRouter::locate(std::string_view case_id, const std::string& case_query,
+                                                      Reply* not_found) const {
+  if (auto hinted = ask_hinted("get", case_id, case_query)) return std::optional<unsigned>(hinted->first);
   const auto replies = ask_all("get", case_query);
   if (not_found && replies[0]) *not_found = *replies[0];
   for (unsigned p = 0; p < replies.size(); ++p) {
-    if (replies[p] && replies[p]->status == 200) return std::optional<unsigned>(p);
+    if (replies[p] && replies[p]->status == 200) {
+      hints_.remember(case_id, p);
+      return std::optional<unsigned>(p);
+    }
   }
   for (unsigned p = 0; p < replies.size(); ++p) {
     if (!replies[p]) return unavailable("no node of partition " + std::to_string(p) + " answered");
@@ -429,7 +449,7 @@ Response ClusterRouter::handle(const Request& req, const server::Route& route, c
         std::optional<KeyLocks::Hold> hold;
         if (request->caseId) {  // a case lives in its client's partition: another client's is a conflict
           hold.emplace(creating_, "caseId:" + *request->caseId);
-          auto at = locate("caseId=" + percent_encode(*request->caseId));
+          auto at = locate(*request->caseId, "caseId=" + percent_encode(*request->caseId));
           if (!at.ok()) return error_of(at.error(), req);
           if (*at && **at != p) {
             return error_of(Error::Conflict("case '" + *request->caseId + "' belongs to another client or case type"), req);
@@ -459,15 +479,25 @@ Response ClusterRouter::handle(const Request& req, const server::Route& route, c
           }
         }
         const Reply r = write(p, Json{{"op", "create"}, {"request", std::move(*body)}});
+        if (r.status / 100 == 2) {  // the case is in p now: its next get, update or remove asks p alone
+          if (auto entry = json::parse(r.body); entry.ok() && entry->is_object() && (*entry)["caseId"].is_string()) {
+            hints_.remember((*entry)["caseId"].get<std::string>(), p);
+          }
+        }
         return reply_response(r.status, r.body, req);
       }
       case Endpoint::kGet:
       case Endpoint::kHistory: {
         auto id = server::case_id_param(query);
         if (!id.ok()) return error_of(id.error(), req);
-        const auto replies = ask_all(route.endpoint == Endpoint::kGet ? "get" : "history", std::string(query));
-        for (const auto& r : replies) {
-          if (r && r->status == 200) return reply_response(200, r->body, req);
+        const std::string_view op = route.endpoint == Endpoint::kGet ? "get" : "history";
+        if (auto hinted = ask_hinted(op, *id, std::string(query))) return reply_response(200, hinted->second.body, req);
+        const auto replies = ask_all(op, std::string(query));
+        for (unsigned p = 0; p < replies.size(); ++p) {
+          if (replies[p] && replies[p]->status == 200) {
+            hints_.remember(*id, p);
+            return reply_response(200, replies[p]->body, req);
+          }
         }
         // 404 only when every partition says so: a partition that could not
         // answer (503: its replica behind the router's writes) may hold the
@@ -491,10 +521,11 @@ Response ClusterRouter::handle(const Request& req, const server::Route& route, c
           command["patch"] = std::move(std::get<Json>(body));
         }
         Reply not_found;
-        auto at = locate(std::string(query), &not_found);
+        auto at = locate(*id, std::string(query), &not_found);
         if (!at.ok()) return error_of(at.error(), req);
         if (!*at) return reply_response(not_found.status, not_found.body, req);  // the partitions' 404
         const Reply r = write(**at, command);
+        if (route.endpoint == Endpoint::kRemove && r.status / 100 == 2) hints_.forget(*id);
         return reply_response(r.status, r.body, req);
       }
       case Endpoint::kSearchPost:
@@ -568,7 +599,12 @@ std::string ClusterRouter::router_metrics() const {
          line("caserepo_router_request_retries_total", "counter", "Requests to a partition sent again (no answer in time).",
               retries_) +
          line("caserepo_router_unanswered_total", "counter", "Requests to a partition that got no answer in time.",
-              unanswered_);
+              unanswered_) +
+         line("caserepo_router_hint_hits_total", "counter",
+              "Reads of a case answered by the one partition the router remembered it in.", hint_hits_) +
+         line("caserepo_router_hint_misses_total", "counter",
+              "Reads of a case whose remembered partition did not have it (then every partition was asked).",
+              hint_misses_);
 }
 
 }  // namespace caserepo::cluster

@@ -7,9 +7,10 @@
 //   the client's partition through the stream (published with a message id,
 //   so a retry after a lost acknowledgement is not applied twice), then the
 //   outcome from a node of the partition;
-// - get, history: asked of every partition at once, the one that has it
-//   answers; update and remove find the partition that way, then go through
-//   the stream like a create;
+// - get, history: asked of the partition the router last saw the case in
+//   (partition_hints.h: remembered from creates and answers), else of every
+//   partition at once, the one that has it answers; update and remove find
+//   the partition that way, then go through the stream like a create;
 // - search and facets: asked of every partition and merged (exact totals
 //   summed; pages in the sort's order, ties across partitions by partition
 //   number; page tokens hold a token per partition).
@@ -28,6 +29,7 @@
 
 #include "cluster/join_gate.h"
 #include "cluster/key_locks.h"
+#include "cluster/partition_hints.h"
 #include "cluster/requester.h"
 #include "events/nats_link.h"
 #include "json/wire.h"
@@ -61,11 +63,17 @@ class ClusterRouter : public server::Service {
   // The same read to every partition (with its position line).
   std::vector<std::optional<Reply>> ask_all(std::string_view op, const std::string& body) const;
   std::string read_payload(unsigned p, std::string_view body) const;
-  // The partition holding caseId (from its `get` replies), nullopt when none
-  // does; an error response when a partition did not answer.
-  // `not_found`: partition 0's answer (the 404 to pass on).
   static std::optional<std::pair<unsigned, const std::string*>> view(const std::optional<Reply>& r);
-  Result<std::optional<unsigned>> locate(const std::string& case_query, Reply* not_found = nullptr) const;
+  // `op` of the case asked of the partition hinted for it alone: that
+  // partition and its answer when it is a 200, else nullopt (no hint, or a
+  // wrong one, now forgotten: the caller asks every partition).
+  std::optional<std::pair<unsigned, Reply>> ask_hinted(std::string_view op, std::string_view case_id,
+                                                       const std::string& body) const;
+  // The partition holding caseId (`case_query`: its get query), nullopt when
+  // none does; an error response when a partition did not answer.
+  // `not_found`: partition 0's answer (the 404 to pass on).
+  Result<std::optional<unsigned>> locate(std::string_view case_id, const std::string& case_query,
+                                         Reply* not_found = nullptr) const;
   // Publishes a command to partition p and waits for its outcome.
   Reply write(unsigned p, const json::Json& command) const;
   Result<json::Json> search(const json::SearchRequest& request, json::Json body) const;
@@ -83,7 +91,9 @@ class ClusterRouter : public server::Service {
   // several would need the key claimed in the stream itself (docs/scale-out.md).
   mutable KeyLocks creating_;
   mutable JoinGate joins_;
+  mutable PartitionHints hints_;
   mutable std::atomic<std::uint64_t> published_{0}, publish_retries_{0}, retries_{0}, unanswered_{0};
+  mutable std::atomic<std::uint64_t> hint_hits_{0}, hint_misses_{0};
 };
 
 }  // namespace caserepo::cluster

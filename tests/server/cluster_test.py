@@ -256,6 +256,46 @@ try:
         t.check(f"racing create and join of one new businessKey {key}: 200 or 409", outcome in ([200, 200], [200, 409]),
                 str(outcome))
 
+    # The partition a router found a case in is remembered, and only a hint: router 1 creates
+    # and reads a case (one partition asked), a second router removes it and creates the caseId
+    # again for a client of another partition; router 1 must still read, update and remove it
+    # where it is now.
+    router2 = Server(binary, os.path.join(work, "router2"), users, "--router", "--nats", urls, "--nats-replicas", "3",
+                     "--partitions", str(P), "--node-id", "router2", "--stream", "CASEREPO_CMDS",
+                     "--access-log", "off").start()
+    try:
+        c, c2 = Client(router, "writer", "w-secret", timeout=60), Client(router2, "writer", "w-secret", timeout=60)
+        hints = lambda: (metric(router, "caserepo_router_hint_hits_total")[0],
+                         metric(router, "caserepo_router_hint_misses_total")[0])
+        case = {"caseId": "moved-case", "caseType": "LOAN", "clientType": "PESEL"}
+        status, _, first, _ = c.request("POST", API + "/v1", dict(case, clientId=a, status="OPEN"))
+        t.equal("hints: create through router 1", status, 200)
+        hits, misses = hints()
+        t.equal("hints: router 1 reads the case it created", c.request("GET", API + "/v1?caseId=moved-case")[2], first)
+        t.equal("hints: ... asking its partition alone (a hint hit, no miss)", hints(), (hits + 1, misses))
+        t.equal("hints: router 2 removes it", c2.request("DELETE", API + "/v1?caseId=moved-case")[0], 200)
+        status, _, second, _ = c2.request("POST", API + "/v1", dict(case, clientId=b, status="NEW"))
+        t.equal("hints: router 2 creates it again for a client of another partition", status, 200)
+        # Router 1's reads carry its own writes' positions, not router 2's: wait until they are applied.
+        deadline = time.time() + 30
+        while time.time() < deadline and c.request("GET", API + "/v1?caseId=moved-case")[2] != second:
+            time.sleep(0.2)
+        time.sleep(0.5)  # both replicas of each partition
+        t.equal("hints: router 1 finds the case in its new partition", c.request("GET", API + "/v1?caseId=moved-case")[2],
+                second)
+        t.check("hints: ... after its hint missed", hints()[1] > misses, str(hints()))
+        hits, misses = hints()
+        t.equal("hints: router 1's history of it", c.request("GET", API + "/v1/history?caseId=moved-case")[2], [second])
+        t.equal("hints: ... from the new partition alone", hints(), (hits + 1, misses))
+        status, _, patched, _ = c.request("PATCH", API + "/v1?caseId=moved-case", {"status": "CLOSED"})
+        t.equal("hints: router 1 updates it", (status, patched.get("clientId"), patched.get("status")), (200, b, "CLOSED"))
+        t.equal("hints: router 1 removes it", c.request("DELETE", API + "/v1?caseId=moved-case")[0], 200)
+        t.equal("hints: ... and it is gone", c.request("GET", API + "/v1?caseId=moved-case")[0], 404)
+        c.close()
+        c2.close()
+    finally:
+        router2.stop()
+
     # A create load with a NATS server killed and restarted, then a node.
     gaps = []
 
