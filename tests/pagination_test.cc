@@ -112,6 +112,37 @@ TEST_F(PaginationTest, TokenWalksVisitEveryMatchOnceInOrder) {
   }
 }
 
+// PageRequest::entryTokens: the token after each entry of a page continues
+// exactly where that entry left off, as a router that used only the first
+// few entries of a partition's page does (cluster/cluster_router.cc).
+TEST_F(PaginationTest, EachEntrysTokenContinuesRightAfterIt) {
+  for (const Filter& f : filters()) {
+    for (SortOrder sort : kSorts) {
+      const auto whole = walk_by_pages(f, sort, 1000);
+      for (const std::uint64_t page : {0u, 3u}) {
+        PageRequest req{sort, page, 20, ""};
+        req.entryTokens = true;
+        auto r = repo_->search(f, req);
+        ASSERT_TRUE(r.ok());
+        ASSERT_EQ(r->entryTokens.size(), r->content.size());
+        EXPECT_FALSE(repo_->search(f, PageRequest{sort, page, 20, ""})->entryTokens.size());  // only when asked
+        if (!r->content.empty() && r->nextPageToken) {
+          EXPECT_EQ(r->entryTokens.back(), *r->nextPageToken);
+        }
+        for (std::size_t i = 0; i < r->content.size(); ++i) {
+          auto next = repo_->search(f, PageRequest{sort, 0, 5, r->entryTokens[i]});
+          ASSERT_TRUE(next.ok()) << next.error().to_string();
+          const std::size_t at = page * 20 + i + 1;  // where the entry after content[i] is in the whole walk
+          std::vector<std::string> got, want;
+          for (const Entry& e : next->content) got.push_back(*e.statusDescription);
+          for (std::size_t k = at; k < std::min(at + 5, whole.size()); ++k) want.push_back(whole[k]);
+          ASSERT_EQ(got, want) << "entry " << i << " of page " << page;
+        }
+      }
+    }
+  }
+}
+
 TEST_F(PaginationTest, APageBeyondTheEndIsEmptyButCountsEverything) {
   auto r = repo_->search({}, PageRequest{SortOrder::kCreationDateDesc, 1u << 30, 20, ""});
   ASSERT_TRUE(r.ok());

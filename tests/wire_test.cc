@@ -72,8 +72,13 @@ TEST(WireDumpTest, TheFastWritersEqualNlohmannsDump) {
     entries.push_back(e);
   }
   ASSERT_EQ(json::dump(entries), json::to_json(entries).dump());
-  SearchResult r{entries, 3, 20, 12345, 618, std::string("ab12")};
+  SearchResult r{entries, 3, 20, 12345, 618, std::string("ab12"), {}};
   EXPECT_EQ(json::dump(r), json::to_json(r).dump());
+  EXPECT_FALSE(json::to_json(r).contains("entryTokens"));  // the REST answer has none
+  for (std::size_t i = 0; i < entries.size(); ++i) r.entryTokens.push_back("t\"" + std::to_string(i));
+  EXPECT_EQ(json::dump(r), json::to_json(r).dump());
+  EXPECT_EQ(json::to_json(r)["entryTokens"].size(), entries.size());
+  r.entryTokens.clear();
   r.nextPageToken.reset();
   r.content.clear();
   EXPECT_EQ(json::dump(r), json::to_json(r).dump());

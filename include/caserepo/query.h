@@ -54,6 +54,10 @@ struct PageRequest {
   std::uint64_t page = 0;
   std::uint32_t size = kDefaultPageSize;  // 1..kMaxPageSize
   std::string token;
+  // Also return, per entry, the token of the page that starts right after
+  // it (SearchResult::entryTokens): a caller that uses only the first k
+  // entries of a page continues after them without another search.
+  bool entryTokens = false;
 };
 
 struct SearchResult {
@@ -63,6 +67,10 @@ struct SearchResult {
   std::uint64_t totalElements = 0;  // exact
   std::uint64_t totalPages = 0;
   std::optional<std::string> nextPageToken;  // absent when no match follows
+  // With PageRequest::entryTokens, one per entry of `content`: the token of
+  // the page after that entry (the last one's as nextPageToken, even when
+  // no match follows). Empty otherwise.
+  std::vector<std::string> entryTokens;
 };
 
 // The fields facets() counts by: the few-valued ones. Never renumber.

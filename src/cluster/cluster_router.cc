@@ -304,7 +304,7 @@ Result<Json> ClusterRouter::search(const json::SearchRequest& request, Json body
   auto ask = [&](const std::vector<std::pair<unsigned, Json>>& asks) -> Result<std::vector<Json>> {
     std::vector<std::pair<unsigned, std::string>> payloads;
     for (const auto& [p, b] : asks) payloads.emplace_back(p, read_payload(p, b.dump(-1, ' ', false, Json::error_handler_t::replace)));
-    const auto replies = ClusterRouter::ask("search", payloads);  // all at once: one round trip
+    const auto replies = ClusterRouter::ask("searchtokens", payloads);  // all at once: one round trip
     std::vector<Json> out(P);
     for (const auto& [p, b] : asks) {
       auto j = partition_json(p, view(replies[p]));
@@ -327,13 +327,26 @@ Result<Json> ClusterRouter::search(const json::SearchRequest& request, Json body
   if (!first.ok()) return first.error();
   std::uint64_t total = 0;
   std::vector<std::vector<Json>> got(P);
+  std::vector<std::vector<Json>> after(P);  // per entry of got: the partition's token after it
   std::vector<Json> next(P);
+  auto take = [&](unsigned p, Json& r) -> Status {
+    Json& content = r["content"];
+    Json& tokens = r["entryTokens"];
+    if (!content.empty() && (!tokens.is_array() || tokens.size() != content.size())) {
+      return unavailable("partition " + std::to_string(p) + " answered a search without its entries' tokens");
+    }
+    for (auto& e : content) got[p].push_back(std::move(e));
+    if (!content.empty()) {
+      for (auto& t : tokens) after[p].push_back(std::move(t));
+    }
+    next[p] = r["nextPageToken"];
+    return ok_status();
+  };
   for (unsigned p = 0; p < P; ++p) {
     Json& r = (*first)[p];
     total += r["totalElements"].get<std::uint64_t>();
     if (starts[p].is_null()) continue;
-    for (auto& e : r["content"]) got[p].push_back(std::move(e));
-    next[p] = r["nextPageToken"];
+    if (auto s = take(p, r); !s.ok()) return s.error();
   }
   // Deep pages: more than one partition search holds (sequential, rare).
   const std::uint64_t wanted = std::min(need, total);
@@ -341,8 +354,7 @@ Result<Json> ClusterRouter::search(const json::SearchRequest& request, Json body
     while (got[p].size() < wanted && next[p].is_string()) {
       auto more = ask({{p, query(next[p], wanted - got[p].size())}});
       if (!more.ok()) return more.error();
-      for (auto& e : (*more)[p]["content"]) got[p].push_back(std::move(e));
-      next[p] = (*more)[p]["nextPageToken"];
+      if (auto s = take(p, (*more)[p]); !s.ok()) return s.error();
     }
   }
 
@@ -367,31 +379,14 @@ Result<Json> ClusterRouter::search(const json::SearchRequest& request, Json body
     if (consumed >= skip) content.push_back(std::move(e));
   }
 
-  // Each partition's cursor after what the page took from it.
+  // Each partition's cursor after what the page took from it: its token
+  // after the last entry taken (no second round to the partitions).
   Json parts = Json::array();
-  std::vector<std::pair<unsigned, std::uint64_t>> advance;  // (partition, entries to pass from its start)
   for (unsigned p = 0; p < P; ++p) {
     if (starts[p].is_null()) parts.push_back(nullptr);
     else if (at[p] == got[p].size()) parts.push_back(next[p].is_string() ? next[p] : Json(nullptr));
     else if (at[p] == 0) parts.push_back(starts[p]);
-    else {
-      parts.push_back(starts[p]);
-      advance.emplace_back(p, at[p]);
-    }
-  }
-  // A page that ends inside a partition's batch: that partition's token after its last entry taken.
-  while (!advance.empty()) {
-    std::vector<std::pair<unsigned, Json>> step;
-    for (auto& [p, left] : advance) step.emplace_back(p, query(parts[p], std::min<std::uint64_t>(left, kChunk)));
-    auto r = ask(step);
-    if (!r.ok()) return r.error();
-    std::vector<std::pair<unsigned, std::uint64_t>> still;
-    for (auto& [p, left] : advance) {
-      parts[p] = (*r)[p]["nextPageToken"];
-      left -= std::min<std::uint64_t>(left, kChunk);
-      if (left > 0 && parts[p].is_string()) still.emplace_back(p, left);
-    }
-    advance = std::move(still);
+    else parts.push_back(std::move(after[p][at[p] - 1]));
   }
   const bool more = std::any_of(parts.begin(), parts.end(), [](const Json& t) { return !t.is_null(); });
 

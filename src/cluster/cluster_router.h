@@ -13,7 +13,8 @@
 //   the partition that way, then go through the stream like a create;
 // - search and facets: asked of every partition and merged (exact totals
 //   summed; pages in the sort's order, ties across partitions by partition
-//   number; page tokens hold a token per partition).
+//   number; page tokens hold a token per partition, each partition's taken
+//   from the token it sent with the last of its entries the page used).
 //
 // Every read carries the router's last acknowledged position of the
 // partition, and the node answers once it has taken it: a client reads its

@@ -205,6 +205,16 @@ void PartitionNode::answer(Partition& p, natsMsg* msg) const {
                                                    " on this node has not reached position " + std::to_string(after)))
                          .dump());
   }
+  if (op == "searchtokens") {  // the router's search: each entry with the token after it (no second round)
+    auto j = json::parse(payload);
+    if (!j.ok()) return send(400, json::to_json(j.error()).dump());
+    auto s = json::parse_search(*j);
+    if (!s.ok()) return send(400, json::to_json(s.error()).dump());
+    s->page.entryTokens = true;
+    auto r = repo.search(s->filter, s->page);
+    if (!r.ok()) return send(static_cast<unsigned>(server::status_of(r.error().code())), json::to_json(r.error()).dump());
+    return send(200, json::dump(*r));
+  }
   Endpoint endpoint;
   if (op == "get") endpoint = Endpoint::kGet;
   else if (op == "history") endpoint = Endpoint::kHistory;

@@ -29,7 +29,8 @@ inline std::string command_subject(const std::string& stream, unsigned p) {
 
 // The nodes serving partition p answer requests on caserepo.part.<STREAM>.<p>.<op>,
 // one of them per request (a queue group): ops get, history, search, facets
-// (the API's bodies), wait (a position: the outcome of that command), ping.
+// (the API's bodies), searchtokens (a search answered with each entry's page
+// token too), wait (a position: the outcome of that command), ping.
 inline std::string request_subject(const std::string& stream, unsigned p, std::string_view op) {
   return "caserepo.part." + stream + "." + std::to_string(p) + "." + std::string(op);
 }

@@ -512,6 +512,13 @@ Result<SearchResult> run_search(const Store& store, const Filter& filter, const 
   const std::vector<std::uint32_t> positions = matches.slice(offset, page.size, q.descending, start);
   result.content.reserve(positions.size());
   for (std::uint32_t pos : positions) result.content.push_back(store.materialize(slot_of(store, pos, q.space)));
+  if (page.entryTokens && !positions.empty()) {
+    if (!digest) digest = filter_digest(filter);
+    result.entryTokens.reserve(positions.size());
+    for (std::uint32_t pos : positions) {
+      result.entryTokens.push_back(encode_page_token(page.sort, *digest, key_of(store, slot_of(store, pos, q.space), q.space)));
+    }
+  }
 
   if (!positions.empty() && offset + positions.size() < result.totalElements) {
     if (!digest) digest = filter_digest(filter);

@@ -400,6 +400,14 @@ std::string dump(const SearchResult& r) {
          ",\"totalElements\":" + std::to_string(r.totalElements) + ",\"totalPages\":" + std::to_string(r.totalPages) +
          ",\"nextPageToken\":";
   if (r.nextPageToken) append_string(out, *r.nextPageToken); else out += "null";
+  if (!r.entryTokens.empty()) {  // asked for by a cluster router only (cluster/partition_node.cc)
+    out += ",\"entryTokens\":[";
+    for (std::size_t i = 0; i < r.entryTokens.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      append_string(out, r.entryTokens[i]);
+    }
+    out.push_back(']');
+  }
   out.push_back('}');
   return out;
 }
@@ -475,12 +483,14 @@ Json to_json(FacetField field, const FacetResult& r) {
 }
 
 Json to_json(const SearchResult& r) {
-  return Json{{"content", to_json(r.content)},
-              {"page", r.page},
-              {"size", r.size},
-              {"totalElements", r.totalElements},
-              {"totalPages", r.totalPages},
-              {"nextPageToken", r.nextPageToken ? Json(*r.nextPageToken) : Json(nullptr)}};
+  Json j{{"content", to_json(r.content)},
+         {"page", r.page},
+         {"size", r.size},
+         {"totalElements", r.totalElements},
+         {"totalPages", r.totalPages},
+         {"nextPageToken", r.nextPageToken ? Json(*r.nextPageToken) : Json(nullptr)}};
+  if (!r.entryTokens.empty()) j["entryTokens"] = r.entryTokens;
+  return j;
 }
 
 Json to_json(const Stats& s) {
