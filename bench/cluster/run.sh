@@ -59,9 +59,9 @@ lines += ["", "Failover: one case of every partition read through the router in 
           "more message on an R=3 stream that the same three nats-server processes replicate; a router get is a round of "
           "six requests (one per partition) through NATS unless the router has seen the case (then one: it remembers "
           "the partition each create, get, update or remove found a case in, src/cluster/partition_hints.h), a search "
-          "one or two rounds (the second fetches the token after the last entry each partition contributed) plus "
-          "merging JSON. What would move them: per-entry tokens from the nodes (one round per search page), a "
-          "caseId→partition index for cases the router has not seen, more cores."]
+          "one round (each partition answers with every entry's own page token, so the router's page token needs no "
+          "second round) plus merging JSON. What would move them: a caseId→partition index for cases the router "
+          "has not seen, fewer hops (the router inside a node), more cores."]
 open(sys.argv[2], "w").write("\n".join(lines) + "\n")
 PY
 echo "wrote bench/cluster/results.md"
