@@ -175,24 +175,29 @@ std::vector<std::optional<ClusterRouter::Reply>> ClusterRouter::ask_all(std::str
   return ask(op, payloads);
 }
 
-std::optional<std::pair<unsigned, ClusterRouter::Reply>> ClusterRouter::ask_hinted(std::string_view op,
-                                                                                   std::string_view case_id,
-                                                                                   const std::string& body) const {
+Result<std::optional<std::pair<unsigned, ClusterRouter::Reply>>> ClusterRouter::ask_hinted(
+    std::string_view op, std::string_view case_id, const std::string& body) const {
+  using Found = std::optional<std::pair<unsigned, Reply>>;
   const auto p = hints_.find(case_id);
-  if (!p || *p >= config_.partitions) return std::nullopt;
+  if (!p || *p >= config_.partitions) return Found();
   auto replies = ask(op, {{*p, read_payload(*p, body)}});
-  if (replies[*p] && replies[*p]->status == 200) {
+  if (!replies[*p]) {  // asking every partition would wait for this one again
+    return unavailable("no node of partition " + std::to_string(*p) + " answered");
+  }
+  if (replies[*p]->status == 200) {
     hint_hits_.fetch_add(1);
-    return std::pair{*p, std::move(*replies[*p])};
+    return Found(std::pair{*p, std::move(*replies[*p])});
   }
   hint_misses_.fetch_add(1);  // removed, or elsewhere now: every partition is asked
   hints_.forget(case_id);
-  return std::nullopt;
+  return Found();
 }
 
 Result<std::optional<unsigned>> ClusterRouter::locate(std::string_view case_id, const std::string& case_query,
                                                       Reply* not_found) const {
-  if (auto hinted = ask_hinted("get", case_id, case_query)) return std::optional<unsigned>(hinted->first);
+  auto hinted = ask_hinted("get", case_id, case_query);
+  if (!hinted.ok()) return hinted.error();
+  if (*hinted) return std::optional<unsigned>((*hinted)->first);
   const auto replies = ask_all("get", case_query);
   if (not_found && replies[0]) *not_found = *replies[0];
   for (unsigned p = 0; p < replies.size(); ++p) {
@@ -486,7 +491,9 @@ Response ClusterRouter::handle(const Request& req, const server::Route& route, c
         auto id = server::case_id_param(query);
         if (!id.ok()) return error_of(id.error(), req);
         const std::string_view op = route.endpoint == Endpoint::kGet ? "get" : "history";
-        if (auto hinted = ask_hinted(op, *id, std::string(query))) return reply_response(200, hinted->second.body, req);
+        auto hinted = ask_hinted(op, *id, std::string(query));
+        if (!hinted.ok()) return error_of(hinted.error(), req);
+        if (*hinted) return reply_response(200, (*hinted)->second.body, req);
         const auto replies = ask_all(op, std::string(query));
         for (unsigned p = 0; p < replies.size(); ++p) {
           if (replies[p] && replies[p]->status == 200) {

@@ -67,9 +67,10 @@ class ClusterRouter : public server::Service {
   static std::optional<std::pair<unsigned, const std::string*>> view(const std::optional<Reply>& r);
   // `op` of the case asked of the partition hinted for it alone: that
   // partition and its answer when it is a 200, else nullopt (no hint, or a
-  // wrong one, now forgotten: the caller asks every partition).
-  std::optional<std::pair<unsigned, Reply>> ask_hinted(std::string_view op, std::string_view case_id,
-                                                       const std::string& body) const;
+  // wrong one, now forgotten: the caller asks every partition); Unavailable
+  // when no node of that partition answered.
+  Result<std::optional<std::pair<unsigned, Reply>>> ask_hinted(std::string_view op, std::string_view case_id,
+                                                              const std::string& body) const;
   // The partition holding caseId (`case_query`: its get query), nullopt when
   // none does; an error response when a partition did not answer.
   // `not_found`: partition 0's answer (the 404 to pass on).

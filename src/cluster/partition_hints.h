@@ -4,7 +4,8 @@
 //
 // A hint is only ever a guess: the router acts on a partition's own 200 for
 // the exact caseId, and on anything else (404, an error, no hint) asks every
-// partition as before. So a wrong hint costs one request and changes no
+// partition as before (no answer at all: Unavailable, as asking every
+// partition would end). So a wrong hint costs one request and changes no
 // answer — a case removed and created again in another client's partition
 // behind this router's back (another producer on the stream), two caseIds
 // whose hashes collide, a slot overwritten by another case.
