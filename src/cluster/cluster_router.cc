@@ -341,9 +341,7 @@ Result<Json> ClusterRouter::search(const json::SearchRequest& request, Json body
       return unavailable("partition " + std::to_string(p) + " answered a search without its entries' tokens");
     }
     for (auto& e : content) got[p].push_back(std::move(e));
-    if (!content.empty()) {
-      for (auto& t : tokens) after[p].push_back(std::move(t));
-    }
+    for (auto& t : tokens) after[p].push_back(std::move(t));  // none (null) with no content
     next[p] = r["nextPageToken"];
     return ok_status();
   };

@@ -56,8 +56,8 @@ class PartitionHints {
   }
 
  private:
-  // libstdc++'s std::hash of a string_view (murmur) mixes every byte into
-  // every bit: the low bits index, the upper 48 tell caseIds of a slot apart.
+  // libstdc++'s std::hash of a string_view is a 64-bit murmur hash: its low
+  // bits index, its upper 48 tell caseIds of a slot apart.
   static std::uint64_t hash(std::string_view s) { return std::hash<std::string_view>{}(s); }
 
   std::size_t mask_ = 0;

@@ -510,20 +510,20 @@ Result<SearchResult> run_search(const Store& store, const Filter& filter, const 
   result.page = offset / page.size;
 
   const std::vector<std::uint32_t> positions = matches.slice(offset, page.size, q.descending, start);
+  const bool more = !positions.empty() && offset + positions.size() < result.totalElements;
+  if ((page.entryTokens || more) && !digest) digest = filter_digest(filter);
+  // The token of the page after the entry in `slot`.
+  auto token_after = [&](std::uint32_t slot) { return encode_page_token(page.sort, *digest, key_of(store, slot, q.space)); };
   result.content.reserve(positions.size());
-  for (std::uint32_t pos : positions) result.content.push_back(store.materialize(slot_of(store, pos, q.space)));
-  if (page.entryTokens && !positions.empty()) {
-    if (!digest) digest = filter_digest(filter);
-    result.entryTokens.reserve(positions.size());
-    for (std::uint32_t pos : positions) {
-      result.entryTokens.push_back(encode_page_token(page.sort, *digest, key_of(store, slot_of(store, pos, q.space), q.space)));
-    }
+  if (page.entryTokens) result.entryTokens.reserve(positions.size());
+  for (std::uint32_t pos : positions) {
+    const std::uint32_t slot = slot_of(store, pos, q.space);
+    result.content.push_back(store.materialize(slot));
+    if (page.entryTokens) result.entryTokens.push_back(token_after(slot));
   }
-
-  if (!positions.empty() && offset + positions.size() < result.totalElements) {
-    if (!digest) digest = filter_digest(filter);
-    const std::uint32_t last_slot = slot_of(store, positions.back(), q.space);
-    result.nextPageToken = encode_page_token(page.sort, *digest, key_of(store, last_slot, q.space));
+  if (more) {
+    result.nextPageToken =
+        page.entryTokens ? result.entryTokens.back() : token_after(slot_of(store, positions.back(), q.space));
   }
   return result;
 }
