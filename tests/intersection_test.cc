@@ -129,6 +129,44 @@ TEST(IntersectionTest, TwoBitmapsCountExactlyForEveryPairOfContainerKinds) {
   }
 }
 
+// The planner's date-range operand (addRange over several keys: full run
+// containers but for its two ends) with two or three dense terms, and a
+// term of its own that fills a key: full containers drop out of the AND,
+// and bitsets with one partial run are counted within the run's words.
+TEST(IntersectionTest, DateRangeWithDenseTermsCountsAndBuildsExactly) {
+  std::mt19937_64 rng(47);
+  for (int round = 0; round < 60; ++round) {
+    std::vector<Bitmap> owned(2 + rng() % 2);
+    for (Bitmap& b : owned) {
+      for (std::uint32_t key = 0; key < 6; ++key) {
+        const int members = rng() % 5 == 0 ? 2000 : 30000;  // mostly bitsets, now and then an array
+        for (int i = 0; i < members; ++i) b.add((key << 16) + static_cast<std::uint32_t>(rng() % 65536));
+      }
+      if (rng() % 3 == 0) b.addRange(std::uint32_t{2} << 16, std::uint32_t{3} << 16);  // one key full
+      if (rng() % 2) b.runOptimize();
+    }
+    Bitmap range;
+    const std::uint32_t lo = static_cast<std::uint32_t>(rng() % (3u << 16));
+    const std::uint32_t hi = lo + 1 + static_cast<std::uint32_t>(rng() % (3u << 16));
+    range.addRange(lo, hi);
+    owned.push_back(range);
+    std::vector<const Bitmap*> bitmaps;
+    for (const Bitmap& b : owned) bitmaps.push_back(&b);
+    if (rng() % 2) std::swap(bitmaps.front(), bitmaps.back());
+    Bitmap expected = owned[0];
+    for (std::size_t i = 1; i < owned.size(); ++i) expected &= owned[i];
+    ASSERT_EQ(and_cardinality(bitmaps), expected.cardinality()) << "round " << round << ", range [" << lo << ", " << hi << ")";
+    ASSERT_TRUE(intersection(bitmaps) == expected) << "round " << round << ", range [" << lo << ", " << hi << ")";
+  }
+  // Every operand full in a key: that key's container comes out whole.
+  Bitmap a, b;
+  a.addRange(0, 1u << 17);
+  b.addRange(1u << 16, 3u << 16);
+  const Bitmap* both[] = {&a, &b};
+  EXPECT_EQ(and_cardinality(both), 65536u);
+  EXPECT_TRUE(intersection(both) == (a & b));
+}
+
 TEST(IntersectionTest, DisjointKeysGiveZero) {
   Bitmap a, b, c;
   a.add(1);
