@@ -161,6 +161,17 @@ Dataset& dataset(std::uint64_t n) {
     std::sort(ranked.rbegin(), ranked.rend());
     d->values[f.name] = {ranked.front().second, ranked[ranked.size() / 2].second, ranked.back().second};
   }
+  // The case with the most entries and the most common business key: the
+  // other two value fields of the filter (SearchSubsets).
+  for (const char* field : {"caseId", "businessKey"}) {
+    std::map<std::string, std::uint64_t> counts;
+    for (const Entry& e : entries) {
+      if (std::strcmp(field, "caseId") == 0) ++counts[e.caseId];
+      else if (e.businessKey) ++counts[*e.businessKey];
+    }
+    auto top = std::max_element(counts.begin(), counts.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+    if (top != counts.end()) d->values[field] = {top->first, top->first, top->first};
+  }
   std::fprintf(stderr, "dataset N=%llu ready in %.1f s\n", static_cast<unsigned long long>(n),
                std::chrono::duration<double>(Clock::now() - t0).count());
   g_data = std::move(d);
@@ -258,6 +269,71 @@ void register_facets(std::uint64_t n) {
       })->Unit(benchmark::kMicrosecond);
     }
   }
+}
+
+// Every subset of the differential test's nine filter dimensions (the seven
+// value fields at their most common value, the 30-day creation window and
+// the last 7 days of updates), currentOnly off and on, in each of the four
+// sorts: 4,096 searches, each page 0 with its exact total timed kRepeats
+// times. One iteration is the whole sweep; the counters name the slowest
+// (subset = mask bits caseId 1, businessKey 2, caseType 4, clientId 8,
+// clientType 16, status 32, source 64, creationDate 128, updateDate 256,
+// currentOnly 512, + 1024 × the sort: SortOrder's order).
+void register_filter_subsets(std::uint64_t n) {
+  benchmark::RegisterBenchmark(label(n, "SearchSubsets/high", "caserepo").c_str(), [=](benchmark::State& state) {
+    Dataset& d = dataset(n);
+    Peer& peer = d.peer("caserepo");
+    auto value = [&](const char* field) { return std::vector<std::string>{d.values[field][0]}; };
+    std::vector<Filter> filters;
+    for (std::uint32_t subset = 0; subset < 1024; ++subset) {
+      Filter f;
+      if (subset & 1) f.caseId = value("caseId");
+      if (subset & 2) f.businessKey = value("businessKey");
+      if (subset & 4) f.caseType = value("caseType");
+      if (subset & 8) f.clientId = value("clientId");
+      if (subset & 16) f.clientType = value("clientType");
+      if (subset & 32) f.status = value("status");
+      if (subset & 64) f.source = value("source");
+      if (subset & 128) {
+        f.creationDate.from = workload::kDefaultStart + std::chrono::days(150);
+        f.creationDate.to = workload::kDefaultStart + std::chrono::days(180);
+      }
+      if (subset & 256) f.updateDate.from = d.end - std::chrono::days(7);
+      f.currentOnly = (subset & 512) != 0;
+      filters.push_back(std::move(f));
+    }
+    constexpr std::size_t kRepeats = 101;
+    std::vector<double> p50s, p99s, ns(kRepeats);
+    for (auto _ : state) {
+      p50s.clear();
+      p99s.clear();
+      for (int sort = 0; sort < 4; ++sort) {
+        PageRequest page;
+        page.sort = static_cast<SortOrder>(sort);
+        for (const Filter& f : filters) {
+          for (double& t : ns) {
+            const auto t0 = Clock::now();
+            benchmark::DoNotOptimize(peer.search(f, page));
+            t = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+          }
+          std::sort(ns.begin(), ns.end());
+          p50s.push_back(ns[kRepeats / 2]);
+          p99s.push_back(ns[kRepeats * 99 / 100]);
+        }
+      }
+    }
+    const auto worst50 = std::max_element(p50s.begin(), p50s.end());
+    const auto worst99 = std::max_element(p99s.begin(), p99s.end());
+    state.counters["searches"] = static_cast<double>(p50s.size());
+    state.counters["worst_p50_us"] = *worst50;
+    state.counters["worst_p50_subset"] = static_cast<double>(worst50 - p50s.begin());
+    state.counters["worst_p99_us"] = *worst99;
+    state.counters["worst_p99_subset"] = static_cast<double>(worst99 - p99s.begin());
+    state.counters["over_100us_p50"] = static_cast<double>(std::count_if(p50s.begin(), p50s.end(), [](double v) { return v > 100; }));
+    state.counters["over_300us_p99"] = static_cast<double>(std::count_if(p99s.begin(), p99s.end(), [](double v) { return v > 300; }));
+    std::nth_element(p50s.begin(), p50s.begin() + p50s.size() / 2, p50s.end());
+    state.counters["median_p50_us"] = p50s[p50s.size() / 2];
+  })->Iterations(1)->Unit(benchmark::kMillisecond);
 }
 
 }  // namespace
@@ -369,6 +445,39 @@ void register_all(std::uint64_t n) {
       lat.report(state);
     })->Unit(benchmark::kMicrosecond);
   }
+
+  // A deep page by continuation token, the same page each time (as the
+  // offset DeepPage rows): the token of page deep/4 of status=high, taken
+  // from the page before it, once.
+  for (const std::string& system : kReadPeers) {
+    benchmark::RegisterBenchmark(label(n, "DeepPage/status=high/token=" + std::to_string(deep / 4), system).c_str(),
+                                 [=](benchmark::State& state) {
+      Dataset& d = dataset(n);
+      Peer& peer = d.peer(system);
+      Filter f;
+      f.status = {d.values["status"][0]};
+      PageRequest page{SortOrder::kCreationDateDesc, deep / 4 - 1, 20, ""};
+      page.token = peer.search(f, page).next;
+      page.page = 0;
+      if (page.token.empty()) {
+        state.SkipWithError("no page after the one before the deep page");
+        return;
+      }
+      Latencies lat;
+      std::uint64_t total = 0;
+      for (auto _ : state) {
+        lat.time([&] {
+          PeerPage p = peer.search(f, page);
+          total = p.total;
+          benchmark::DoNotOptimize(p);
+        });
+      }
+      state.counters["matches"] = static_cast<double>(total);
+      lat.report(state);
+    })->Unit(benchmark::kMicrosecond);
+  }
+
+  register_filter_subsets(n);
 
   // Memory per entry: RSS growth while loading (in a fresh process), and
   // each system's own count.

@@ -50,6 +50,18 @@ def ratio(a, b):
     return f"{r:.0f}×" if r >= 10 else f"{r:.1f}×"
 
 
+SUBSET_FIELDS = ["caseId", "businessKey", "caseType", "clientId", "clientType", "status", "source",
+                 "creation 30 d", "updated 7 d", "currentOnly"]
+SORTS = ["creation desc", "creation asc", "update desc", "update asc"]
+
+
+def subset_name(code):
+    """SearchSubsets' search number: filter mask bits (SUBSET_FIELDS order) + 1024 × sort."""
+    code = int(code)
+    fields = [f for i, f in enumerate(SUBSET_FIELDS) if code >> i & 1]
+    return ("+".join(fields) or "no filter") + ", " + SORTS[code >> 10]
+
+
 def main():
     # report.py RESULTS.json OUT.md [--alone]: --alone leaves out the results
     # measured by the other scripts (HTTP, events, cluster, notes) and the
@@ -80,7 +92,7 @@ def main():
 
     losses = []
     for family, keys in families.items():
-        if family in ("Memory", "Persist", "YCSB", "Compaction", "Growth"):
+        if family in ("Memory", "Persist", "YCSB", "Compaction", "Growth", "SearchSubsets"):
             continue
         out.append(f"\n## {family}\n")
         out.append("| workload | N | caserepo p50 | p99 | sqlite p50 | sqlite-noanalyze p50 | scan p50 | matches | speed-up vs sqlite |")
@@ -95,6 +107,20 @@ def main():
                        f"{'' if matches is None else f'{int(matches):,}'} | {ratio(us(c), us(s))} |")
             if us(c) is not None and us(s) is not None and us(c) > us(s):
                 losses.append(f"{workload} at N={n:,}: caserepo {fmt(us(c))}, sqlite {fmt(us(s))}")
+
+    subsets = sorted((n, r["caserepo"]) for (w, n), r in rows.items() if w == "SearchSubsets/high" and "caserepo" in r)
+    if subsets:
+        out.append("\n## SearchSubsets: every filter subset\n")
+        out.append("Every subset of the differential test's nine filter dimensions (caseId, businessKey, caseType, clientId, "
+                   "clientType, status and source at their most common value; a 30-day creation window; the last 7 days of "
+                   "updates), with currentOnly off and on, in each of the four sorts: 4,096 searches, page 0 of 20 with its "
+                   "exact total, each timed 101 times (caserepo only).\n")
+        out.append("| N | searches | median p50 | slowest p50 | slowest p99 | p50 > 100 µs | p99 > 300 µs |")
+        out.append("|---:|---:|---:|---:|---:|---:|---:|")
+        for n, b in subsets:
+            out.append(f"| {n:,} | {b['searches']:,.0f} | {fmt(b['median_p50_us'])} | {fmt(b['worst_p50_us'])} "
+                       f"({subset_name(b['worst_p50_subset'])}) | {fmt(b['worst_p99_us'])} ({subset_name(b['worst_p99_subset'])}) "
+                       f"| {b['over_100us_p50']:,.0f} | {b['over_300us_p99']:,.0f} |")
 
     ycsb = [(w, n, r) for (w, n), r in rows.items() if w.startswith("YCSB/")]
     ycsb_losses = []
@@ -181,6 +207,13 @@ def main():
     if gv and gvs:
         row("get in place (visit) ≤ 0.5 µs median (uniform keys)", fmt(us(gv)), us(gv) <= 0.5)
         row("get in place ≥ 12× SQLite's (column text in place)", ratio(us(gv), us(gvs)), us(gvs) / us(gv) >= 12)
+    h = cell("History/uniform"); hs = cell("History/uniform", "sqlite")
+    if h and hs:
+        row("history ≤ 0.5 µs median (uniform keys, issue #9)", fmt(us(h)), us(h) <= 0.5)
+        row("history ≥ 12× SQLite (issue #9)", f"{us(hs) / us(h):.1f}×", us(hs) / us(h) >= 12)
+    hh = cell("History/hot")
+    if hh:
+        row("history, hot keys ≤ 0.25 µs median (issue #9)", fmt(us(hh)), us(hh) <= 0.25)
     gh = cell("GetInPlace/hot")
     if gh:
         row("get in place, hot keys ≤ 0.25 µs median", fmt(us(gh)), us(gh) <= 0.25)
@@ -202,6 +235,13 @@ def main():
         row("worst combination of common values ≤ 500 µs", fmt(worst_common), worst_common <= 500)
         min_common = min(us(r["sqlite"]) / us(r["caserepo"]) for w, r in common if "sqlite" in r)
         row("search on common values ≥ 100× faster than SQLite", f"at least {min_common:.0f}×", min_common >= 100)
+    every = cell("SearchSubsets/high")
+    if every:
+        slow = max(every["over_100us_p50"], every["over_300us_p99"])
+        row("every subset of the 9 filter dimensions × currentOnly × 4 sorts ≤ 100 µs p50 and ≤ 300 µs p99 (issue #9)",
+            f"{every['searches'] - every['over_100us_p50']:,.0f} of {every['searches']:,.0f} ≤ 100 µs p50, "
+            f"{every['searches'] - every['over_300us_p99']:,.0f} ≤ 300 µs p99 (slowest p50 {fmt(every['worst_p50_us'])}: "
+            f"{subset_name(every['worst_p50_subset'])})", slow == 0)
     first, deep = cell("FirstPage/all"), None
     for (w, n), r in rows.items():
         if n == big and w.startswith("DeepPage/all"):
@@ -210,6 +250,11 @@ def main():
         row("deep page no slower than 2× page 0", f"{us(deep) / us(first):.1f}×", us(deep) <= 2 * us(first))
         row("deep page ≤ 1.5× page 0 (issue #9)", f"{us(deep) / us(first):.1f}×", us(deep) <= 1.5 * us(first))
         row("deep offset page ≥ 100× faster than SQLite", ratio(us(deep), us(deep_s)), us(deep_s) / us(deep) >= 100)
+    status_first = cell("Search/status/high")
+    for (w, n), r in rows.items():
+        if n == big and w.startswith("DeepPage/status=high/token=") and "caserepo" in r and status_first:
+            by_token = us(r["caserepo"]) / us(status_first)
+            row(f"deep page by token ≤ 1.5× page 0 (status=high, page {w.split('=')[-1]}; issue #9)", f"{by_token:.1f}×", by_token <= 1.5)
     mem = rows.get(("Memory", big), {})
     if "caserepo" in mem:
         rss = mem["caserepo"]["bytes_per_entry_rss"]
