@@ -342,6 +342,36 @@ MatchSet probe(const Store& store, const Query& q, int driver) {
   return MatchSet::of_sorted(std::move(out));
 }
 
+// The members of `matches` (positions of the space other than `to`) as
+// positions of `to`, those in `own` kept, sorted.
+std::vector<std::uint32_t> mapped_into(const Store& store, Space to, const Bitmap& matches, PositionRange own) {
+  std::vector<std::uint32_t> kept(matches.cardinality());
+  matches.toUint32Array(kept.data());  // at once: CRoaring's iterator costs a call per member
+  std::size_t n = 0;
+  for (const std::uint32_t p : kept) {
+    const std::uint32_t pos = to == Space::kCreation ? store.slot_at_touch(p) : store.record(p).touch;
+    if (pos >= own.lo && pos < own.hi) kept[n++] = pos;
+  }
+  kept.resize(n);
+  // Often already in order (entries not updated since created): skip the sort.
+  if (!std::is_sorted(kept.begin(), kept.end())) std::sort(kept.begin(), kept.end());
+  return kept;
+}
+
+// The members of `touches` (touch positions) whose slot is in `slots`, in
+// touch order.
+std::vector<std::uint32_t> touches_with_slot_in(const Store& store, const Bitmap& touches, PositionRange slots) {
+  std::vector<std::uint32_t> kept(touches.cardinality());
+  touches.toUint32Array(kept.data());
+  std::size_t n = 0;
+  for (const std::uint32_t t : kept) {
+    const std::uint32_t slot = store.slot_at_touch(t);
+    if (slot >= slots.lo && slot < slots.hi) kept[n++] = t;
+  }
+  kept.resize(n);
+  return kept;
+}
+
 // Bitmap plan: AND the terms (smallest first), the current set and the ranges.
 MatchSet intersect(const Store& store, const Query& q) {
   std::deque<Bitmap> scratch;  // bitmaps built here; stable addresses
@@ -387,40 +417,20 @@ MatchSet intersect(const Store& store, const Query& q) {
     // used to AND here and read each match's record to test its date, or
     // map the whole range over: a cache miss per candidate, ~0.4 ms at 1M
     // for a common caseType and clientId with a 7-day update window.)
-    const Space other = own_creation ? Space::kUpdate : Space::kCreation;
-    const std::vector<const Bitmap*> operands = operands_in(other);
+    const std::vector<const Bitmap*> others = operands_in(own_creation ? Space::kUpdate : Space::kCreation);
     if (!own_creation && q.update.active) {
       // An update-date sort with both windows. Mapping a slot to its touch
       // position reads its 72-byte record, testing a touch position's slot
       // against the creation window reads 4 bytes: unless the update
       // window's entries are many more, take them and test them.
       const std::vector<const Bitmap*> mine = operands_in(Space::kUpdate);
-      if (and_cardinality(mine) <= 4 * and_cardinality(operands)) {
-        const Bitmap both = intersection(mine);
-        std::vector<std::uint32_t> kept(both.cardinality());
-        both.toUint32Array(kept.data());
-        std::size_t n = 0;
-        for (const std::uint32_t t : kept) {
-          const std::uint32_t slot = store.slot_at_touch(t);
-          if (slot >= q.slots.lo && slot < q.slots.hi) kept[n++] = t;
-        }
-        kept.resize(n);
-        return MatchSet::of_sorted(std::move(kept));  // in touch order already
+      if (and_cardinality(mine) <= 4 * and_cardinality(others)) {
+        return MatchSet::of_sorted(touches_with_slot_in(store, intersection(mine), q.slots));
       }
     }
-    const Bitmap both = operands.size() == 1 ? *operands[0] : intersection(operands);
-    const PositionRange own = own_creation ? q.slots : q.touches;  // the whole space unless this range is active
-    std::vector<std::uint32_t> kept(both.cardinality());
-    both.toUint32Array(kept.data());  // at once: CRoaring's iterator costs a call per member
-    std::size_t n = 0;
-    for (const std::uint32_t p : kept) {
-      const std::uint32_t pos = own_creation ? store.slot_at_touch(p) : store.record(p).touch;
-      if (pos >= own.lo && pos < own.hi) kept[n++] = pos;
-    }
-    kept.resize(n);
-    // Often already in order (entries not updated since created): skip the sort.
-    if (!std::is_sorted(kept.begin(), kept.end())) std::sort(kept.begin(), kept.end());
-    return MatchSet::of_sorted(std::move(kept));
+    // The whole space unless the query's own range is active.
+    const PositionRange own = own_creation ? q.slots : q.touches;
+    return MatchSet::of_sorted(mapped_into(store, q.space, intersection(others), own));
   }
 
   std::vector<const Bitmap*> operands = operands_in(q.space);
