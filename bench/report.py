@@ -327,7 +327,7 @@ def main():
                 losses.append(f"longest create while filling {n:,} entries: caserepo {c['longest_write_ms']:.1f} ms, "
                               f"sqlite {q['longest_write_ms']:.1f} ms (first touches of fresh huge pages; bench/notes.md, stop 31)")
 
-    for extra in () if alone else ("bench/http/results.md", "bench/events/results.md", "bench/cluster/results.md", "bench/cluster/soak.md", "bench/notes.md"):
+    for extra in () if alone else ("bench/missed-targets.md", "bench/http/results.md", "bench/events/results.md", "bench/cluster/results.md", "bench/cluster/soak.md", "bench/notes.md"):
         try:
             with open(extra) as f:
                 out.append("\n" + f.read().strip())
