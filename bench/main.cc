@@ -204,25 +204,28 @@ std::string label(std::uint64_t n, const std::string& workload, const std::strin
 
 const std::vector<std::string> kReadPeers = {"caserepo", "sqlite", "sqlite-noanalyze", "scan"};
 
+// Times `peer`'s search of `page` under `filter`, once per iteration.
+void time_search(benchmark::State& state, Peer& peer, const Filter& filter, const PageRequest& page) {
+  Latencies lat;
+  std::uint64_t total = 0;
+  for (auto _ : state) {
+    lat.time([&] {
+      PeerPage p = peer.search(filter, page);
+      total = p.total;
+      benchmark::DoNotOptimize(p);
+    });
+  }
+  state.counters["matches"] = static_cast<double>(total);
+  lat.report(state);
+}
+
 void register_search(std::uint64_t n, const std::string& workload, std::function<Filter(Dataset&)> make_filter,
                      std::function<PageRequest(Dataset&)> make_page, const std::vector<std::string>& peers = kReadPeers) {
   for (const std::string& system : peers) {
     benchmark::RegisterBenchmark(label(n, workload, system).c_str(), [=](benchmark::State& state) {
       Dataset& d = dataset(n);
       Peer& peer = d.peer(system);
-      const Filter filter = make_filter(d);
-      const PageRequest page = make_page(d);
-      Latencies lat;
-      std::uint64_t total = 0;
-      for (auto _ : state) {
-        lat.time([&] {
-          PeerPage p = peer.search(filter, page);
-          total = p.total;
-          benchmark::DoNotOptimize(p);
-        });
-      }
-      state.counters["matches"] = static_cast<double>(total);
-      lat.report(state);
+      time_search(state, peer, make_filter(d), make_page(d));
     })->Unit(benchmark::kMicrosecond);
   }
 }
@@ -463,17 +466,7 @@ void register_all(std::uint64_t n) {
         state.SkipWithError("no page after the one before the deep page");
         return;
       }
-      Latencies lat;
-      std::uint64_t total = 0;
-      for (auto _ : state) {
-        lat.time([&] {
-          PeerPage p = peer.search(f, page);
-          total = p.total;
-          benchmark::DoNotOptimize(p);
-        });
-      }
-      state.counters["matches"] = static_cast<double>(total);
-      lat.report(state);
+      time_search(state, peer, f, page);
     })->Unit(benchmark::kMicrosecond);
   }
 
