@@ -117,7 +117,7 @@ TEST(SnapshotFormatTest, AValidImageRestoresEveryIndex) {
   const auto* loan = store.dictionary(engine::Field::kCaseType).find("LOAN");
   ASSERT_NE(loan, nullptr);
   EXPECT_EQ(loan->payload.size(), 2u);
-  EXPECT_EQ(store.record(0).touch, 1u);
+  EXPECT_EQ(store.touch_of(0), 1u);
   EXPECT_EQ(store.slot_at_touch(0), 1u);
   EXPECT_EQ(store.view(1).source, std::optional<std::string_view>("web"));
   EXPECT_EQ(store.view(0).statusDescription, std::optional<std::string_view>("first"));

@@ -309,7 +309,7 @@ class MatchSet {
 };
 
 std::uint32_t position_of(const Store& store, std::uint32_t slot, Space space) {
-  return space == Space::kCreation ? slot : store.record(slot).touch;
+  return space == Space::kCreation ? slot : store.touch_of(slot);
 }
 std::uint32_t slot_of(const Store& store, std::uint32_t pos, Space space) {
   return space == Space::kCreation ? pos : store.slot_at_touch(pos);
@@ -349,7 +349,7 @@ std::vector<std::uint32_t> mapped_into(const Store& store, Space to, const Bitma
   matches.toUint32Array(kept.data());  // at once: CRoaring's iterator costs a call per member
   std::size_t n = 0;
   for (const std::uint32_t p : kept) {
-    const std::uint32_t pos = to == Space::kCreation ? store.slot_at_touch(p) : store.record(p).touch;
+    const std::uint32_t pos = to == Space::kCreation ? store.slot_at_touch(p) : store.touch_of(p);
     if (pos >= own.lo && pos < own.hi) kept[n++] = pos;
   }
   kept.resize(n);
@@ -419,10 +419,10 @@ MatchSet intersect(const Store& store, const Query& q) {
     // for a common caseType and clientId with a 7-day update window.)
     const std::vector<const Bitmap*> others = operands_in(own_creation ? Space::kUpdate : Space::kCreation);
     if (!own_creation && q.update.active) {
-      // An update-date sort with both windows. Mapping a slot to its touch
-      // position reads its 72-byte record, testing a touch position's slot
-      // against the creation window reads 4 bytes: unless the update
-      // window's entries are many more, take them and test them.
+      // An update-date sort with both windows. The update window's
+      // entries, each slot tested against the creation window, come out in
+      // this space's order; the creation window's, mapped over, need a
+      // sort: unless the update window's entries are many more, take them.
       const std::vector<const Bitmap*> mine = operands_in(Space::kUpdate);
       if (and_cardinality(mine) <= 4 * and_cardinality(others)) {
         return MatchSet::of_sorted(touches_with_slot_in(store, intersection(mine), q.slots));

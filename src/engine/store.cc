@@ -98,22 +98,24 @@ void Store::release_description(std::uint32_t code) {
 
 void Store::index(std::uint32_t slot, bool current) {
   const EntryRecord& r = slots_[slot];
+  const std::uint32_t touch = slot_touch_[slot];
   for (Field f : kAllFields) {
     if (r.code(f) == kNoValue) continue;
-    dicts_[index_of(f)].at(r.code(f)).payload.add(slot, r.touch);
+    dicts_[index_of(f)].at(r.code(f)).payload.add(slot, touch);
   }
-  live_.add(slot, r.touch);
-  if (current) current_.add(slot, r.touch);
+  live_.add(slot, touch);
+  if (current) current_.add(slot, touch);
 }
 
 void Store::unindex(std::uint32_t slot) {
   const EntryRecord& r = slots_[slot];
+  const std::uint32_t touch = slot_touch_[slot];
   for (Field f : kAllFields) {
     if (r.code(f) == kNoValue) continue;
-    dicts_[index_of(f)].at(r.code(f)).payload.remove(slot, r.touch);
+    dicts_[index_of(f)].at(r.code(f)).payload.remove(slot, touch);
   }
-  live_.remove(slot, r.touch);
-  current_.remove(slot, r.touch);
+  live_.remove(slot, touch);
+  current_.remove(slot, touch);
 }
 
 std::uint32_t Store::insert(const CreateRequest& request, std::int64_t stamp_ms) {
@@ -124,7 +126,7 @@ std::uint32_t Store::insert(const CreateRequest& request, std::int64_t stamp_ms)
 
   // The case's previous current entry steps down.
   if (const std::optional<std::uint32_t> previous = newest_slot(*request.caseId)) {
-    current_.remove(*previous, slots_[*previous].touch);
+    current_.remove(*previous, slot_touch_[*previous]);
   }
 
   const auto slot = static_cast<std::uint32_t>(slots_.size());
@@ -133,7 +135,7 @@ std::uint32_t Store::insert(const CreateRequest& request, std::int64_t stamp_ms)
   r.touch_seq = next_touch_seq_++;
   r.creation_ms = stamp_ms;
   r.update_ms = stamp_ms;
-  r.touch = new_touch(slot, r.touch_seq, stamp_ms);
+  slot_touch_.push_back(new_touch(slot, r.touch_seq, stamp_ms));
   intern_all(r, *request.caseId, request.businessKey, *request.caseType, request.clientId, request.clientType,
              request.status, request.source, request.statusDescription);
   slots_.push_back(r);
@@ -145,6 +147,7 @@ std::uint32_t Store::insert(const CreateRequest& request, std::int64_t stamp_ms)
 
 void Store::reserve_more(std::size_t n) {
   slots_.reserve(slots_.size() + n);
+  slot_touch_.reserve(slot_touch_.size() + n);
   touch_slot_.reserve(touch_slot_.size() + n);
   touch_seq_.reserve(touch_seq_.size() + n);
   touch_ms_.reserve(touch_ms_.size() + n);
@@ -159,7 +162,7 @@ std::span<const std::byte> unused_bytes(const Vector& v) {
 }  // namespace
 
 std::vector<std::span<const std::byte>> Store::unused_reserve() const {
-  return {unused_bytes(slots_), unused_bytes(touch_slot_), unused_bytes(touch_seq_), unused_bytes(touch_ms_)};
+  return {unused_bytes(slots_), unused_bytes(slot_touch_), unused_bytes(touch_slot_), unused_bytes(touch_seq_), unused_bytes(touch_ms_)};
 }
 
 void Store::update(std::string_view caseId, const Patch& patch, std::int64_t stamp_ms) {
@@ -198,10 +201,10 @@ void Store::update(std::string_view caseId, const Patch& patch, std::int64_t sta
       release_description(r.description);
       r.description = intern_description(*patch.statusDescription);
     }
-    touch_slot_[r.touch] = kTombstone;
+    touch_slot_[slot_touch_[slot]] = kTombstone;
     r.touch_seq = next_touch_seq_++;
     r.update_ms = stamp_ms;
-    r.touch = new_touch(slot, r.touch_seq, stamp_ms);
+    slot_touch_[slot] = new_touch(slot, r.touch_seq, stamp_ms);
     index(slot, slot == newest);
   }
   for (auto [f, code] : left) {
@@ -223,7 +226,7 @@ std::uint64_t Store::remove(std::string_view caseId) {
       if (dict.at(code).payload.empty()) dict.erase(code);
     }
     release_description(r.description);
-    touch_slot_[r.touch] = kTombstone;
+    touch_slot_[slot_touch_[slot]] = kTombstone;
     r.codes.fill(kNoValue);  // a hole: seq and creation_ms stay for binary search
     r.description = kNoValue;
     --live_count_;
@@ -272,11 +275,10 @@ std::optional<std::string> Store::restore(StoreImage image) {
     for (Field f : kAllFields) r.codes[index_of(f)] = image.codes[index_of(f)][slot];
     r.description = image.description[slot];
   }
-  util::LargeVector<std::uint32_t> touch(n);  // per slot: the column build_field reads
+  slot_touch_.resize(n);
   for (std::uint32_t t = 0; t < n; ++t) {
-    touch[image.touch_slot[t]] = t;
+    slot_touch_[image.touch_slot[t]] = t;
     EntryRecord& r = slots_[image.touch_slot[t]];
-    r.touch = t;
     r.touch_seq = image.touch_seq[t];
     r.update_ms = image.touch_ms[t];
   }
@@ -308,7 +310,7 @@ std::optional<std::string> Store::restore(StoreImage image) {
       return;
     }
     const Field f = kBuildOrder[task];
-    bad[task] = build_field(f, image.codes[index_of(f)], touch, &image.values[index_of(f)],
+    bad[task] = build_field(f, image.codes[index_of(f)], touches(), &image.values[index_of(f)],
                             f == Field::kCaseId ? &newest : nullptr);
   });
   for (auto& b : bad) {
@@ -361,7 +363,8 @@ std::size_t text_bytes(const ValueText& t) { return t.heap_bytes() == 0 ? 0 : (t
 }  // namespace
 
 std::size_t Store::memory_bytes() const {
-  std::size_t total = slots_.capacity() * sizeof(EntryRecord) + touch_slot_.capacity() * sizeof(std::uint32_t) +
+  std::size_t total = slots_.capacity() * sizeof(EntryRecord) + slot_touch_.capacity() * sizeof(std::uint32_t) +
+                      touch_slot_.capacity() * sizeof(std::uint32_t) +
                       touch_seq_.capacity() * sizeof(std::uint64_t) + touch_ms_.capacity() * sizeof(std::int64_t);
   total += posting_bytes();
   for (const auto& dict : dicts_) {
@@ -405,6 +408,7 @@ void Store::compact_step(Space space, std::uint64_t positions) {
   auto finish = [&] {  // the space ends at the write cursor
     if (slots) {
       slots_.resize(c.write);
+      slot_touch_.resize(c.write);
     } else {
       touch_slot_.resize(c.write);
       touch_seq_.resize(c.write);
@@ -497,22 +501,23 @@ void Store::move_slot(std::uint32_t from, std::uint32_t to, const std::array<boo
   for (std::size_t f = 0; f < kFieldCount; ++f) {
     if (!in_bulk[f] && r.codes[f] != kNoValue) dicts_[f].at(r.codes[f]).payload.move(Space::kCreation, from, from, to);
   }
-  touch_slot_[r.touch] = to;
+  touch_slot_[slot_touch_[from]] = to;
   if (is_current(from)) {  // the case's newest entry: its caseId's hint follows it
     auto& ids = dicts_[index_of(Field::kCaseId)];
     ids.set_hint(ids.at(r.code(Field::kCaseId)).text.view(), to);
   }
   slots_[to] = r;
+  slot_touch_[to] = slot_touch_[from];
 }
 
 void Store::move_touch(std::uint32_t slot, std::uint32_t from, std::uint32_t to,
                        const std::array<bool, kFieldCount>& in_bulk) {
-  EntryRecord& r = slots_[slot];
-  assert(r.touch == from);
+  const EntryRecord& r = slots_[slot];
+  assert(slot_touch_[slot] == from);
   for (std::size_t f = 0; f < kFieldCount; ++f) {
     if (!in_bulk[f] && r.codes[f] != kNoValue) dicts_[f].at(r.codes[f]).payload.move(Space::kUpdate, slot, from, to);
   }
-  r.touch = to;
+  slot_touch_[slot] = to;
   touch_slot_[to] = slot;
   touch_seq_[to] = touch_seq_[from];
   touch_ms_[to] = touch_ms_[from];
@@ -535,9 +540,9 @@ void Store::renumber_update_order() {
   util::run_two_at_a_time(kOrder.size(), [&](std::size_t i) {
     const std::size_t task = kOrder[i];
     std::vector<std::uint32_t> scratch;
-    if (task == kSlots) {  // slot order: a streaming pass over the records, not a miss per touch
-      for (EntryRecord& r : slots_) {
-        if (r.live()) r.touch = renumbered[r.touch];
+    if (task == kSlots) {  // slot order: a streaming pass, not a miss per touch
+      for (std::uint32_t slot = 0; slot < slots_.size(); ++slot) {
+        if (slots_[slot].live()) slot_touch_[slot] = renumbered[slot_touch_[slot]];
       }
     } else if (task == kColumns) {  // in place: t' <= t
       for (std::uint32_t t = 0; t < positions; ++t) {
@@ -582,17 +587,21 @@ void Store::rebuild() {
   for (std::uint32_t slot = 0; slot < slots_.size(); ++slot) {
     if (!slots_[slot].live()) continue;
     new_slot[slot] = live;
-    if (live != slot) slots_[live] = slots_[slot];
+    if (live != slot) {
+      slots_[live] = slots_[slot];
+      slot_touch_[live] = slot_touch_[slot];
+    }
     ++live;
   }
   slots_.resize(live);
+  slot_touch_.resize(live);
   // Update order: the touch positions still in use, in the order they are.
   std::uint32_t next = 0;
   for (std::uint32_t t = 0; t < touch_slot_.size(); ++t) {
     if (touch_slot_[t] == kTombstone) continue;
     const std::uint32_t slot = new_slot[touch_slot_[t]];
-    EntryRecord& r = slots_[slot];
-    r.touch = next;
+    const EntryRecord& r = slots_[slot];
+    slot_touch_[slot] = next;
     touch_slot_[next] = slot;
     touch_seq_[next] = r.touch_seq;
     touch_ms_[next] = r.update_ms;
@@ -606,7 +615,10 @@ void Store::rebuild() {
 }
 
 void Store::give_back_room() {
-  if (slots_.size() < slots_.capacity() / 4) slots_.shrink_to_fit();
+  if (slots_.size() < slots_.capacity() / 4) {
+    slots_.shrink_to_fit();
+    slot_touch_.shrink_to_fit();
+  }
   if (touch_slot_.size() < touch_slot_.capacity() / 4) {
     touch_slot_.shrink_to_fit();
     touch_seq_.shrink_to_fit();
@@ -617,11 +629,9 @@ void Store::give_back_room() {
 Store::Columns Store::columns() const {
   Columns c;
   for (auto& codes : c.codes) codes.resize(slots_.size());
-  c.touch.resize(slots_.size());
   for (std::size_t slot = 0; slot < slots_.size(); ++slot) {
     const EntryRecord& r = slots_[slot];
     for (std::size_t f = 0; f < kFieldCount; ++f) c.codes[f][slot] = r.codes[f];
-    c.touch[slot] = r.touch;
   }
   return c;
 }
@@ -689,7 +699,7 @@ void Store::build_postings(const Columns& columns) {
   std::vector<std::uint32_t> newest;
   util::run_two_at_a_time(kFieldCount, [&](std::size_t task) {
     const Field f = kBuildOrder[task];
-    build_field(f, columns.codes[index_of(f)], columns.touch, nullptr, f == Field::kCaseId ? &newest : nullptr);
+    build_field(f, columns.codes[index_of(f)], touches(), nullptr, f == Field::kCaseId ? &newest : nullptr);
   });
   build_sets(newest);
 }
@@ -719,7 +729,7 @@ void Store::build_sets(std::span<const std::uint32_t> newest_by_code) {
   std::vector<std::uint32_t> touches;
   touches.reserve(newest.size());
   for (std::uint32_t slot : newest) {
-    const std::uint32_t t = slots_[slot].touch;
+    const std::uint32_t t = slot_touch_[slot];
     marks[t / 64] |= std::uint64_t{1} << (t % 64);
   }
   sorted_marks(touches);

@@ -5,6 +5,7 @@
 //
 // Layout (see docs/architecture.md):
 //   slots_      EntryRecord per slot, in creation order (holes after removes)
+//   slot_touch_ per slot, its touch position
 //   touch_*     per touch position, in update order (tombstones after updates)
 //   dicts_      per field: value text <-> code, and the value's Posting
 //   live_, current_  all entries / each case's newest entry, in both spaces
@@ -36,13 +37,14 @@ struct EntryRecord {
   std::uint64_t touch_seq = 0;  // order of the write that set update_ms; ties of updateDate break by it
   std::int64_t creation_ms = 0;  // kept in holes, so slots_ stays sorted by it
   std::int64_t update_ms = 0;
-  std::uint32_t touch = 0;  // touch position
   std::uint32_t description = kNoValue;
   FieldCodes codes{};  // codes[kCaseId] == kNoValue marks a hole
 
   bool live() const noexcept { return codes[index_of(Field::kCaseId)] != kNoValue; }
   std::uint32_t code(Field f) const noexcept { return codes[index_of(f)]; }
 };
+// One cache line: a get or a probe of an entry is one miss.
+static_assert(sizeof(EntryRecord) == 64);
 
 inline constexpr std::uint32_t kTombstone = kNoValue;
 
@@ -126,9 +128,7 @@ class Store {
   // Starts loading the slot's record (a read of several entries, e.g. a
   // case's history, then waits for their cache misses at once).
   void prefetch(std::uint32_t slot) const {
-    const auto* bytes = reinterpret_cast<const char*>(&slots_[slot]);
-    __builtin_prefetch(bytes);
-    __builtin_prefetch(bytes + sizeof(EntryRecord) - 1);  // 72 bytes: it may span two cache lines
+    __builtin_prefetch(&slots_[slot]);  // one cache line (static_assert at EntryRecord)
   }
   // prefetch() of each entry of a case kept as a short list (up to
   // Posting::kPromoteAt entries; a larger case's bitmap is not walked twice).
@@ -144,6 +144,7 @@ class Store {
   std::uint32_t slot_count() const noexcept { return static_cast<std::uint32_t>(slots_.size()); }
   std::uint32_t touch_count() const noexcept { return static_cast<std::uint32_t>(touch_slot_.size()); }
   std::uint32_t slot_at_touch(std::uint32_t touch) const { return touch_slot_[touch]; }
+  std::uint32_t touch_of(std::uint32_t slot) const { return slot_touch_[slot]; }
   // The sort keys at position `p` of a space — seq or touch_seq, and the
   // date in ms — ascending with p, holes and tombstones included (binary
   // searches). A position between a compaction's cursors reads as the last
@@ -243,14 +244,14 @@ class Store {
   // Bulk building, for restore and compaction. REQUIRES for all: slots and
   // touch positions dense (no holes, no tombstones).
   //
-  // Entries as columns: one field's codes, and each slot's touch position,
-  // in slot order. Walking 4 bytes per entry instead of a 72-byte
-  // EntryRecord keeps the passes below in cache.
+  // Entries as columns: one field's codes in slot order (with
+  // touches(), each slot's touch position). Walking 4 bytes per entry
+  // instead of a 64-byte EntryRecord keeps the passes below in cache.
   struct Columns {
     std::array<util::LargeVector<std::uint32_t>, kFieldCount> codes;
-    util::LargeVector<std::uint32_t> touch;
   };
   Columns columns() const;
+  std::span<const std::uint32_t> touches() const { return {slot_touch_.data(), slot_touch_.size()}; }
   // A counting sort of one field's codes: value c's members are
   // members[start[c], start[c+1]), by slot.
   struct MembersByCode {
@@ -279,7 +280,11 @@ class Store {
 
   // Per entry and per touch position: arrays that grow without a copy
   // (util/growable_array.h), on huge pages once large.
-  util::GrowableArray<EntryRecord> slots_;        // 72 bytes an entry
+  util::GrowableArray<EntryRecord> slots_;        // 64 bytes an entry
+  // Not in EntryRecord: a sort by update date maps thousands of slots to
+  // touch positions, reading 4 bytes each instead of a record's cache line;
+  // and the record stays one cache line.
+  util::GrowableArray<std::uint32_t> slot_touch_;  // touch position (stale in a hole)
   util::GrowableArray<std::uint32_t> touch_slot_;  // slot, or kTombstone
   util::GrowableArray<std::uint64_t> touch_seq_;   // kept for tombstones: stays sorted
   util::GrowableArray<std::int64_t> touch_ms_;     // kept for tombstones: stays sorted
