@@ -352,10 +352,10 @@ void register_all(std::uint64_t n) {
   // Point reads.
   for (const char* keys : {"hot", "uniform"}) {
     for (const std::string& system : kReadPeers) {
-      for (const char* op : {"Get", "History", "GetInPlace"}) {
-        if (std::strcmp(op, "GetInPlace") == 0 && system != "caserepo" && system != "sqlite") continue;
-        const bool get = std::strcmp(op, "Get") == 0;
-        const bool in_place = std::strcmp(op, "GetInPlace") == 0;
+      for (const std::string op : {"Get", "History", "GetInPlace", "HistoryInPlace"}) {
+        const bool get = op.starts_with("Get");
+        const bool in_place = op.ends_with("InPlace");
+        if (in_place && system != "caserepo" && system != "sqlite") continue;
         const bool hot = std::strcmp(keys, "hot") == 0;
         benchmark::RegisterBenchmark(label(n, std::string(op) + "/" + keys, system).c_str(), [=](benchmark::State& state) {
           Dataset& d = dataset(n);
@@ -369,8 +369,9 @@ void register_all(std::uint64_t n) {
             // request it just parsed; this array's is two cache misses away.
             id = d.cases[hot ? zipf(rng) : rng() % d.cases.size()];
             lat.time([&] {
-              if (in_place) benchmark::DoNotOptimize(peer.get_in_place(id));
+              if (get && in_place) benchmark::DoNotOptimize(peer.get_in_place(id));
               else if (get) benchmark::DoNotOptimize(peer.get(id));
+              else if (in_place) benchmark::DoNotOptimize(peer.history_in_place(id));
               else benchmark::DoNotOptimize(peer.history(id));
             });
           }

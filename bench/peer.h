@@ -32,6 +32,9 @@ class Peer {
     return e ? e->caseId.size() : 0;
   }
   virtual std::size_t history(const std::string& caseId) = 0;
+  // history() without copying the strings out: the bytes of every entry's
+  // fields (reading each), or 0 for an unknown case.
+  virtual std::size_t history_in_place(const std::string& caseId) { return history(caseId); }
   // page.token is this peer's own token from a previous page.
   virtual PeerPage search(const Filter& filter, const PageRequest& page) = 0;
   virtual void create(const CreateRequest& request, Timestamp now) = 0;

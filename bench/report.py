@@ -214,6 +214,14 @@ def main():
     hh = cell("History/hot")
     if hh:
         row("history, hot keys ≤ 0.25 µs median (issue #9)", fmt(us(hh)), us(hh) <= 0.25)
+    hv = cell("HistoryInPlace/uniform"); hvs = cell("HistoryInPlace/uniform", "sqlite")
+    if hv and hvs:
+        row("history in place (visit_history) ≤ 0.5 µs median (uniform keys, issue #9)", fmt(us(hv)), us(hv) <= 0.5)
+        row("history in place ≥ 12× SQLite's (column text in place, issue #9)", ratio(us(hv), us(hvs)),
+            us(hvs) / us(hv) >= 12)
+    hvh = cell("HistoryInPlace/hot")
+    if hvh:
+        row("history in place, hot keys ≤ 0.25 µs median (issue #9)", fmt(us(hvh)), us(hvh) <= 0.25)
     gh = cell("GetInPlace/hot")
     if gh:
         row("get in place, hot keys ≤ 0.25 µs median", fmt(us(gh)), us(gh) <= 0.25)
