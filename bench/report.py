@@ -80,6 +80,9 @@ def main():
                f"caserepo build: {context.get('caserepo_build')}; sizes: {context.get('sizes')}")
     caches = ", ".join(f"L{c['level']} {c['type'][0].lower()} {c['size'] // 1024} KiB" for c in context.get("caches", []))
     out.append(f"- caches: {caches}; load average at start: {context.get('load_avg')}")
+    for rerun in context.get("reruns", []):
+        out.append(f"- re-measured on {rerun['date']} (`bench/run.sh --update`): the benchmarks matching "
+                   f"`{rerun['filter']}`, every system of each; the other rows are from the run dated above")
     out.append("- every cell is the **median (p50) latency** of one operation from a per-operation histogram; "
                "`speed-up` is SQLite's median divided by caserepo's (above 1 = caserepo faster). "
                "SQLite is `:memory:` with an index per filter field and per sort order, prepared statements, "
