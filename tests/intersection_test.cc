@@ -176,5 +176,25 @@ TEST(IntersectionTest, DisjointKeysGiveZero) {
   EXPECT_EQ(and_cardinality(bitmaps), 0u);
 }
 
+// gather() copies runs whole and looks up other members one by one: both
+// must give column[m] for every member m, in order, shares included.
+TEST(IntersectionTest, GatherReadsTheColumnAtEveryMemberInOrder) {
+  std::mt19937_64 rng(23);
+  std::vector<std::uint32_t> column(20u << 16);
+  for (std::uint32_t& v : column) v = static_cast<std::uint32_t>(rng());
+  for (int round = 0; round < 200; ++round) {
+    Bitmap members = random_bitmap(rng);
+    Bitmap shared;
+    if (round % 3 == 0) {
+      members.setCopyOnWrite(true);
+      shared = members;  // both now point at shared containers
+    }
+    std::vector<std::uint32_t> expected;
+    for (const std::uint32_t m : members) expected.push_back(column[m]);
+    ASSERT_EQ(gather(members, column), expected) << "round " << round;
+  }
+  EXPECT_TRUE(gather(Bitmap(), column).empty());
+}
+
 }  // namespace
 }  // namespace caserepo::engine

@@ -464,4 +464,24 @@ Bitmap intersection(std::span<const Bitmap* const> bitmaps) {
   return out;
 }
 
+std::vector<std::uint32_t> gather(const Bitmap& members, std::span<const std::uint32_t> column) {
+  std::vector<std::uint32_t> out(members.cardinality());
+  std::uint32_t* next = out.data();
+  const roaring_array_t& ra = members.roaring.high_low_container;
+  for (std::int32_t i = 0; i < ra.size; ++i) {
+    const std::uint32_t base = static_cast<std::uint32_t>(ra.keys[i]) << 16;
+    const Container c = container_at(ra, i);
+    if (c.type == RUN_CONTAINER_TYPE_CODE) {
+      const auto* r = static_cast<const run_container_t*>(c.data);
+      for (std::int32_t k = 0; k < r->n_runs; ++k) {
+        const std::span<const std::uint32_t> run = column.subspan(base + r->runs[k].value, r->runs[k].length + 1u);
+        next = std::copy(run.begin(), run.end(), next);
+      }
+    } else {
+      c.for_each([&](std::uint16_t v) { *next++ = column[base + v]; });
+    }
+  }
+  return out;
+}
+
 }  // namespace caserepo::engine

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "engine/posting.h"
 
@@ -25,5 +26,11 @@ std::uint64_t and_cardinality(std::span<const Bitmap* const> bitmaps);
 // word by word (CRoaring's own AND counts their bits without popcnt), the
 // other kinds by CRoaring's container AND. REQUIRES: n ≥ 1.
 Bitmap intersection(std::span<const Bitmap* const> bitmaps);
+
+// column[m] for every member m of `members`, in the members' order: a run
+// of members is one contiguous copy (a date range's matches are mostly
+// runs), where CRoaring would list the members and each be looked up.
+// REQUIRES: every member < column.size().
+std::vector<std::uint32_t> gather(const Bitmap& members, std::span<const std::uint32_t> column);
 
 }  // namespace caserepo::engine

@@ -345,16 +345,34 @@ MatchSet probe(const Store& store, const Query& q, int driver) {
 // The members of `matches` (positions of the space other than `to`) as
 // positions of `to`, those in `own` kept, sorted.
 std::vector<std::uint32_t> mapped_into(const Store& store, Space to, const Bitmap& matches, PositionRange own) {
-  std::vector<std::uint32_t> kept(matches.cardinality());
-  matches.toUint32Array(kept.data());  // at once: CRoaring's iterator costs a call per member
-  std::size_t n = 0;
-  for (const std::uint32_t p : kept) {
-    const std::uint32_t pos = to == Space::kCreation ? store.slot_at_touch(p) : store.touch_of(p);
-    if (pos >= own.lo && pos < own.hi) kept[n++] = pos;
+  if (own.hi <= own.lo) return {};
+  // A run of matches is a contiguous copy of the mapping column (listing
+  // them first and looking each one up was ~1.5 ns a match: 120 µs for a
+  // 30-day creation window's 82k under an update-date sort).
+  std::vector<std::uint32_t> kept = gather(matches, to == Space::kCreation ? store.slots_by_touch() : store.touches());
+  const std::uint32_t space = to == Space::kCreation ? store.touch_count() : store.slot_count();
+  bool sorted = true;
+  if (own.lo == 0 && own.hi >= space) {
+    // All kept: only the order to check, without a branch (the loop vectorises).
+    bool descent = false;
+    for (std::size_t i = 1; i < kept.size(); ++i) descent |= kept[i] < kept[i - 1];
+    sorted = !descent;
+  } else {
+    // Each position is written at kept[n], behind or at the one just read;
+    // n moves on only if it is kept.
+    std::size_t n = 0;
+    std::uint32_t last = 0;
+    for (const std::uint32_t pos : kept) {
+      const bool keep = pos - own.lo < own.hi - own.lo;  // own.lo <= pos < own.hi
+      kept[n] = pos;
+      n += keep;
+      sorted &= !keep || pos >= last;
+      last = keep ? pos : last;
+    }
+    kept.resize(n);
   }
-  kept.resize(n);
-  // Often already in order (entries not updated since created): skip the sort.
-  if (!std::is_sorted(kept.begin(), kept.end())) std::sort(kept.begin(), kept.end());
+  // Often already in order (entries not updated since created): no sort.
+  if (!sorted) std::sort(kept.begin(), kept.end());
   return kept;
 }
 

@@ -145,6 +145,10 @@ class Store {
   std::uint32_t touch_count() const noexcept { return static_cast<std::uint32_t>(touch_slot_.size()); }
   std::uint32_t slot_at_touch(std::uint32_t touch) const { return touch_slot_[touch]; }
   std::uint32_t touch_of(std::uint32_t slot) const { return slot_touch_[slot]; }
+  // The two columns whole, for a pass over many positions: touch_of()
+  // of every slot, slot_at_touch() of every touch position.
+  std::span<const std::uint32_t> touches() const { return {slot_touch_.data(), slot_touch_.size()}; }
+  std::span<const std::uint32_t> slots_by_touch() const { return {touch_slot_.data(), touch_slot_.size()}; }
   // The sort keys at position `p` of a space — seq or touch_seq, and the
   // date in ms — ascending with p, holes and tombstones included (binary
   // searches). A position between a compaction's cursors reads as the last
@@ -251,7 +255,6 @@ class Store {
     std::array<util::LargeVector<std::uint32_t>, kFieldCount> codes;
   };
   Columns columns() const;
-  std::span<const std::uint32_t> touches() const { return {slot_touch_.data(), slot_touch_.size()}; }
   // A counting sort of one field's codes: value c's members are
   // members[start[c], start[c+1]), by slot.
   struct MembersByCode {
