@@ -88,6 +88,52 @@ TEST_P(DifferentialTest, EveryCombinationOfFilterFieldsMatchesTheModel) {
   }
 }
 
+// An update-date sort with a narrow creation window and an update window
+// open at its start: the update window's entries are many more, so the
+// creation window's matches are mapped into update order and only those in
+// the update window kept. Every end of the update window is tried, from
+// before the first touch to after the last: updates leave holes in the
+// update order, so some ends fall between the count of slots and the count
+// of touch positions.
+TEST_P(DifferentialTest, CreationWindowMappedIntoAnUpdateWindowOpenAtItsStart) {
+  DifferentialHarness harness({}, GetParam().tuning);
+  constexpr int kCases = 60;
+  auto id = [](int i) { return "case-" + std::to_string(i); };
+  for (int i = 0; i < kCases; ++i) {
+    harness.advance_clock(10);
+    CreateRequest r;
+    r.caseId = id(i);
+    r.caseType = "LOAN";
+    r.clientId = "client-1";
+    r.clientType = "RETAIL";
+    r.status = "OPEN";
+    ASSERT_EQ(harness.create(r), "");
+  }
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < kCases; i += 1 + round) {
+      harness.advance_clock(10);
+      Patch p;
+      p.status = round % 2 == 0 ? "PENDING" : "CLOSED";
+      ASSERT_EQ(harness.update(id(i * 7 % kCases), p), "");  // out of creation order
+    }
+  }
+  auto created = [&](int i) { return harness.repo().get(id(i))->creationDate; };
+  const Timestamp first = created(0);
+  Filter f;
+  f.creationDate.from = created(5);
+  f.creationDate.to = created(9);
+  for (int step = 0; step < (kCases + 110) + 2; ++step) {  // a step per write, and past the last
+    const Timestamp to = first + std::chrono::milliseconds(10 * step - 5);
+    f.updateDate.to = to;
+    for (SortOrder sort : {SortOrder::kUpdateDateDesc, SortOrder::kUpdateDateAsc}) {
+      PageRequest page;
+      page.sort = sort;
+      page.size = 2;
+      ASSERT_EQ(harness.search(f, page, 3), "") << "update window to step " << step;
+    }
+  }
+}
+
 TEST_P(DifferentialTest, TokenWalksWithWritesBetweenPagesMatchTheModel) {
   DifferentialHarness harness({}, GetParam().tuning);
   RandomChoices choices(7);

@@ -350,7 +350,7 @@ std::vector<std::uint32_t> mapped_into(const Store& store, Space to, const Bitma
   // them first and looking each one up was ~1.5 ns a match: 120 µs for a
   // 30-day creation window's 82k under an update-date sort).
   std::vector<std::uint32_t> kept = gather(matches, to == Space::kCreation ? store.slots_by_touch() : store.touches());
-  const std::uint32_t space = to == Space::kCreation ? store.touch_count() : store.slot_count();
+  const std::uint32_t space = to == Space::kCreation ? store.slot_count() : store.touch_count();  // of `to`
   bool sorted = true;
   if (own.lo == 0 && own.hi >= space) {
     // All kept: only the order to check, without a branch (the loop vectorises).
