@@ -5,6 +5,7 @@
 // slots per intern (finds, erases and hints in both tables meanwhile).
 #include "engine/dictionary.h"
 
+#include "engine/key_text.h"
 #include "engine/value_text.h"
 
 #include <gtest/gtest.h>
@@ -21,22 +22,30 @@ namespace {
 
 using Dict = Dictionary<std::uint32_t>;
 
+// A value's text as a string, whichever way the dictionary keeps it.
+template <class Text>
+std::string text_of(const Text& t) {
+  TextScratch scratch;
+  return std::string(t.view(scratch));
+}
+
 // Every text of `model` found with its code, both ways; nothing else there.
-void expect_same(const Dict& d, const std::map<std::string, std::uint32_t>& model,
+template <class D>
+void expect_same(const D& d, const std::map<std::string, std::uint32_t>& model,
                  const std::vector<std::string>& absent, const std::string& where) {
   ASSERT_EQ(d.size(), model.size()) << where;
   ASSERT_EQ(d.slots_in_use(), model.size()) << where << ": a slot left behind";
   for (const auto& [text, code] : model) {
-    const Dict::Value* v = d.find(text);
+    const typename D::Value* v = d.find(text);
     ASSERT_NE(v, nullptr) << where << ": " << text;
     ASSERT_EQ(v->code, code) << where;
-    ASSERT_EQ(v->text.view(), text) << where;
+    ASSERT_EQ(text_of(v->text), text) << where;
     ASSERT_EQ(d.find(code), v) << where;
     ASSERT_EQ(v->payload, code * 7) << where;  // payloads stay with their values
   }
   for (const std::string& text : absent) ASSERT_EQ(d.find(text), nullptr) << where << ": " << text;
   std::vector<std::uint32_t> visited;
-  d.for_each([&](const Dict::Value& v) { visited.push_back(v.code); });
+  d.for_each([&](const typename D::Value& v) { visited.push_back(v.code); });
   std::vector<std::uint32_t> want;
   for (const auto& [text, code] : model) want.push_back(code);
   std::sort(want.begin(), want.end());
@@ -46,22 +55,47 @@ void expect_same(const Dict& d, const std::map<std::string, std::uint32_t>& mode
 // Slots an intern moves while the table grows: at once, the fewest, the default.
 constexpr std::size_t kRehashSteps[] = {0, 1, 3, Dict::kRehashStep};
 
-TEST(DictionaryTest, RandomInternsAndErasesMatchAMap) {
+// A UUID's text made from k: lowercase, uppercase, or mixed (KeyText keeps
+// the first two as 16 bytes, the third as text, key_text.h).
+std::string uuid_text(std::uint64_t k, int letter_case) {
+  static const char* digits[] = {"0123456789abcdef", "0123456789ABCDEF"};
+  std::string out;
+  std::uint64_t x = k * 0x9E3779B97F4A7C15ull + 0xABCDEF;
+  for (int i = 0; i < 32; ++i) {
+    if (i == 8 || i == 12 || i == 16 || i == 20) out += '-';
+    const int which = letter_case == 2 ? i % 2 : letter_case;
+    out += digits[which][(x >> ((i % 16) * 4)) & 0xF];
+    if (i == 15) x = x * 31 + 7;
+  }
+  return out;
+}
+
+// Keys of every kind: short, long (on the heap), UUIDs of each letter case.
+std::string key_text(std::size_t k) {
+  switch (k % 5) {
+    case 0: return "a-value-longer-than-39-bytes-so-on-the-heap-" + std::to_string(k);
+    case 1: return "value-" + std::to_string(k);
+    default: return uuid_text(k / 5, static_cast<int>(k % 5) - 2);
+  }
+}
+
+template <class D>
+void random_interns_and_erases_match_a_map() {
   for (const std::size_t rehash_step : kRehashSteps) {
     std::size_t checked_while_growing = 0;
     for (const std::uint32_t seed : {1u, 2u, 3u}) {
       std::mt19937 rng(seed);
-      Dict d;
+      D d;
       std::map<std::string, std::uint32_t> model;
       std::set<std::uint32_t> freed;
       const std::size_t keys = seed == 1 ? 40 : 3000;  // a few keys: the table shrinks and refills in one run
       std::vector<std::string> all;
-      for (std::size_t k = 0; k < keys; ++k) all.push_back((k % 3 ? "value-" : "a-value-longer-than-39-bytes-so-on-the-heap-") + std::to_string(k));
+      for (std::size_t k = 0; k < keys; ++k) all.push_back(key_text(k));
       for (int step = 0; step < 20000; ++step) {
         const std::string& text = all[rng() % all.size()];
         if (rng() % 3 != 0) {
           const bool is_new = !model.contains(text);
-          const Dict::Value& v = d.intern(text, rehash_step);
+          const typename D::Value& v = d.intern(text, rehash_step);
           if (is_new) {
             if (!freed.empty()) {  // a freed code is given first
               ASSERT_TRUE(freed.contains(v.code)) << step;
@@ -99,6 +133,11 @@ TEST(DictionaryTest, RandomInternsAndErasesMatchAMap) {
       EXPECT_GT(checked_while_growing, 0u) << "rehash step " << rehash_step << ": no check met a growth under way";
     }
   }
+}
+
+TEST(DictionaryTest, RandomInternsAndErasesMatchAMap) { random_interns_and_erases_match_a_map<Dict>(); }
+TEST(DictionaryTest, RandomInternsAndErasesMatchAMapWithKeyTexts) {
+  random_interns_and_erases_match_a_map<Dictionary<std::uint32_t, KeyText>>();
 }
 
 // Hints (the caseId dictionary's newest slot per case) stay with their
@@ -204,6 +243,54 @@ TEST(ValueTextTest, KeepsEveryTextWhetherInlineOrOnTheHeap) {
     }
     t.reset();
     EXPECT_EQ(t.view(), "");
+    EXPECT_EQ(t.heap_bytes(), 0u);
+  }
+}
+
+// Every kind of text KeyText keeps reads back as written, compares equal to
+// itself only, and is kept the expected way: canonical UUIDs (all
+// lowercase, all uppercase, digits only) as 16 bytes, near misses as text.
+TEST(KeyTextTest, KeepsEveryTextAndUuidsAsSixteenBytes) {
+  struct Case {
+    std::string text;
+    bool uuid;
+  };
+  std::vector<Case> cases = {
+      {"123e4567-e89b-42d3-a456-426614174000", true},
+      {"123E4567-E89B-42D3-A456-426614174000", true},   // the same digits, uppercase: a different caseId
+      {"12345678-1234-1234-1234-123456789012", true},   // no letters
+      {"ffffffff-ffff-ffff-ffff-ffffffffffff", true},
+      {"00000000-0000-0000-0000-000000000000", true},
+      {"123e4567-E89B-42d3-a456-426614174000", false},  // mixed case
+      {"123e4567e89b-42d3-a456-426614174000-", false},  // a hyphen moved
+      {"123e4567-e89b-42d3-a456-42661417400", false},   // 35 characters
+      {"123e4567-e89b-42d3-a456-4266141740000", false}, // 37
+      {"123e4567-e89b-42d3-a456-42661417400g", false},  // not hex
+      {"{23e4567-e89b-42d3-a456-426614174000", false},
+      {"", false},
+      {"x", false},
+      {std::string(KeyText::kInline, 'k'), false},
+      {std::string(KeyText::kInline + 1, 'k'), false},
+      {std::string(1000, 'z'), false},
+      {std::string(KeyText::kInline, static_cast<char>(0xFD)), false},  // the tag byte's values as text
+      {std::string(KeyText::kInline, static_cast<char>(0xFF)), false},
+      {std::string("a\0b", 3), false},
+  };
+  for (const Case& a : cases) {
+    KeyText t(a.text);
+    TextScratch scratch;
+    EXPECT_EQ(t.view(scratch), a.text);
+    EXPECT_EQ(t.is_uuid(), a.uuid) << a.text;
+    EXPECT_EQ(t.heap_bytes(), !a.uuid && a.text.size() > KeyText::kInline ? a.text.size() : 0u) << a.text;
+    for (const Case& b : cases) {
+      EXPECT_EQ(t == b.text, a.text == b.text) << a.text << " vs " << b.text;
+      t.assign(b.text);
+      ASSERT_EQ(t.view(scratch), b.text) << a.text << " then " << b.text;
+      EXPECT_EQ(t.is_uuid(), b.uuid);
+      t.assign(a.text);
+    }
+    t.reset();
+    EXPECT_EQ(t.view(scratch), "");
     EXPECT_EQ(t.heap_bytes(), 0u);
   }
 }

@@ -79,6 +79,57 @@ TEST_F(RepositoryTest, VisitReadsTheCurrentEntryAndTheHistoryInPlace) {
   EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
 }
 
+// caseIds, clientIds and businessKeys that are UUIDs are kept as 16 bytes
+// (engine/key_text.h) and read back exactly as written: the same digits in
+// lowercase and in uppercase are two different cases, a mixed-case one is
+// kept as text, and every read path (get, history, visits, search by each
+// key, a join by businessKey) gives back the written text.
+TEST_F(RepositoryTest, UuidKeysReadBackExactlyInEveryLetterCase) {
+  const std::string lower = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+  const std::string upper = "0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D";
+  const std::string mixed = "0a1b2c3d-4E5F-4a6b-8c7d-9e0f1a2b3c4d";
+  const std::string client = "FFFFFFFF-0000-4000-A000-123456789ABC";
+  for (const std::string& id : {lower, upper, mixed, std::string("case-1")}) {
+    CreateRequest r = request(client, "LOAN", "NEW");
+    r.caseId = id;
+    r.businessKey = "bk-" + id;
+    create(r);
+    r.status = "OPEN";
+    create(r);
+  }
+  CreateRequest join = request(client, "LOAN", "DONE");
+  join.businessKey = "bk-" + upper;  // joins the uppercase case, not the lowercase one
+  EXPECT_EQ(create(join).caseId, upper);
+  for (const std::string& id : {lower, upper, mixed, std::string("case-1")}) {
+    auto e = repo_.get(id);
+    ASSERT_TRUE(e.ok()) << id;
+    EXPECT_EQ(e->caseId, id);
+    EXPECT_EQ(e->clientId, client);
+    EXPECT_EQ(e->businessKey, "bk-" + id);
+    auto h = repo_.history(id);
+    ASSERT_TRUE(h.ok());
+    ASSERT_EQ(h->size(), id == upper ? 3u : 2u) << id;
+    std::vector<Entry> visited;
+    ASSERT_TRUE(repo_.visit_history(id, [&](const EntryView& v) { visited.push_back(v.to_entry()); }).ok());
+    EXPECT_EQ(visited, *h);
+    for (const Entry& x : *h) EXPECT_EQ(x.caseId, id);
+    Filter f;
+    f.caseId = {id};
+    auto found = repo_.search(f, PageRequest{});
+    ASSERT_TRUE(found.ok());
+    EXPECT_EQ(found->totalElements, h->size()) << id;
+  }
+  EXPECT_FALSE(repo_.get("0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4e").ok());  // one digit off
+  EXPECT_FALSE(repo_.get("0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4d").ok());  // one letter's case off
+  Filter by_client;
+  by_client.clientId = {client};
+  auto all = repo_.search(by_client, PageRequest{});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->totalElements, 9u);
+  by_client.clientId = {"ffffffff-0000-4000-a000-123456789abc"};  // another client
+  EXPECT_EQ(repo_.search(by_client, PageRequest{})->totalElements, 0u);
+}
+
 TEST_F(RepositoryTest, CreateStampsBothDatesWithTheClock) {
   const Entry e = create(request("c1", "LOAN", "NEW"));
   EXPECT_EQ(e.creationDate.time_since_epoch().count(), 1735689600000LL);

@@ -119,9 +119,10 @@ TEST(SnapshotFormatTest, AValidImageRestoresEveryIndex) {
   EXPECT_EQ(loan->payload.size(), 2u);
   EXPECT_EQ(store.touch_of(0), 1u);
   EXPECT_EQ(store.slot_at_touch(0), 1u);
-  EXPECT_EQ(store.view(1).source, std::optional<std::string_view>("web"));
-  EXPECT_EQ(store.view(0).statusDescription, std::optional<std::string_view>("first"));
-  EXPECT_EQ(store.view(1).businessKey, std::nullopt);
+  engine::Store::ViewScratch scratch;
+  EXPECT_EQ(store.view(1, scratch).source, std::optional<std::string_view>("web"));
+  EXPECT_EQ(store.view(0, scratch).statusDescription, std::optional<std::string_view>("first"));
+  EXPECT_EQ(store.view(1, scratch).businessKey, std::nullopt);
 }
 
 TEST(SnapshotFormatTest, AnImageBreakingAnInvariantIsNamed) {

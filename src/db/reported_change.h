@@ -15,7 +15,8 @@ namespace caserepo::db {
 
 // A remove's caseType, read before it is applied. REQUIRES: the case exists.
 inline std::string case_type_before_remove(const engine::Store& store, const engine::Mutation& m) {
-  return std::string(store.view(store.case_entries(engine::case_of(m))->last_slot()).caseType);
+  engine::Store::ViewScratch scratch;
+  return std::string(store.view(store.case_entries(engine::case_of(m))->last_slot(), scratch).caseType);
 }
 
 // `entry`: the entry the write made or the case's current entry after it

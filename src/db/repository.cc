@@ -200,7 +200,8 @@ class Repository::Impl {
     std::vector<Entry> out;
     out.reserve(entries->size());
     store_.prefetch_records(*entries);
-    entries->for_each_slot([&](std::uint32_t slot) { out.push_back(store_.materialize(slot)); });
+    engine::Store::ViewScratch scratch;  // the caseId rendered once for all its entries
+    entries->for_each_slot([&](std::uint32_t slot) { out.push_back(store_.view(slot, scratch).to_entry()); });
     return out;
   }
 
@@ -209,13 +210,15 @@ class Repository::Impl {
     if (!all) {
       const std::optional<std::uint32_t> newest = store_.newest_slot(caseId);
       if (!newest) return Error::NotFound(not_found(caseId));
-      f(store_.view(*newest));
+      engine::Store::ViewScratch scratch;
+      f(store_.view(*newest, scratch));
       return ok_status();
     }
     const engine::Posting* entries = store_.case_entries(caseId);
     if (entries == nullptr) return Error::NotFound(not_found(caseId));
     store_.prefetch_records(*entries);
-    entries->for_each_slot([&](std::uint32_t slot) { f(store_.view(slot)); });
+    engine::Store::ViewScratch scratch;
+    entries->for_each_slot([&](std::uint32_t slot) { f(store_.view(slot, scratch)); });
     return ok_status();
   }
 

@@ -5,7 +5,8 @@
 // stays dense): turning a stored entry back into strings is one indexed
 // load per field, the hot path of get and search. The array grows in chunks
 // that never move, so a Value's address is stable for its life. A text of
-// up to 39 bytes (a generated caseId) lives inside its Value (ValueText).
+// up to 39 bytes lives inside its Value (ValueText); the field dictionaries
+// keep 22 bytes, or a UUID's 16 (KeyText).
 //
 // Text -> code goes through an open-addressed table of 8-byte slots (32 bits
 // of the text's hash, the code), linear probing, deletion by backward shift:
@@ -43,17 +44,20 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/key_text.h"
 #include "engine/value_text.h"
 #include "util/huge_page_allocator.h"
 #include "util/zeroed_array.h"
 
 namespace caserepo::engine {
 
-template <class Payload>
+// Text: how a value keeps its text, ValueText (value_text.h) or KeyText
+// (key_text.h); either gives it back through view(TextScratch&).
+template <class Payload, class Text = ValueText>
 class Dictionary {
  public:
   struct Value {
-    ValueText text;
+    Text text;
     std::uint32_t code;
     mutable Payload payload;  // not a key: safe to change in place
   };
@@ -163,7 +167,8 @@ class Dictionary {
   void erase(std::uint32_t code) {
     if (find(code) == nullptr) return;
     Value& v = value(code);
-    const std::uint32_t tag = tag_of(v.text);
+    TextScratch scratch;
+    const std::uint32_t tag = tag_of(v.text.view(scratch));
     if (!erase_from(table_, tag, code)) erase_from(old_, tag, code);
     v.text.reset();
     v.code = kFree;
@@ -324,7 +329,7 @@ class Dictionary {
     std::uint32_t code;
     if (free_codes_.empty()) {
       code = next_code_;
-      new (slot_for_new_code()) Value{ValueText(text), code, Payload{}};
+      new (slot_for_new_code()) Value{Text(text), code, Payload{}};
       ++next_code_;
     } else {
       code = free_codes_.back();

@@ -623,7 +623,8 @@ FacetResult run_facets(const Store& store, const Filter& filter, Field field) {
   }
   std::uint64_t counted = 0;
   for (const auto& [code, n] : by_code) {
-    result.counts.emplace_back(dict.at(code).text.view(), n);
+    TextScratch scratch;
+    result.counts.emplace_back(dict.at(code).text.view(scratch), n);
     counted += n;
   }
   result.missing = result.totalElements - counted;

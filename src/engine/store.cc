@@ -30,7 +30,8 @@ std::optional<std::string> Store::joined_case(const CreateRequest& request) cons
   if (request.businessKey) {
     if (const auto* v = dicts_[index_of(Field::kBusinessKey)].find(*request.businessKey)) {
       const EntryRecord& newest = slots_[v->payload.last_slot()];
-      return std::string(dicts_[index_of(Field::kCaseId)].at(newest.code(Field::kCaseId)).text.view());
+      TextScratch scratch;
+      return std::string(dicts_[index_of(Field::kCaseId)].at(newest.code(Field::kCaseId)).text.view(scratch));
     }
   }
   return std::nullopt;
@@ -320,7 +321,7 @@ std::optional<std::string> Store::restore(StoreImage image) {
   return std::nullopt;
 }
 
-EntryView Store::view(std::uint32_t slot) const {
+EntryView Store::view(std::uint32_t slot, ViewScratch& scratch) const {
   const EntryRecord& r = slots_[slot];
   // The fields with a value per case or client are cache misses of their
   // own (the others' few values stay cached): start all of them at once.
@@ -328,7 +329,16 @@ EntryView Store::view(std::uint32_t slot) const {
     if (r.code(f) != kNoValue) __builtin_prefetch(&dicts_[index_of(f)].at(r.code(f)));
   }
   if (r.description != kNoValue) __builtin_prefetch(&descriptions_.at(r.description));
-  auto text = [&](Field f) -> std::string_view { return dicts_[index_of(f)].at(r.code(f)).text; };
+  auto text = [&](Field f) -> std::string_view {
+    const std::size_t i = index_of(f);
+    const KeyText& t = dicts_[i].at(r.code(f)).text;
+    if (!t.is_uuid()) return t.view(scratch.texts[i]);
+    if (scratch.codes[i] != r.code(f)) {
+      t.view(scratch.texts[i]);
+      scratch.codes[i] = r.code(f);
+    }
+    return {scratch.texts[i].bytes, KeyText::kUuidChars};
+  };
   auto nullable = [&](Field f) -> std::optional<std::string_view> {
     if (r.code(f) == kNoValue) return std::nullopt;
     return text(f);
@@ -347,7 +357,10 @@ EntryView Store::view(std::uint32_t slot) const {
   return v;
 }
 
-Entry Store::materialize(std::uint32_t slot) const { return view(slot).to_entry(); }
+Entry Store::materialize(std::uint32_t slot) const {
+  ViewScratch scratch;
+  return view(slot, scratch).to_entry();
+}
 
 std::size_t Store::posting_bytes() const {
   std::size_t total = live_.bytes() + current_.bytes();
@@ -358,7 +371,8 @@ std::size_t Store::posting_bytes() const {
 namespace {
 
 // malloc rounds a request up to 16 bytes and adds 8 of its own.
-std::size_t text_bytes(const ValueText& t) { return t.heap_bytes() == 0 ? 0 : (t.heap_bytes() + 8 + 15) / 16 * 16; }
+template <class Text>
+std::size_t text_bytes(const Text& t) { return t.heap_bytes() == 0 ? 0 : (t.heap_bytes() + 8 + 15) / 16 * 16; }
 
 }  // namespace
 
@@ -504,7 +518,8 @@ void Store::move_slot(std::uint32_t from, std::uint32_t to, const std::array<boo
   touch_slot_[slot_touch_[from]] = to;
   if (is_current(from)) {  // the case's newest entry: its caseId's hint follows it
     auto& ids = dicts_[index_of(Field::kCaseId)];
-    ids.set_hint(ids.at(r.code(Field::kCaseId)).text.view(), to);
+    TextScratch scratch;
+    ids.set_hint(ids.at(r.code(Field::kCaseId)).text.view(scratch), to);
   }
   slots_[to] = r;
   slot_touch_[to] = slot_touch_[from];

@@ -80,12 +80,22 @@ struct Tuning {
   // A dictionary that outgrows its table moves this many slots of it to
   // the new one per value interned (Dictionary::intern), so no write
   // rehashes every value (280 ms at 10M entries). 0: all at once.
-  std::uint64_t rehash_step = Dictionary<Posting>::kRehashStep;
+  std::uint64_t rehash_step = Dictionary<Posting, KeyText>::kRehashStep;
 };
 
 class Store {
  public:
-  using FieldDictionary = Dictionary<Posting>;
+  // A UUID value is kept as its 16 bytes (key_text.h); descriptions keep
+  // up to 39 bytes inline (ValueText).
+  using FieldDictionary = Dictionary<Posting, KeyText>;
+  // Room for the texts a view() reads that are not kept as characters, and
+  // which value's text each holds: the views of a case's entries (history)
+  // render its caseId once.
+  struct ViewScratch {
+    std::array<TextScratch, kFieldCount> texts;
+    std::array<std::uint32_t, kFieldCount> codes;
+    ViewScratch() { codes.fill(kNoValue); }
+  };
 
   Store();
 
@@ -138,7 +148,8 @@ class Store {
     }
   }
   Entry materialize(std::uint32_t slot) const;
-  EntryView view(std::uint32_t slot) const;  // valid until the next write
+  // Valid until the next write, and while `scratch` lives.
+  EntryView view(std::uint32_t slot, ViewScratch& scratch) const;
 
   const EntryRecord& record(std::uint32_t slot) const { return slots_[slot]; }
   std::uint32_t slot_count() const noexcept { return static_cast<std::uint32_t>(slots_.size()); }

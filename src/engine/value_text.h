@@ -16,6 +16,12 @@
 
 namespace caserepo::engine {
 
+// Room for a text a dictionary value does not keep as characters (a UUID
+// kept as 16 bytes, key_text.h), written when the text is read.
+struct TextScratch {
+  char bytes[36];
+};
+
 class ValueText {
  public:
   static constexpr std::size_t kInline = 39;
@@ -41,6 +47,8 @@ class ValueText {
     return {heap_data(), heap_size()};
   }
   operator std::string_view() const noexcept { return view(); }  // NOLINT: a text is used as one
+  // As KeyText's (key_text.h): a ValueText always holds its characters.
+  std::string_view view(TextScratch&) const noexcept { return view(); }
 
   // Bytes allocated for the text (0 when inline).
   std::size_t heap_bytes() const noexcept { return on_heap() ? heap_size() : 0; }
