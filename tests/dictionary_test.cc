@@ -5,7 +5,6 @@
 // slots per intern (finds, erases and hints in both tables meanwhile).
 #include "engine/dictionary.h"
 
-#include "engine/key_text.h"
 #include "engine/value_text.h"
 
 #include <gtest/gtest.h>
@@ -56,7 +55,7 @@ void expect_same(const D& d, const std::map<std::string, std::uint32_t>& model,
 constexpr std::size_t kRehashSteps[] = {0, 1, 3, Dict::kRehashStep};
 
 // A UUID's text made from k: lowercase, uppercase, or mixed (KeyText keeps
-// the first two as 16 bytes, the third as text, key_text.h).
+// the first two as 16 bytes, the third as text, value_text.h).
 std::string uuid_text(std::uint64_t k, int letter_case) {
   static const char* digits[] = {"0123456789abcdef", "0123456789ABCDEF"};
   std::string out;

@@ -80,7 +80,7 @@ TEST_F(RepositoryTest, VisitReadsTheCurrentEntryAndTheHistoryInPlace) {
 }
 
 // caseIds, clientIds and businessKeys that are UUIDs are kept as 16 bytes
-// (engine/key_text.h) and read back exactly as written: the same digits in
+// (engine/value_text.h) and read back exactly as written: the same digits in
 // lowercase and in uppercase are two different cases, a mixed-case one is
 // kept as text, and every read path (get, history, visits, search by each
 // key, a join by businessKey) gives back the written text.

@@ -44,15 +44,14 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/key_text.h"
 #include "engine/value_text.h"
 #include "util/huge_page_allocator.h"
 #include "util/zeroed_array.h"
 
 namespace caserepo::engine {
 
-// Text: how a value keeps its text, ValueText (value_text.h) or KeyText
-// (key_text.h); either gives it back through view(TextScratch&).
+// Text: how a value keeps its text, ValueText or KeyText (value_text.h);
+// either gives it back through view(TextScratch&).
 template <class Payload, class Text = ValueText>
 class Dictionary {
  public:

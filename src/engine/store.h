@@ -85,7 +85,7 @@ struct Tuning {
 
 class Store {
  public:
-  // A UUID value is kept as its 16 bytes (key_text.h); descriptions keep
+  // A UUID value is kept as its 16 bytes (value_text.h); descriptions keep
   // up to 39 bytes inline (ValueText).
   using FieldDictionary = Dictionary<Posting, KeyText>;
   // Room for the texts a view() reads that are not kept as characters, and

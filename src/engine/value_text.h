@@ -1,14 +1,25 @@
-// ValueText: a dictionary value's text, kept inside the value itself when it
-// is at most kInline bytes (a canonical UUID caseId, 36 bytes, fits), on the
-// heap otherwise.
+// A dictionary value's text, kept inside the value itself when it is short,
+// on the heap otherwise. Two kinds:
 //
-// std::string keeps only 15 bytes inline, so every generated caseId cost a
-// 48-byte allocation beside its dictionary value, and every lookup by
-// caseId a second cache miss to compare the text. Here the text shares the
-// value's cache line. 40 bytes: the text (or a heap pointer and a length)
-// in the first 39, and in the last one its length, or kOnHeap.
+// - ValueText (40 bytes): up to 39 bytes inline. Descriptions, often 23-39
+//   bytes. (std::string keeps only 15 bytes inline, so every generated
+//   caseId once cost a 48-byte allocation beside its value and every lookup
+//   a second cache miss to compare the text.)
+// - KeyText (24 bytes): the field dictionaries (caseId, clientId,
+//   businessKey and the few-valued fields). A canonical UUID — 36
+//   characters, 8-4-4-4-12 hex digits, its letters all lowercase or all
+//   uppercase — is kept as its 16 bytes; other texts up to 22 bytes inline.
+//   Issue #9 asks for caseIds that parse as UUIDs in 16 bytes: with 39 bytes
+//   of room for every value, a caseId value was 104 bytes (now 88).
+//
+// A UUID's characters are not stored, so reading one writes them into room
+// the caller gives (TextScratch); a comparison renders them and compares,
+// which is exact: rendering gives back the text that was stored, letter
+// case included. Layout: the text (or a heap pointer and a length) first,
+// and in the last byte its length, or kOnHeap, or a UUID's letter case.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -16,21 +27,41 @@
 
 namespace caserepo::engine {
 
-// Room for a text a dictionary value does not keep as characters (a UUID
-// kept as 16 bytes, key_text.h), written when the text is read.
+// Room for a text a value does not keep as characters (a KeyText's UUID),
+// written when the text is read.
 struct TextScratch {
   char bytes[36];
 };
 
-class ValueText {
- public:
-  static constexpr std::size_t kInline = 39;
+namespace value_text_detail {
 
-  ValueText() noexcept { bytes_[kInline] = 0; }
-  explicit ValueText(std::string_view text) { set(text); }
-  ValueText(const ValueText&) = delete;
-  ValueText& operator=(const ValueText&) = delete;
-  ~ValueText() { release(); }
+// Two hex digits per byte value, each case: a UUID renders in 16 copies of
+// two bytes (a get renders the caseId it compared, then the one it returns).
+using HexPairs = std::array<char, 512>;
+constexpr HexPairs hex_pairs(const char* digits) {
+  HexPairs out{};
+  for (std::size_t v = 0; v < 256; ++v) {
+    out[2 * v] = digits[v >> 4];
+    out[2 * v + 1] = digits[v & 0xF];
+  }
+  return out;
+}
+inline constexpr HexPairs kLowerPairs = hex_pairs("0123456789abcdef");
+inline constexpr HexPairs kUpperPairs = hex_pairs("0123456789ABCDEF");
+
+}  // namespace value_text_detail
+
+template <std::size_t Inline, bool Uuids>
+class BasicValueText {
+ public:
+  static constexpr std::size_t kInline = Inline;
+  static constexpr std::size_t kUuidChars = 36;
+
+  BasicValueText() noexcept { bytes_[kTagByte] = 0; }
+  explicit BasicValueText(std::string_view text) { set(text); }
+  BasicValueText(const BasicValueText&) = delete;
+  BasicValueText& operator=(const BasicValueText&) = delete;
+  ~BasicValueText() { release(); }
 
   void assign(std::string_view text) {
     release();
@@ -39,26 +70,94 @@ class ValueText {
   // Frees a heap text: an erased value keeps no memory.
   void reset() noexcept {
     release();
-    bytes_[kInline] = 0;
+    bytes_[kTagByte] = 0;
   }
 
-  std::string_view view() const noexcept {
-    if (!on_heap()) return {bytes_, static_cast<std::uint8_t>(bytes_[kInline])};
-    return {heap_data(), heap_size()};
+  // The text; in `scratch` when it is a UUID (valid while both live).
+  std::string_view view(TextScratch& scratch) const noexcept {
+    const char tag = bytes_[kTagByte];
+    if (is_uuid()) {
+      render_uuid(tag == kUuidUpper, scratch.bytes);
+      return {scratch.bytes, kUuidChars};
+    }
+    if (tag == kOnHeap) return {heap_data(), heap_size()};
+    return {bytes_, static_cast<std::uint8_t>(tag)};
   }
-  operator std::string_view() const noexcept { return view(); }  // NOLINT: a text is used as one
-  // As KeyText's (key_text.h): a ValueText always holds its characters.
-  std::string_view view(TextScratch&) const noexcept { return view(); }
 
-  // Bytes allocated for the text (0 when inline).
-  std::size_t heap_bytes() const noexcept { return on_heap() ? heap_size() : 0; }
+  // A text that is never a UUID is always held as characters.
+  std::string_view view() const noexcept
+    requires(!Uuids)
+  {
+    TextScratch unused;
+    return view(unused);
+  }
+  operator std::string_view() const noexcept  // NOLINT: a text is used as one
+    requires(!Uuids)
+  {
+    return view();
+  }
 
-  friend bool operator==(const ValueText& a, std::string_view b) noexcept { return a.view() == b; }
+  bool is_uuid() const noexcept {
+    return Uuids && (bytes_[kTagByte] == kUuidLower || bytes_[kTagByte] == kUuidUpper);
+  }
+  // Bytes allocated for the text (0 when inline or a UUID).
+  std::size_t heap_bytes() const noexcept { return bytes_[kTagByte] == kOnHeap ? heap_size() : 0; }
+
+  friend bool operator==(const BasicValueText& a, std::string_view b) noexcept {
+    TextScratch scratch;
+    if (a.is_uuid()) {  // a fixed-size compare, inlined
+      if (b.size() != kUuidChars) return false;
+      a.render_uuid(a.bytes_[kTagByte] == kUuidUpper, scratch.bytes);
+      return std::memcmp(scratch.bytes, b.data(), kUuidChars) == 0;
+    }
+    return a.view(scratch) == b;
+  }
+
+  // Whether `text` is a canonical UUID (see above); if so, its 16 bytes
+  // and whether its letters are uppercase.
+  static bool parse_uuid(std::string_view text, unsigned char (&out)[16], bool& upper) noexcept {
+    if (text.size() != kUuidChars) return false;
+    bool seen_lower = false, seen_upper = false;
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < kUuidChars; ++i) {
+      const char c = text[i];
+      if (i == 8 || i == 13 || i == 18 || i == 23) {
+        if (c != '-') return false;
+        continue;
+      }
+      int v;
+      if (c >= '0' && c <= '9') {
+        v = c - '0';
+      } else if (c >= 'a' && c <= 'f') {
+        v = c - 'a' + 10;
+        seen_lower = true;
+      } else if (c >= 'A' && c <= 'F') {
+        v = c - 'A' + 10;
+        seen_upper = true;
+      } else {
+        return false;
+      }
+      out[k / 2] = static_cast<unsigned char>(k % 2 == 0 ? v << 4 : out[k / 2] | v);
+      ++k;
+    }
+    if (seen_lower && seen_upper) return false;  // mixed case: kept as text, so it reads back as written
+    upper = seen_upper;
+    return true;
+  }
 
  private:
+  static constexpr std::size_t kTagByte = Inline;  // an inline length (0..Inline), or one of:
+  static constexpr char kUuidLower = static_cast<char>(0xFD);
+  static constexpr char kUuidUpper = static_cast<char>(0xFE);
   static constexpr char kOnHeap = static_cast<char>(0xFF);
+  static_assert(Inline < 0xFD && Inline >= 16);
 
-  bool on_heap() const noexcept { return bytes_[kInline] == kOnHeap; }
+  void render_uuid(bool upper, char (&out)[kUuidChars]) const noexcept {
+    static constexpr std::uint8_t kAt[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
+    const char* pairs = upper ? value_text_detail::kUpperPairs.data() : value_text_detail::kLowerPairs.data();
+    for (std::size_t b = 0; b < 16; ++b) std::memcpy(out + kAt[b], pairs + 2 * static_cast<unsigned char>(bytes_[b]), 2);
+    out[8] = out[13] = out[18] = out[23] = '-';
+  }
   char* heap_data() const noexcept {
     char* data;
     std::memcpy(&data, bytes_, sizeof data);
@@ -70,9 +169,18 @@ class ValueText {
     return size;
   }
   void set(std::string_view text) {
+    if constexpr (Uuids) {
+      unsigned char uuid[16];
+      bool upper = false;
+      if (parse_uuid(text, uuid, upper)) {
+        std::memcpy(bytes_, uuid, sizeof uuid);
+        bytes_[kTagByte] = upper ? kUuidUpper : kUuidLower;
+        return;
+      }
+    }
     if (text.size() <= kInline) {
       if (!text.empty()) std::memcpy(bytes_, text.data(), text.size());
-      bytes_[kInline] = static_cast<char>(text.size());
+      bytes_[kTagByte] = static_cast<char>(text.size());
       return;
     }
     char* data = new char[text.size()];
@@ -80,16 +188,18 @@ class ValueText {
     const std::size_t size = text.size();
     std::memcpy(bytes_, &data, sizeof data);
     std::memcpy(bytes_ + sizeof data, &size, sizeof size);
-    bytes_[kInline] = kOnHeap;
+    bytes_[kTagByte] = kOnHeap;
   }
   void release() noexcept {
-    if (on_heap()) delete[] heap_data();
+    if (bytes_[kTagByte] == kOnHeap) delete[] heap_data();
   }
 
-  alignas(8) char bytes_[kInline + 1];
+  alignas(8) char bytes_[kTagByte + 1];
 };
 
+using ValueText = BasicValueText<39, false>;
+using KeyText = BasicValueText<22, true>;
 static_assert(sizeof(ValueText) == 40);
-static_assert(ValueText::kInline < 0xFF, "the last byte holds an inline length or kOnHeap");
+static_assert(sizeof(KeyText) == 24);
 
 }  // namespace caserepo::engine
