@@ -9,6 +9,8 @@
 #include <boost/uuid/uuid_io.hpp>
 #include <cstdint>
 
+#include "util/uuid_text.h"
+
 namespace caserepo::db {
 namespace {
 
@@ -43,13 +45,8 @@ std::string CaseIdGenerator::next() {
   u.data[6] = static_cast<std::uint8_t>((u.data[6] & 0x0F) | 0x40);  // version 4
   u.data[8] = static_cast<std::uint8_t>((u.data[8] & 0x3F) | 0x80);  // variant 10
   // 8-4-4-4-12 lowercase hex, as boost::uuids::to_string writes it, in one buffer.
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(36, '-');
-  for (std::size_t i = 0, at = 0; i < 16; ++i, at += 2) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) ++at;
-    out[at] = kDigits[u.data[i] >> 4];
-    out[at + 1] = kDigits[u.data[i] & 15];
-  }
+  std::string out(util::kUuidChars, '-');
+  util::format_uuid(u.data, /*upper=*/false, out.data());
   return out;
 }
 

@@ -200,8 +200,7 @@ class Repository::Impl {
     std::vector<Entry> out;
     out.reserve(entries->size());
     store_.prefetch_records(*entries);
-    engine::Store::ViewScratch scratch;  // the caseId rendered once for all its entries
-    entries->for_each_slot([&](std::uint32_t slot) { out.push_back(store_.view(slot, scratch).to_entry()); });
+    entries->for_each_slot([&](std::uint32_t slot) { out.push_back(store_.materialize(slot)); });
     return out;
   }
 

@@ -330,14 +330,7 @@ EntryView Store::view(std::uint32_t slot, ViewScratch& scratch) const {
   }
   if (r.description != kNoValue) __builtin_prefetch(&descriptions_.at(r.description));
   auto text = [&](Field f) -> std::string_view {
-    const std::size_t i = index_of(f);
-    const KeyText& t = dicts_[i].at(r.code(f)).text;
-    if (!t.is_uuid()) return t.view(scratch.texts[i]);
-    if (scratch.codes[i] != r.code(f)) {
-      t.view(scratch.texts[i]);
-      scratch.codes[i] = r.code(f);
-    }
-    return {scratch.texts[i].bytes, KeyText::kUuidChars};
+    return dicts_[index_of(f)].at(r.code(f)).text.view(scratch[index_of(f)]);
   };
   auto nullable = [&](Field f) -> std::optional<std::string_view> {
     if (r.code(f) == kNoValue) return std::nullopt;

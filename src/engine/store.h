@@ -88,14 +88,8 @@ class Store {
   // A UUID value is kept as its 16 bytes (value_text.h); descriptions keep
   // up to 39 bytes inline (ValueText).
   using FieldDictionary = Dictionary<Posting, KeyText>;
-  // Room for the texts a view() reads that are not kept as characters, and
-  // which value's text each holds: the views of a case's entries (history)
-  // render its caseId once.
-  struct ViewScratch {
-    std::array<TextScratch, kFieldCount> texts;
-    std::array<std::uint32_t, kFieldCount> codes;
-    ViewScratch() { codes.fill(kNoValue); }
-  };
+  // Room for the texts a view() reads that are not kept as characters.
+  using ViewScratch = std::array<TextScratch, kFieldCount>;
 
   Store();
 

@@ -12,8 +12,9 @@
 //   Issue #9 asks for caseIds that parse as UUIDs in 16 bytes: with 39 bytes
 //   of room for every value, a caseId value was 104 bytes (now 88).
 //
-// A UUID's characters are not stored, so reading one writes them into room
-// the caller gives (TextScratch); a comparison renders them and compares,
+// A UUID's characters are not stored (util/uuid_text.h turns them into 16
+// bytes and back), so reading one writes them into room the caller gives
+// (TextScratch); a comparison renders them and compares,
 // which is exact: rendering gives back the text that was stored, letter
 // case included. Layout: the text (or a heap pointer and a length) first,
 // and in the last byte its length, or kOnHeap, or a UUID's letter case.
@@ -25,6 +26,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "util/uuid_text.h"
+
 namespace caserepo::engine {
 
 // Room for a text a value does not keep as characters (a KeyText's UUID),
@@ -33,29 +36,11 @@ struct TextScratch {
   char bytes[36];
 };
 
-namespace value_text_detail {
-
-// Two hex digits per byte value, each case: a UUID renders in 16 copies of
-// two bytes (a get renders the caseId it compared, then the one it returns).
-using HexPairs = std::array<char, 512>;
-constexpr HexPairs hex_pairs(const char* digits) {
-  HexPairs out{};
-  for (std::size_t v = 0; v < 256; ++v) {
-    out[2 * v] = digits[v >> 4];
-    out[2 * v + 1] = digits[v & 0xF];
-  }
-  return out;
-}
-inline constexpr HexPairs kLowerPairs = hex_pairs("0123456789abcdef");
-inline constexpr HexPairs kUpperPairs = hex_pairs("0123456789ABCDEF");
-
-}  // namespace value_text_detail
-
 template <std::size_t Inline, bool Uuids>
 class BasicValueText {
  public:
   static constexpr std::size_t kInline = Inline;
-  static constexpr std::size_t kUuidChars = 36;
+  static constexpr std::size_t kUuidChars = util::kUuidChars;
 
   BasicValueText() noexcept { bytes_[kTagByte] = 0; }
   explicit BasicValueText(std::string_view text) { set(text); }
@@ -113,38 +98,6 @@ class BasicValueText {
     return a.view(scratch) == b;
   }
 
-  // Whether `text` is a canonical UUID (see above); if so, its 16 bytes
-  // and whether its letters are uppercase.
-  static bool parse_uuid(std::string_view text, unsigned char (&out)[16], bool& upper) noexcept {
-    if (text.size() != kUuidChars) return false;
-    bool seen_lower = false, seen_upper = false;
-    std::size_t k = 0;
-    for (std::size_t i = 0; i < kUuidChars; ++i) {
-      const char c = text[i];
-      if (i == 8 || i == 13 || i == 18 || i == 23) {
-        if (c != '-') return false;
-        continue;
-      }
-      int v;
-      if (c >= '0' && c <= '9') {
-        v = c - '0';
-      } else if (c >= 'a' && c <= 'f') {
-        v = c - 'a' + 10;
-        seen_lower = true;
-      } else if (c >= 'A' && c <= 'F') {
-        v = c - 'A' + 10;
-        seen_upper = true;
-      } else {
-        return false;
-      }
-      out[k / 2] = static_cast<unsigned char>(k % 2 == 0 ? v << 4 : out[k / 2] | v);
-      ++k;
-    }
-    if (seen_lower && seen_upper) return false;  // mixed case: kept as text, so it reads back as written
-    upper = seen_upper;
-    return true;
-  }
-
  private:
   static constexpr std::size_t kTagByte = Inline;  // an inline length (0..Inline), or one of:
   static constexpr char kUuidLower = static_cast<char>(0xFD);
@@ -153,10 +106,7 @@ class BasicValueText {
   static_assert(Inline < 0xFD && Inline >= 16);
 
   void render_uuid(bool upper, char (&out)[kUuidChars]) const noexcept {
-    static constexpr std::uint8_t kAt[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
-    const char* pairs = upper ? value_text_detail::kUpperPairs.data() : value_text_detail::kLowerPairs.data();
-    for (std::size_t b = 0; b < 16; ++b) std::memcpy(out + kAt[b], pairs + 2 * static_cast<unsigned char>(bytes_[b]), 2);
-    out[8] = out[13] = out[18] = out[23] = '-';
+    util::format_uuid(reinterpret_cast<const std::uint8_t*>(bytes_), upper, out);
   }
   char* heap_data() const noexcept {
     char* data;
@@ -170,9 +120,9 @@ class BasicValueText {
   }
   void set(std::string_view text) {
     if constexpr (Uuids) {
-      unsigned char uuid[16];
+      std::uint8_t uuid[16];
       bool upper = false;
-      if (parse_uuid(text, uuid, upper)) {
+      if (util::parse_uuid(text, uuid, upper)) {
         std::memcpy(bytes_, uuid, sizeof uuid);
         bytes_[kTagByte] = upper ? kUuidUpper : kUuidLower;
         return;
