@@ -428,7 +428,8 @@ void http_request(const std::uint8_t* data, std::size_t size) {
     if (status == 500) fail("500: " + res.body());
     if (status < 200 || status > 503) fail("status " + std::to_string(status));
     // The metrics page, the console's files and its redirect are not JSON; everything else is.
-    const bool metrics_page = parser.get().target() == "/metrics" && status == 200;
+    const auto target = parser.get().target();
+    const bool metrics_page = target.substr(0, target.find('?')) == "/metrics" && status == 200;  // a query is ignored
     const bool console_file = info.route == "console" && status < 400;
     if (!metrics_page && !console_file) {
       auto body = json::parse(res.body());
