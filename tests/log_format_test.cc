@@ -4,6 +4,8 @@
 // `interval` policy's unsynced window.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "storage/log.h"
 #include "storage/records.h"
 #include "storage/unsynced_window.h"
@@ -153,6 +155,82 @@ TEST(LogFormatTest, Version1SegmentsAreStillRead) {
   auto m = storage::decode_payload(scan.records[3].type, scan.records[3].payload);
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(*std::get<engine::ResolvedCreate>(*m).request.caseId, "c4");
+}
+
+// Replay decodes each record into an object that held another record
+// before (decode_record_into, its strings' room reused). Whatever it held
+// — another kind of write, fields present that are now absent, a stream
+// position, a payload that did not decode — the result is the record's own:
+// it encodes to the same bytes as a fresh decode.
+TEST(RecordsTest, DecodingIntoAReusedRecordGivesWhatAFreshDecodeGives) {
+  std::mt19937 rng(3);
+  auto maybe = [&](const std::string& text) { return rng() % 2 ? std::optional<std::string>(text) : std::nullopt; };
+  auto change = [&](const std::string& text) -> NullableChange {
+    switch (rng() % 3) {
+      case 0: return std::nullopt;                      // keep
+      case 1: return std::optional<std::string>();      // set to null
+      default: return std::optional<std::string>(text);  // set
+    }
+  };
+  auto long_or_short = [&](const char* prefix) { return prefix + std::string(rng() % 40, 'x'); };
+  std::vector<std::pair<storage::RecordType, std::string>> payloads;
+  for (int i = 0; i < 300; ++i) {
+    engine::Mutation m;
+    switch (rng() % 3) {
+      case 0: {
+        engine::ResolvedCreate c;
+        c.request.caseId = long_or_short("c");
+        c.request.businessKey = maybe(long_or_short("bk"));
+        c.request.caseType = long_or_short("T");
+        c.request.clientId = long_or_short("k");
+        c.request.clientType = "PESEL";
+        c.request.status = long_or_short("S");
+        c.request.statusDescription = maybe(long_or_short("d"));
+        c.request.source = maybe("PORTAL");
+        c.stamp_ms = static_cast<std::int64_t>(rng());
+        m = std::move(c);
+        break;
+      }
+      case 1: {
+        engine::ResolvedUpdate u;
+        u.caseId = long_or_short("c");
+        u.patch.caseType = maybe(long_or_short("T"));
+        u.patch.clientId = maybe(long_or_short("k"));
+        u.patch.clientType = maybe("NIP");
+        u.patch.status = maybe(long_or_short("S"));
+        u.patch.businessKey = change(long_or_short("bk"));
+        u.patch.statusDescription = change(long_or_short("d"));
+        u.patch.source = change("MOBILE");
+        u.stamp_ms = static_cast<std::int64_t>(rng());
+        m = std::move(u);
+        break;
+      }
+      default:
+        m = engine::ResolvedRemove{long_or_short("c")};
+    }
+    switch (rng() % 4) {
+      case 0:  // a stream command, or a refused one (no write)
+        payloads.emplace_back(storage::RecordType::kStream,
+                              storage::encode_stream_payload({i + 1u, rng() % 4 ? std::optional(m) : std::nullopt}));
+        break;
+      case 1:  // a payload that does not decode
+        payloads.emplace_back(storage::type_of(m), storage::encode_payload(m).substr(0, 5));
+        break;
+      default:
+        payloads.emplace_back(storage::type_of(m), storage::encode_payload(m));
+    }
+  }
+  storage::StreamRecord reused;
+  for (const auto& [type, payload] : payloads) {
+    const auto fresh = storage::decode_record(type, payload);
+    const auto error = storage::decode_record_into(type, payload, reused);
+    ASSERT_EQ(error.has_value(), !fresh.ok());
+    if (error) {
+      EXPECT_EQ(error->to_string(), fresh.error().to_string());
+      continue;
+    }
+    EXPECT_EQ(storage::encode_stream_payload(reused), storage::encode_stream_payload(*fresh));
+  }
 }
 
 TEST(LogFormatTest, Version1DamageFollowedByIntactRecordsIsCorruption) {

@@ -33,13 +33,14 @@ void save_opt(Archive& ar, const std::optional<std::string>& s) {
   ar(static_cast<std::uint8_t>(s ? 1 : 0));
   if (s) save_text(ar, *s);
 }
+// Into s's own string when it has one, so that its room is reused.
 template <class Archive>
 void load_opt(Archive& ar, std::optional<std::string>& s) {
   std::uint8_t present = 0;
   ar(present);
   if (present > 1) throw cereal::Exception("bad presence byte");
   if (present) {
-    s.emplace();
+    if (!s) s.emplace();
     load_text(ar, *s);
   } else {
     s.reset();
@@ -56,10 +57,10 @@ void load_change(Archive& ar, NullableChange& c) {
   std::uint8_t kind = 0;
   ar(kind);
   if (kind > 2) throw cereal::Exception("bad change byte");
-  c.reset();
+  if (kind == 0) c.reset();
   if (kind == 1) c.emplace();
   if (kind == 2) {
-    c.emplace(std::string());
+    if (!c || !*c) c.emplace(std::string());
     load_text(ar, **c);
   }
 }
@@ -92,18 +93,28 @@ struct Saver {
   void operator()(const engine::ResolvedRemove& r) { save_text(ar, r.caseId); }
 };
 
-// Reads one mutation of `type` from `ar`; throws cereal::Exception when the
-// bytes do not decode, and Error (Corruption) for an unknown type.
+// The alternative T of `out`, made (empty) unless `out` holds one: decoding
+// into the one already there reuses its strings' room.
+template <class T>
+T& reuse(std::optional<Mutation>& out) {
+  if (out) {
+    if (T* t = std::get_if<T>(&*out)) return *t;
+  }
+  return std::get<T>(out.emplace(std::in_place_type<T>));
+}
+
+// Reads one mutation of `type` from `ar` into `out`; false for an unknown
+// type. Throws cereal::Exception when the bytes do not decode.
 template <class Archive>
-std::optional<Mutation> load_mutation(Archive& ar, RecordType type) {
+bool load_mutation(Archive& ar, RecordType type, std::optional<Mutation>& out) {
   switch (type) {
     case RecordType::kCreate: {
-      engine::ResolvedCreate r;
+      auto& r = reuse<engine::ResolvedCreate>(out);
       CreateRequest& q = r.request;
-      q.caseId.emplace();
+      if (!q.caseId) q.caseId.emplace();
       load_text(ar, *q.caseId);
       load_opt(ar, q.businessKey);
-      q.caseType.emplace();
+      if (!q.caseType) q.caseType.emplace();
       load_text(ar, *q.caseType);
       load_text(ar, q.clientId);
       load_text(ar, q.clientType);
@@ -111,10 +122,10 @@ std::optional<Mutation> load_mutation(Archive& ar, RecordType type) {
       load_opt(ar, q.statusDescription);
       load_opt(ar, q.source);
       ar(r.stamp_ms);
-      return Mutation(std::move(r));
+      return true;
     }
     case RecordType::kUpdate: {
-      engine::ResolvedUpdate r;
+      auto& r = reuse<engine::ResolvedUpdate>(out);
       load_text(ar, r.caseId);
       load_opt(ar, r.patch.caseType);
       load_opt(ar, r.patch.clientId);
@@ -124,15 +135,14 @@ std::optional<Mutation> load_mutation(Archive& ar, RecordType type) {
       load_change(ar, r.patch.statusDescription);
       load_change(ar, r.patch.source);
       ar(r.stamp_ms);
-      return Mutation(std::move(r));
+      return true;
     }
     case RecordType::kRemove: {
-      engine::ResolvedRemove r;
-      load_text(ar, r.caseId);
-      return Mutation(std::move(r));
+      load_text(ar, reuse<engine::ResolvedRemove>(out).caseId);
+      return true;
     }
     default:
-      return std::nullopt;
+      return false;
   }
 }
 
@@ -140,22 +150,36 @@ std::optional<Mutation> load_mutation(Archive& ar, RecordType type) {
 // whole): an istringstream would copy every record once more.
 class ViewBuffer : public std::streambuf {
  public:
-  explicit ViewBuffer(std::string_view bytes) {
+  void view(std::string_view bytes) {
     char* begin = const_cast<char*>(bytes.data());  // get area only: never written through
     setg(begin, begin, begin + bytes.size());
   }
 };
 
+// One stream per thread, pointed at each payload in turn: constructing an
+// std::istream (its locale, a dynamic_cast per facet) cost more than
+// decoding a record did (bench/notes.md, stop 37).
+struct PayloadStream {
+  ViewBuffer buffer;
+  std::istream in{&buffer};
+  std::istream& over(std::string_view payload) {
+    buffer.view(payload);
+    in.clear();
+    return in;
+  }
+};
+
+// Runs decode(archive over `payload`), which returns nullopt or an error;
+// Corruption also when the payload does not decode or has bytes left over.
 template <class Decode>
-auto decode_with(std::string_view payload, Decode&& decode) -> decltype(decode(std::declval<cereal::PortableBinaryInputArchive&>())) {
-  ViewBuffer buffer(payload);
-  std::istream in(&buffer);
+std::optional<Error> decode_with(std::string_view payload, Decode&& decode) {
+  thread_local PayloadStream stream;
+  std::istream& in = stream.over(payload);
   try {
     cereal::PortableBinaryInputArchive ar(in);
-    auto decoded = decode(ar);
-    if (!decoded.ok()) return decoded;
+    if (auto bad = decode(ar)) return bad;
     if (in.peek() != std::char_traits<char>::eof()) return Error::Corruption("record payload has trailing bytes");
-    return decoded;
+    return std::nullopt;
   } catch (const cereal::Exception& e) {
     return Error::Corruption(std::string("record payload does not decode: ") + e.what());
   }
@@ -183,11 +207,10 @@ std::string encode_payload(const Mutation& m) {
 }
 
 Result<Mutation> decode_payload(RecordType type, std::string_view payload) {
-  return decode_with(payload, [&](auto& ar) -> Result<Mutation> {
-    auto m = load_mutation(ar, type);
-    if (!m) return Error::Corruption(unknown_type(type));
-    return std::move(*m);
-  });
+  StreamRecord r;
+  if (type == RecordType::kStream) return Error::Corruption(unknown_type(type));
+  if (auto bad = decode_record_into(type, payload, r)) return *bad;
+  return std::move(*r.mutation);
 }
 
 std::string encode_stream_payload(const StreamRecord& r) {
@@ -202,25 +225,37 @@ std::string encode_stream_payload(const StreamRecord& r) {
 }
 
 Result<StreamRecord> decode_stream_payload(std::string_view payload) {
-  return decode_with(payload, [&](auto& ar) -> Result<StreamRecord> {
-    StreamRecord r;
-    std::uint8_t inner = 0;
-    ar(r.position, inner);
-    if (r.position == 0) return Error::Corruption("stream record at position 0");
-    if (inner != 0) {
-      const auto type = static_cast<RecordType>(inner);
-      r.mutation = load_mutation(ar, type);
-      if (!r.mutation) return Error::Corruption("stream record holds an " + unknown_type(type));
-    }
-    return r;
-  });
+  return decode_record(RecordType::kStream, payload);
 }
 
 Result<StreamRecord> decode_record(RecordType type, std::string_view payload) {
-  if (type == RecordType::kStream) return decode_stream_payload(payload);
-  auto m = decode_payload(type, payload);
-  if (!m.ok()) return m.error();
-  return StreamRecord{0, std::move(*m)};
+  StreamRecord r;
+  if (auto bad = decode_record_into(type, payload, r)) return *bad;
+  return r;
+}
+
+std::optional<Error> decode_record_into(RecordType type, std::string_view payload, StreamRecord& out) {
+  if (type != RecordType::kStream) {
+    out.position = 0;
+    return decode_with(payload, [&](auto& ar) -> std::optional<Error> {
+      if (!load_mutation(ar, type, out.mutation)) return Error::Corruption(unknown_type(type));
+      return std::nullopt;
+    });
+  }
+  return decode_with(payload, [&](auto& ar) -> std::optional<Error> {
+    std::uint8_t inner = 0;
+    ar(out.position, inner);
+    if (out.position == 0) return Error::Corruption("stream record at position 0");
+    if (inner == 0) {
+      out.mutation.reset();
+      return std::nullopt;
+    }
+    const auto inner_type = static_cast<RecordType>(inner);
+    if (!load_mutation(ar, inner_type, out.mutation)) {
+      return Error::Corruption("stream record holds an " + unknown_type(inner_type));
+    }
+    return std::nullopt;
+  });
 }
 
 }  // namespace caserepo::storage

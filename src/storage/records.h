@@ -34,5 +34,9 @@ Result<StreamRecord> decode_stream_payload(std::string_view payload);
 
 // Any record, as a StreamRecord: position 0 for a plain create, update or remove.
 Result<StreamRecord> decode_record(RecordType type, std::string_view payload);
+// decode_record into `out`, reusing the room of the strings it holds (a
+// replay decodes a window of records into the same objects each time);
+// the Corruption, or nullopt. On an error `out` holds part of the record.
+std::optional<Error> decode_record_into(RecordType type, std::string_view payload, StreamRecord& out);
 
 }  // namespace caserepo::storage
