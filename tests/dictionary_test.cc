@@ -171,7 +171,16 @@ TEST(DictionaryTest, HintsStayWithTheirValues) {
     };
     for (int step = 0; step < 30000; ++step) {
       const std::string& text = all[rng() % all.size()];
-      if (rng() % 3 != 0) {
+      if (rng() % 4 == 0) {
+        // Interning and moving the hint in one probe gives back the hint it had.
+        const auto it = hint_of.find(text);
+        const std::uint32_t had = it == hint_of.end() ? Dict::kNoHint : it->second;
+        const std::uint32_t hint = static_cast<std::uint32_t>(rng() % 1000000);
+        const auto [value, previous] = d.intern_exchanging_hint(text, hint, rehash_step);
+        ASSERT_EQ(text_of(value.text), text) << step;
+        ASSERT_EQ(previous, had) << step << " " << text;
+        hint_of[text] = hint;
+      } else if (rng() % 3 != 0) {
         const bool is_new = !hint_of.contains(text);
         d.intern(text, rehash_step);
         if (is_new) hint_of[text] = Dict::kNoHint;  // a new value's hint until one is set
@@ -216,6 +225,26 @@ TEST(DictionaryTest, ValuesKeepTheirAddressesWhileItGrows) {
   EXPECT_EQ(d.find(std::uint32_t{0}), nullptr);  // freed
   EXPECT_EQ(d.find("first"), nullptr);
   EXPECT_EQ(d.intern("again").code, 0u);
+}
+
+// room_for(n) is where the next n new codes' values will be, across chunk
+// boundaries, freed codes aside (a replay pre-faults it: decode_ahead.h).
+TEST(DictionaryTest, RoomForTheNextValuesIsWhereTheyGo) {
+  Dict d;
+  int next = 0;
+  for (const std::uint32_t n : {1u, 63u, 64u, 100u, 1000u, 5000u}) {
+    const auto room = d.room_for(n);
+    std::size_t bytes = 0;
+    for (const auto& r : room) bytes += r.size();
+    EXPECT_EQ(bytes, n * sizeof(Dict::Value));
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const auto* v = reinterpret_cast<const std::byte*>(&d.intern("v" + std::to_string(next++)));
+      EXPECT_TRUE(std::any_of(room.begin(), room.end(), [&](const auto& r) {
+        return v >= r.data() && v + sizeof(Dict::Value) <= r.data() + r.size();
+      })) << "value " << next - 1 << " of room for " << n;
+    }
+  }
+  EXPECT_TRUE(d.room_for(0).empty());
 }
 
 // Texts of every length around the inline limit, bytes of every value

@@ -2,58 +2,73 @@
 // window ahead of the replay that applies them. Decoding (cereal, string
 // copies) and the form check (engine::check_form: UTF-8, lengths) read no
 // store state, so on a machine with a second core they run on a helper
-// thread while the calling thread applies the previous window; the helper
-// also frees the windows already applied, and pre-faults its window's share
-// of the store's reserved room (first touches of fresh memory, the kernel
-// zeroing pages, were a fifth of the applying thread's time). Replay then
-// costs about the larger of the two sides instead of their sum.
+// thread while the calling thread applies the previous window. The helper
+// decodes into the window applied last (its strings' room reused: no
+// allocation per record once warm), computes each record's key hashes for
+// the applying thread's batched lookups (engine/apply.h), and pre-faults
+// the memory the next applies will first write (first touches of fresh
+// memory, the kernel zeroing pages, were a fifth to a third of the applying
+// thread's time). Replay then costs about the larger of the two sides
+// instead of their sum (bench/notes.md, stop 37).
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <future>
 #include <optional>
 #include <span>
 #include <vector>
 
 #include "caserepo/error.h"
+#include "engine/apply.h"
 #include "storage/log.h"
 #include "storage/records.h"
 
 namespace caserepo::db {
 
 struct DecodedRecord {
-  Result<storage::StreamRecord> record;  // Corruption when the payload does not decode
-  std::optional<Error> malformed;        // check_form's verdict on its mutation
+  storage::StreamRecord record;    // meaningless when `corrupt`
+  std::optional<Error> corrupt;    // Corruption when the payload does not decode
+  std::optional<Error> malformed;  // check_form's verdict on its mutation
+  engine::KeyTags keys;            // of a well-formed mutation (none otherwise)
 };
 
 class DecodeAhead {
  public:
-  // REQUIRES: `records` (and the bytes their payloads point into) outlive
-  // this. `room`: memory the applies will fill, in record order roughly
-  // (Store::unused_reserve()); only ever pre-faulted, never written, so a
-  // range that went stale (its vector moved) costs nothing but the call.
-  explicit DecodeAhead(std::span<const storage::LogRecord> records,
-                       std::vector<std::span<const std::byte>> room = {});
+  // The memory the next n records' applies will first write
+  // (Store::room_for); called on the calling thread, between applies. The
+  // helper only pre-faults it, never writes it, so a range that went stale
+  // (its vector moved) costs nothing but the call.
+  using RoomFor = std::function<std::vector<std::span<const std::byte>>(std::size_t n)>;
+
+  // REQUIRES: `records` (and the bytes their payloads point into) outlive this.
+  explicit DecodeAhead(std::span<const storage::LogRecord> records, RoomFor room_for = {});
   DecodeAhead(const DecodeAhead&) = delete;
   DecodeAhead& operator=(const DecodeAhead&) = delete;
   ~DecodeAhead();  // waits for a window still being decoded
 
   // Record i decoded. REQUIRES: i is 0 or one more than the previous call's.
   DecodedRecord& next(std::size_t i);
+  // Record i, a few past the last next(i), if its window is the one being
+  // applied (else nullptr: it is not decoded yet).
+  const DecodedRecord* peek(std::size_t i) const {
+    return i >= current_begin_ && i - current_begin_ < current_.size() ? &current_[i - current_begin_] : nullptr;
+  }
 
  private:
   using Window = std::vector<DecodedRecord>;
   static constexpr std::size_t kWindowRecords = 4096;
 
-  Window decode(std::size_t begin) const;
-  // Pre-faults the share of `room_` that the window at `begin` will fill.
-  void prefault(std::size_t begin) const;
-  // Decoding of the window at `begin`, on the helper if there is one, which
-  // first frees `done`.
-  void start(std::size_t begin, Window done);
+  // Decodes the window at `begin` into `window`, over the records it held
+  // (their strings' room reused: no allocation per record once warm).
+  void decode(std::size_t begin, Window& window) const;
+  // Decoding of the window at `begin` into `reused` (a window already
+  // applied), on the helper if there is one, which then pre-faults the
+  // room of the window applied meanwhile and of this one.
+  void start(std::size_t begin, Window reused);
 
   std::span<const storage::LogRecord> records_;
-  const std::vector<std::span<const std::byte>> room_;
+  const RoomFor room_for_;
   Window current_;
   std::size_t current_begin_ = 0;
   std::future<Window> pending_;

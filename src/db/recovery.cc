@@ -19,6 +19,12 @@
 namespace caserepo::db {
 namespace {
 
+// How far ahead of the record being applied the replay starts the lookups
+// of a record's keys: their table slots, then their values (two steps of
+// ~0.1 us misses each, against ~1 us to apply a record).
+constexpr std::size_t kSlotsAhead = 8;
+constexpr std::size_t kValuesAhead = 4;
+
 using storage::Damage;
 using storage::log_name;
 
@@ -176,34 +182,38 @@ Result<Recovered> recover(Env& env, const std::string& dir, engine::Store& store
     })));
     std::optional<std::pair<std::uint64_t, std::string>> unreplayable;  // offset, why
     {
-      DecodeAhead decoded(records, store.unused_reserve());
+      DecodeAhead decoded(records, [&store](std::size_t n) { return store.room_for(n); });
       for (std::size_t k = 0; k < records.size(); ++k) {
         const storage::LogRecord& rec = records[k];
         DecodedRecord& d = decoded.next(k);
-        auto& m = d.record;
+        // The lookups of the records a little ahead, started now (apply.h).
+        if (const DecodedRecord* ahead = decoded.peek(k + kSlotsAhead)) engine::prefetch_slots(store, ahead->keys);
+        if (const DecodedRecord* ahead = decoded.peek(k + kValuesAhead)) engine::prefetch_values(store, ahead->keys);
+        const storage::StreamRecord& m = d.record;
+        const bool decodes = !d.corrupt;
         std::optional<Error> bad;
-        if (!m.ok()) {
-          bad = m.error();
-        } else if (m->position > 0 && m->position <= report.stream_position) {
-          bad = Error::InvalidArgument("stream position " + std::to_string(m->position) +
+        if (!decodes) {
+          bad = std::move(d.corrupt);
+        } else if (m.position > 0 && m.position <= report.stream_position) {
+          bad = Error::InvalidArgument("stream position " + std::to_string(m.position) +
                                        " is not above the previous one, " + std::to_string(report.stream_position));
         } else if (d.malformed) {
           bad = std::move(d.malformed);
-        } else if (m->mutation) {
-          bad = engine::check_against(store, *m->mutation);
+        } else if (m.mutation) {
+          bad = engine::check_against(store, *m.mutation);
         }
         if (bad) {
-          unreplayable.emplace(rec.offset, m.ok() ? "record cannot be replayed: " + bad->to_string() : bad->message());
+          unreplayable.emplace(rec.offset, decodes ? "record cannot be replayed: " + bad->to_string() : bad->message());
           break;
         }
-        if (m->mutation) {
+        if (m.mutation) {
           if (changes && rec.seq > changes->after) {
-            report_change(store, *m->mutation, rec.seq, m->position, changes->report);
+            report_change(store, *m.mutation, rec.seq, m.position, changes->report);
           } else {
-            engine::apply_mutation(store, *m->mutation);
+            engine::apply_mutation(store, *m.mutation);
           }
         }
-        if (m->position > 0) report.stream_position = m->position;
+        if (m.position > 0) report.stream_position = m.position;
         ++expected;
         if (++report.replayed_records % 65536 == 0) report_progress("replaying log", report.replayed_records, 0, false);
       }

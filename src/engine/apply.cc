@@ -37,6 +37,32 @@ std::optional<Error> check_against(const Store& store, const Mutation& m) {
   return std::nullopt;
 }
 
+KeyTags key_tags(const Mutation& m) {
+  KeyTags keys;
+  auto add = [&](Field f, std::string_view text) {
+    keys.fields[keys.count] = f;
+    keys.tags[keys.count++] = Store::FieldDictionary::tag_of(text);
+  };
+  add(Field::kCaseId, case_of(m));
+  if (const auto* c = std::get_if<ResolvedCreate>(&m)) {
+    add(Field::kClientId, c->request.clientId);
+    if (c->request.businessKey) add(Field::kBusinessKey, *c->request.businessKey);
+  }
+  return keys;
+}
+
+void prefetch_slots(const Store& store, const KeyTags& keys) {
+  for (std::uint8_t i = 0; i < keys.count; ++i) store.dictionary(keys.fields[i]).prefetch_slot(keys.tags[i]);
+}
+
+void prefetch_values(const Store& store, const KeyTags& keys) {
+  for (std::uint8_t i = 0; i < keys.count; ++i) {
+    store.dictionary(keys.fields[i]).prefetch_value(keys.tags[i], [&](std::uint32_t slot) {
+      if (slot < store.slot_count()) store.prefetch(slot);  // the caseId's hint: its newest entry
+    });
+  }
+}
+
 std::uint32_t apply_mutation(Store& store, const Mutation& m) {
   if (const auto* c = std::get_if<ResolvedCreate>(&m)) return store.insert(c->request, c->stamp_ms);
   if (const auto* u = std::get_if<ResolvedUpdate>(&m)) {

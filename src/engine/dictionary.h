@@ -33,6 +33,7 @@
 // miss less; bench/notes.md, stop 29).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstdint>
@@ -42,6 +43,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "engine/value_text.h"
@@ -89,6 +91,38 @@ class Dictionary {
   // REQUIRES: the code exists.
   const Value& at(std::uint32_t code) const { return value(code); }
 
+  // --- batched lookups -------------------------------------------------------
+  // A lookup of `text` in two steps started early, for a caller that knows
+  // its next lookups (a log replay): their cache misses then overlap
+  // instead of following one another. Only ever hints to the CPU.
+
+  // The hash bits a lookup of `text` starts from (any thread may compute them).
+  static std::uint32_t tag_of(std::string_view text) noexcept {
+    return static_cast<std::uint32_t>(std::hash<std::string_view>{}(text) >> 32);
+  }
+  // Step 1: starts loading the table slot (and hint) a lookup with `tag` reads first.
+  void prefetch_slot(std::uint32_t tag) const noexcept {
+    if (table_.empty()) return;
+    const std::size_t i = tag & table_.mask();
+    __builtin_prefetch(&table_.slots[i]);
+    if (hints_enabled_) __builtin_prefetch(&table_.hints[i]);
+  }
+  // Step 2, once the slot is loaded: starts loading the first value whose
+  // hash bits match `tag`, and calls on_candidate(hint) for it when hints
+  // are enabled.
+  template <class OnCandidate>
+  void prefetch_value(std::uint32_t tag, OnCandidate&& on_candidate) const {
+    if (table_.empty()) return;
+    for (std::size_t i = tag & table_.mask(); table_.slots[i] != kEmpty; i = (i + 1) & table_.mask()) {
+      if (tag_in(table_.slots[i]) != tag) continue;
+      const auto* v = reinterpret_cast<const char*>(&value(code_of(table_.slots[i])));
+      __builtin_prefetch(v);
+      __builtin_prefetch(v + sizeof(Value) - 1);  // a Value may straddle two cache lines
+      if (hints_enabled_) on_candidate(table_.hints[i]);
+      return;
+    }
+  }
+
   // --- hints -----------------------------------------------------------------
   static constexpr std::uint32_t kNoHint = ~std::uint32_t{0};
   // From now on every value has a hint, kNoHint until set.
@@ -114,6 +148,24 @@ class Dictionary {
     const std::uint32_t tag = tag_of(text);
     if (Found f = find_hinted_in(table_, text, tag, on_candidate); f.value != nullptr || !growing()) return f;
     return find_hinted_in(old_, text, tag, on_candidate);
+  }
+  // intern(), with the value's hint set to `hint` in the same probe.
+  // Returns the value and the hint it had (kNoHint for a new value).
+  // REQUIRES: hints enabled.
+  std::pair<const Value&, std::uint32_t> intern_exchanging_hint(std::string_view text, std::uint32_t hint,
+                                                                std::size_t rehash_step = kRehashStep) {
+    make_room(rehash_step);
+    const std::uint32_t tag = tag_of(text);
+    const std::size_t i = slot_of(table_, text, tag);
+    if (table_.slots[i] != kEmpty) return {value(code_of(table_.slots[i])), std::exchange(table_.hints[i], hint)};
+    if (growing()) {
+      if (const std::size_t j = slot_of(old_, text, tag); old_.slots[j] != kEmpty) {
+        return {value(code_of(old_.slots[j])), std::exchange(old_.hints[j], hint)};
+      }
+    }
+    const Value& v = insert_at(i, tag, text);
+    table_.hints[i] = hint;
+    return {v, kNoHint};
   }
   // REQUIRES: hints enabled; `text` there.
   void set_hint(std::string_view text, std::uint32_t hint) {
@@ -188,6 +240,30 @@ class Dictionary {
     start_growing(want);
     finish_growing();
   }
+  // The storage of the next `n` new codes' values, their chunks allocated
+  // now if they were not (untouched: a page costs memory once written), as
+  // ranges of bytes, one per chunk; nothing is constructed there. A log
+  // replay pre-faults them on its helper thread, so that the kernel zeroes
+  // the pages there and not in the apply (decode_ahead.h).
+  std::vector<std::span<const std::byte>> room_for(std::uint32_t n) {
+    std::vector<std::span<const std::byte>> room;
+    const std::uint64_t end = std::min<std::uint64_t>(std::uint64_t{next_code_} + n, kMaxCodes);
+    for (std::uint64_t code = next_code_; code < end;) {
+      const auto [k, offset] = locate(static_cast<std::uint32_t>(code));
+      const std::size_t count = std::min<std::uint64_t>(chunk_size(k) - offset, end - code);
+      room.push_back(std::as_bytes(std::span<const Value>(chunk(k) + offset, count)));
+      code += count;
+    }
+    return room;
+  }
+
+  // The table's bytes (slots and hints): new values write it at random
+  // places, so a replay pre-faults all of it (a fresh table's pages are
+  // zero pages until written, util/zeroed_array.h).
+  std::array<std::span<const std::byte>, 2> table_room() const {
+    return {table_.slots.bytes(), table_.hints.bytes()};
+  }
+
   // Whether an old table still has slots to move (tests).
   bool growing() const noexcept { return !old_.empty(); }
   // Occupied slots of both tables: size() unless a slot was left behind (tests).
@@ -220,6 +296,7 @@ class Dictionary {
   static constexpr std::uint32_t kFree = ~std::uint32_t{0};
   // Chunk k holds kFirstChunk << k values, from code kFirstChunk * (2^k - 1).
   static constexpr std::uint32_t kFirstChunk = 64;
+  static constexpr std::uint64_t kMaxCodes = std::uint64_t{kFree};  // codes 0 .. 2^32 - 2
 
   static std::uint64_t slot_word(std::uint32_t tag, std::uint32_t code) noexcept {
     return ~((std::uint64_t{tag} << 32) | code);
@@ -236,9 +313,6 @@ class Dictionary {
     std::size_t bytes() const noexcept { return slots.size() * sizeof(std::uint64_t) + hints.size() * sizeof(std::uint32_t); }
   };
 
-  static std::uint32_t tag_of(std::string_view text) noexcept {
-    return static_cast<std::uint32_t>(std::hash<std::string_view>{}(text) >> 32);
-  }
   // REQUIRES: t not empty. The slot holding `text`, or the empty slot ending its probe run.
   std::size_t slot_of(const Table& t, std::string_view text, std::uint32_t tag) const {
     std::size_t i = tag & t.mask();
@@ -356,6 +430,10 @@ class Dictionary {
   // on first use: untouched pages of a large chunk cost no memory).
   void* slot_for_new_code() {
     const auto [k, offset] = locate(next_code_);
+    return chunk(k) + offset;
+  }
+  // Chunk k, allocated if it was not.
+  Value* chunk(std::size_t k) {
     if (!chunks_[k]) {
       const std::size_t bytes = chunk_size(k) * sizeof(Value);
       // The large chunks (caseIds, clients, business keys) on huge pages:
@@ -363,7 +441,7 @@ class Dictionary {
       chunks_[k] = static_cast<Value*>(util::maps_huge(bytes) ? util::map_huge(bytes)
                                                                  : ::operator new(bytes, std::align_val_t{alignof(Value)}));
     }
-    return chunks_[k] + offset;
+    return chunks_[k];
   }
   void free_chunk(std::size_t k) noexcept {
     const std::size_t bytes = chunk_size(k) * sizeof(Value);

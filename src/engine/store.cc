@@ -77,18 +77,14 @@ std::uint32_t Store::intern_description(const std::optional<std::string>& text) 
   return v.code;
 }
 
-void Store::intern_all(EntryRecord& r, std::string_view caseId, const std::optional<std::string>& businessKey,
-                       std::string_view caseType, std::string_view clientId, std::string_view clientType,
-                       std::string_view status, const std::optional<std::string>& source,
-                       const std::optional<std::string>& description) {
-  r.codes[index_of(Field::kCaseId)] = intern(Field::kCaseId, caseId);
-  r.codes[index_of(Field::kBusinessKey)] = intern_nullable(Field::kBusinessKey, businessKey);
-  r.codes[index_of(Field::kCaseType)] = intern(Field::kCaseType, caseType);
-  r.codes[index_of(Field::kClientId)] = intern(Field::kClientId, clientId);
-  r.codes[index_of(Field::kClientType)] = intern(Field::kClientType, clientType);
-  r.codes[index_of(Field::kStatus)] = intern(Field::kStatus, status);
-  r.codes[index_of(Field::kSource)] = intern_nullable(Field::kSource, source);
-  r.description = intern_description(description);
+void Store::intern_fields(EntryRecord& r, const CreateRequest& request) {
+  r.codes[index_of(Field::kBusinessKey)] = intern_nullable(Field::kBusinessKey, request.businessKey);
+  r.codes[index_of(Field::kCaseType)] = intern(Field::kCaseType, *request.caseType);
+  r.codes[index_of(Field::kClientId)] = intern(Field::kClientId, request.clientId);
+  r.codes[index_of(Field::kClientType)] = intern(Field::kClientType, request.clientType);
+  r.codes[index_of(Field::kStatus)] = intern(Field::kStatus, request.status);
+  r.codes[index_of(Field::kSource)] = intern_nullable(Field::kSource, request.source);
+  r.description = intern_description(request.statusDescription);
 }
 
 void Store::release_description(std::uint32_t code) {
@@ -125,11 +121,6 @@ std::uint32_t Store::insert(const CreateRequest& request, std::int64_t stamp_ms)
   last_stamp_ = stamp_ms;
   maybe_rebuild();
 
-  // The case's previous current entry steps down.
-  if (const std::optional<std::uint32_t> previous = newest_slot(*request.caseId)) {
-    current_.remove(*previous, slot_touch_[*previous]);
-  }
-
   const auto slot = static_cast<std::uint32_t>(slots_.size());
   EntryRecord r;
   r.seq = next_seq_++;
@@ -137,11 +128,16 @@ std::uint32_t Store::insert(const CreateRequest& request, std::int64_t stamp_ms)
   r.creation_ms = stamp_ms;
   r.update_ms = stamp_ms;
   slot_touch_.push_back(new_touch(slot, r.touch_seq, stamp_ms));
-  intern_all(r, *request.caseId, request.businessKey, *request.caseType, request.clientId, request.clientType,
-             request.status, request.source, request.statusDescription);
+  // One probe for the caseId: its code, and its hint (the case's newest
+  // entry) moved to this entry.
+  const auto [case_value, previous] =
+      dicts_[index_of(Field::kCaseId)].intern_exchanging_hint(*request.caseId, slot, tuning_.rehash_step);
+  r.codes[index_of(Field::kCaseId)] = case_value.code;
+  // The case's previous current entry steps down.
+  if (previous != FieldDictionary::kNoHint) current_.remove(previous, slot_touch_[previous]);
+  intern_fields(r, request);
   slots_.push_back(r);
   index(slot, /*current=*/true);
-  dicts_[index_of(Field::kCaseId)].set_hint(*request.caseId, slot);
   ++live_count_;
   return slot;
 }
@@ -156,14 +152,32 @@ void Store::reserve_more(std::size_t n) {
 }
 
 namespace {
+// The next n elements' room in v's capacity.
 template <class Vector>
-std::span<const std::byte> unused_bytes(const Vector& v) {
-  return std::as_bytes(std::span<const typename Vector::value_type>(v.data() + v.size(), v.capacity() - v.size()));
+std::span<const std::byte> next_room(const Vector& v, std::size_t n) {
+  return std::as_bytes(std::span<const typename Vector::value_type>(v.data() + v.size(), std::min(n, v.capacity() - v.size())));
+}
+// The table of `dict`, and the next values that `entries` more entries will
+// add to it at its rate so far (a quarter more; none before there is a rate).
+template <class Dict>
+void add_value_room(Dict& dict, std::size_t entries, std::size_t entries_so_far,
+                    std::vector<std::span<const std::byte>>& room) {
+  for (auto r : dict.table_room()) {
+    if (!r.empty()) room.push_back(r);
+  }
+  if (entries_so_far == 0) return;
+  const std::uint64_t values = std::uint64_t{dict.code_bound()} * entries / entries_so_far * 5 / 4;
+  for (auto r : dict.room_for(static_cast<std::uint32_t>(std::min<std::uint64_t>(values, entries)))) room.push_back(r);
 }
 }  // namespace
 
-std::vector<std::span<const std::byte>> Store::unused_reserve() const {
-  return {unused_bytes(slots_), unused_bytes(slot_touch_), unused_bytes(touch_slot_), unused_bytes(touch_seq_), unused_bytes(touch_ms_)};
+std::vector<std::span<const std::byte>> Store::room_for(std::size_t entries) {
+  std::vector<std::span<const std::byte>> room = {next_room(slots_, entries), next_room(slot_touch_, entries),
+                                                  next_room(touch_slot_, entries), next_room(touch_seq_, entries),
+                                                  next_room(touch_ms_, entries)};
+  for (auto& dict : dicts_) add_value_room(dict, entries, slots_.size(), room);
+  add_value_room(descriptions_, entries, slots_.size(), room);
+  return room;
 }
 
 void Store::update(std::string_view caseId, const Patch& patch, std::int64_t stamp_ms) {

@@ -114,9 +114,12 @@ class Store {
   // Room for `n` more entries (a log replay knows how many creates follow):
   // the entry and touch columns and the caseId dictionary grow once.
   void reserve_more(std::size_t n);
-  // The room reserve_more() set aside and not used yet, as byte ranges
-  // (replay pre-faults them on its helper thread: decode_ahead.h).
-  std::vector<std::span<const std::byte>> unused_reserve() const;
+  // The memory the next `entries` creates will first write, as byte ranges
+  // (a log replay pre-faults them on its helper thread: decode_ahead.h):
+  // the room reserve_more() set aside in the columns, and each dictionary's
+  // next values at the rate of new values per entry so far (their chunks
+  // allocated now, untouched).
+  std::vector<std::span<const std::byte>> room_for(std::size_t entries);
   // REQUIRES: the case exists.
   void update(std::string_view caseId, const Patch& patch, std::int64_t stamp_ms);
   // REQUIRES: the case exists. Returns the number of entries removed.
@@ -221,11 +224,8 @@ class Store {
   std::uint32_t intern_nullable(Field f, const std::optional<std::string>& text);
   std::uint32_t intern(Field f, std::string_view text) { return dicts_[index_of(f)].intern(text, tuning_.rehash_step).code; }
   std::uint32_t intern_description(const std::optional<std::string>& text);
-  // Sets every code of `r` from the entry's values.
-  void intern_all(EntryRecord& r, std::string_view caseId, const std::optional<std::string>& businessKey,
-                  std::string_view caseType, std::string_view clientId, std::string_view clientType,
-                  std::string_view status, const std::optional<std::string>& source,
-                  const std::optional<std::string>& description);
+  // Sets every code of `r` but the caseId's from the request's values.
+  void intern_fields(EntryRecord& r, const CreateRequest& request);
   void release_description(std::uint32_t code);
   void index(std::uint32_t slot, bool current);
   void unindex(std::uint32_t slot);

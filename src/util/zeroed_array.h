@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <type_traits>
 #include <utility>
 
@@ -55,6 +56,7 @@ class ZeroedArray {
   bool empty() const noexcept { return size_ == 0; }
   T& operator[](std::size_t i) noexcept { return data_[i]; }
   const T& operator[](std::size_t i) const noexcept { return data_[i]; }
+  std::span<const std::byte> bytes() const noexcept { return std::as_bytes(std::span<const T>(data_, size_)); }
 
  private:
   T* data_ = nullptr;
