@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
+#include <memory>
 #include <random>
 #include <set>
 #include <vector>
@@ -100,6 +102,63 @@ TEST(PostingTest, RandomAddsAndRemovesAcrossBlocksKeepExactlyTheMembers) {
     if (step % 5000 == 0 && p.is_big()) expect_members(p, slots, touches);
   }
   expect_members(p, slots, touches);
+}
+
+// A small posting keeps its members in itself (two), then in an array that
+// grows to kPromoteAt, then as bitmaps. Through random adds and removes,
+// moves of the whole posting and bulk assignment, on both sides of every
+// capacity, it holds exactly the model's members, in slot order.
+TEST(PostingTest, SmallMembersStayExactThroughEveryCapacityAndMove) {
+  std::mt19937 rng(23);
+  for (int trial = 0; trial < 300; ++trial) {
+    Posting p;
+    std::map<std::uint32_t, std::uint32_t> model;  // slot -> touch
+    bool promoted = false;
+    const std::size_t most = rng() % (Posting::kPromoteAt + 8);
+    for (int step = 0; step < 200; ++step) {
+      const std::uint32_t op = rng() % 10;
+      if (op < 5 && model.size() < most) {
+        std::uint32_t slot = rng() % 1000;
+        while (model.contains(slot)) slot = rng() % 1000;
+        const std::uint32_t touch = rng();
+        p.add(slot, touch);
+        model[slot] = touch;
+        promoted = promoted || model.size() > Posting::kPromoteAt;
+      } else if (op < 8 && !model.empty()) {
+        auto it = std::next(model.begin(), static_cast<std::ptrdiff_t>(rng() % model.size()));
+        p.remove(it->first, it->second);
+        model.erase(it);
+      } else if (op == 8) {  // moved out and back: through a fresh object each way
+        auto moved = std::make_unique<Posting>(std::move(p));
+        p.~Posting();
+        new (&p) Posting();
+        if (rng() % 2) p.add(5000, 1);  // storage of its own, then replaced
+        p = std::move(*moved);
+      } else if (!promoted && model.size() <= Posting::kPromoteAt) {
+        std::vector<Posting::Member> sorted;
+        for (const auto& [slot, touch] : model) sorted.push_back({slot, touch});
+        p.assign_small(sorted);
+      }
+      ASSERT_EQ(p.size(), model.size()) << trial << "/" << step;
+      ASSERT_EQ(p.is_big(), promoted) << trial << "/" << step;  // a big posting stays big
+      std::vector<std::uint32_t> slots;
+      p.for_each_slot([&](std::uint32_t s) { slots.push_back(s); });
+      std::vector<std::uint32_t> want;
+      for (const auto& [slot, touch] : model) want.push_back(slot);
+      ASSERT_EQ(slots, want) << trial << "/" << step;
+      if (!model.empty()) {
+        ASSERT_EQ(p.last_slot(), model.rbegin()->first);
+      }
+      if (!promoted) {
+        std::size_t i = 0;
+        for (const auto& [slot, touch] : model) {
+          ASSERT_EQ(p.small()[i].slot, slot);
+          ASSERT_EQ(p.small()[i].touch, touch) << trial << "/" << step;
+          ++i;
+        }
+      }
+    }
+  }
 }
 
 TEST(PostingTest, BulkAssignmentMakesDenseBlocksBitsets) {

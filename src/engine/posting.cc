@@ -45,54 +45,84 @@ void densify(Bitmap& b) {
 
 }  // namespace
 
+void Posting::make_room_for_one() {
+  const std::uint32_t room = capacity_ == 0 ? 2 : capacity_;
+  if (count_ < room) return;
+  const std::uint32_t grown = std::min<std::uint32_t>(room * 2, kPromoteAt);
+  auto* moved = new Member[grown];  // first: on bad_alloc nothing has changed
+  std::copy(members(), members() + count_, moved);
+  free_storage();
+  heap_ = moved;
+  capacity_ = grown;
+}
+
 void Posting::add(std::uint32_t slot, std::uint32_t touch) {
-  ++count_;
-  if (big_) {
+  if (is_big()) {
     add_dense(big_->by_space[0], slot);
     add_dense(big_->by_space[1], touch);
+    ++count_;
     return;
   }
-  // New entries take the highest slot, so this is nearly always a push_back.
-  auto at = small_at(slot);
-  small_.insert(at, Member{slot, touch});
-  if (small_.size() > kPromoteAt) {
-    big_ = std::make_unique<DualBitmap>();
-    for (const Member& m : small_) big_->add(m.slot, m.touch);  // 65 members: no container is dense
+  if (count_ == kPromoteAt) {
+    auto big = std::make_unique<DualBitmap>();  // built first: on bad_alloc nothing has changed
+    for (const Member& m : small()) big->add(m.slot, m.touch);  // 65 members: no container is dense
+    big->add(slot, touch);
     // No runOptimize: values interleave, so runs would be short and many,
     // and cardinality/select on run containers cost O(runs).
-    decltype(small_)().swap(small_);
+    free_storage();
+    big_ = big.release();
+    capacity_ = kBig;
+    ++count_;
+    return;
   }
+  make_room_for_one();
+  // New entries take the highest slot, so this is nearly always an append.
+  Member* at = small_at(slot);
+  std::copy_backward(at, members() + count_, members() + count_ + 1);
+  *at = Member{slot, touch};
+  ++count_;
 }
 
 void Posting::remove(std::uint32_t slot, std::uint32_t touch) {
   assert(count_ > 0);
-  --count_;
-  if (big_) {
+  if (is_big()) {
     remove_dense(big_->by_space[0], slot);
     remove_dense(big_->by_space[1], touch);
+    --count_;
     return;
   }
-  auto at = small_at(slot);
-  assert(at != small_.end() && at->slot == slot);
-  small_.erase(at);
+  Member* at = small_at(slot);
+  assert(at != members() + count_ && at->slot == slot);
+  std::copy(at + 1, members() + count_, at);
+  --count_;
 }
 
-void Posting::assign_small(std::span<const Member> members) {
-  assert(members.size() <= kPromoteAt);
-  big_.reset();
-  small_.assign(members.begin(), members.end());
-  count_ = static_cast<std::uint32_t>(members.size());
+void Posting::assign_small(std::span<const Member> sorted) {
+  assert(sorted.size() <= kPromoteAt);
+  const auto n = static_cast<std::uint32_t>(sorted.size());
+  Member* heap = n > 2 ? new Member[n] : nullptr;  // first: on bad_alloc nothing has changed
+  free_storage();
+  if (heap != nullptr) {
+    heap_ = heap;
+    capacity_ = n;
+  } else {
+    capacity_ = 0;
+  }
+  std::copy(sorted.begin(), sorted.end(), members());
+  count_ = n;
 }
 
 void Posting::assign_big(std::span<const std::uint32_t> slots, std::span<const std::uint32_t> touches) {
   assert(slots.size() == touches.size() && slots.size() > kPromoteAt);
-  decltype(small_)().swap(small_);
-  big_ = std::make_unique<DualBitmap>();
+  auto big = std::make_unique<DualBitmap>();
   // Sorted input: add_many appends container by container.
-  big_->by_space[0].addMany(slots.size(), slots.data());
-  big_->by_space[1].addMany(touches.size(), touches.data());
-  densify(big_->by_space[0]);
-  densify(big_->by_space[1]);
+  big->by_space[0].addMany(slots.size(), slots.data());
+  big->by_space[1].addMany(touches.size(), touches.data());
+  densify(big->by_space[0]);
+  densify(big->by_space[1]);
+  free_storage();
+  big_ = big.release();
+  capacity_ = kBig;
   count_ = static_cast<std::uint32_t>(slots.size());
 }
 
@@ -107,22 +137,22 @@ Bitmap renumbered_bitmap(const Bitmap& bitmap, std::span<const std::uint32_t> re
 }
 
 void Posting::renumber_touches(std::span<const std::uint32_t> renumbered, std::vector<std::uint32_t>& scratch) {
-  if (big_) {
+  if (is_big()) {
     big_->by_space[1] = renumbered_bitmap(big_->by_space[1], renumbered, scratch);
     densify(big_->by_space[1]);
     return;
   }
-  for (Member& m : small_) m.touch = renumbered[m.touch];
+  for (Member* m = members(); m != members() + count_; ++m) m->touch = renumbered[m->touch];
 }
 
 void Posting::move(Space space, std::uint32_t slot, std::uint32_t from, std::uint32_t to) {
-  if (big_) {
+  if (is_big()) {
     remove_dense(big_->by_space[static_cast<int>(space)], from);
     add_dense(big_->by_space[static_cast<int>(space)], to);
     return;
   }
-  auto at = small_at(slot);
-  assert(at != small_.end() && at->slot == slot);
+  Member* at = small_at(slot);
+  assert(at != members() + count_ && at->slot == slot);
   if (space == Space::kCreation) {
     at->slot = to;
   } else {
@@ -148,7 +178,7 @@ void move_range(Bitmap& bitmap, std::uint32_t lo, std::span<const std::uint32_t>
 void Posting::move_range(Space space, std::uint32_t lo, std::span<const std::uint32_t> moved_to,
                          std::vector<std::uint32_t>& scratch) {
   const std::uint64_t hi = std::uint64_t{lo} + moved_to.size();
-  if (big_) {
+  if (is_big()) {
     Bitmap& positions = big_->by_space[static_cast<int>(space)];
     engine::move_range(positions, lo, moved_to, scratch);
     if (scratch.empty()) return;
@@ -159,21 +189,21 @@ void Posting::move_range(Space space, std::uint32_t lo, std::span<const std::uin
     }
     return;
   }
-  for (Member& m : small_) {
-    std::uint32_t& p = space == Space::kCreation ? m.slot : m.touch;
+  for (Member* m = members(); m != members() + count_; ++m) {
+    std::uint32_t& p = space == Space::kCreation ? m->slot : m->touch;
     if (p >= lo && p < hi) p = moved_to[p - lo];
   }
 }
 
 std::uint32_t Posting::last_slot() const {
   assert(count_ > 0);
-  if (big_) return big_->in(Space::kCreation).maximum();
-  return small_.back().slot;
+  if (is_big()) return big_->in(Space::kCreation).maximum();
+  return members()[count_ - 1].slot;
 }
 
 std::size_t Posting::bytes() const {
-  const std::size_t heap = small_.capacity() > 2 ? small_.capacity() * sizeof(Member) + 16 : 0;
-  return sizeof(*this) + heap + (big_ ? sizeof(DualBitmap) + big_->bytes() : 0);
+  if (is_big()) return sizeof(*this) + sizeof(DualBitmap) + big_->bytes();
+  return sizeof(*this) + (capacity_ > 0 ? capacity_ * sizeof(Member) + 16 : 0);  // 16: malloc's own words
 }
 
 }  // namespace caserepo::engine

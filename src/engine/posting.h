@@ -15,7 +15,6 @@
 #include <span>
 #include <vector>
 
-#include <boost/container/small_vector.hpp>
 #include <roaring/roaring.hh>
 
 namespace caserepo::engine {
@@ -90,9 +89,26 @@ class Posting {
     std::uint32_t touch;
   };
 
+  Posting() noexcept : inline_{} {}
+  Posting(Posting&& other) noexcept : inline_{}, count_(other.count_), capacity_(other.capacity_) {
+    steal(other);
+  }
+  Posting& operator=(Posting&& other) noexcept {
+    if (this != &other) {
+      free_storage();
+      count_ = other.count_;
+      capacity_ = other.capacity_;
+      steal(other);
+    }
+    return *this;
+  }
+  Posting(const Posting&) = delete;
+  Posting& operator=(const Posting&) = delete;
+  ~Posting() { free_storage(); }
+
   std::size_t size() const noexcept { return count_; }
   bool empty() const noexcept { return count_ == 0; }
-  bool is_big() const noexcept { return big_ != nullptr; }
+  bool is_big() const noexcept { return capacity_ == kBig; }
 
   void add(std::uint32_t slot, std::uint32_t touch);
   void remove(std::uint32_t slot, std::uint32_t touch);
@@ -121,32 +137,70 @@ class Posting {
   // REQUIRES: is_big()
   const Bitmap& bitmap(Space s) const { return big_->in(s); }
   // REQUIRES: !is_big(). Sorted by slot.
-  std::span<const Member> small() const noexcept { return {small_.data(), small_.size()}; }
+  std::span<const Member> small() const noexcept { return {members(), count_}; }
 
   // Calls f(slot) in increasing slot order.
   template <class F>
   void for_each_slot(F&& f) const {
-    if (big_) {
+    if (is_big()) {
       for_each_position(big_->in(Space::kCreation), f);
     } else {
-      for (const Member& m : small_) f(m.slot);
+      for (const Member& m : small()) f(m.slot);
     }
   }
 
   std::size_t bytes() const;
 
  private:
-  // Most values (a case's entries, a client's, a business key's) have one
-  // to three members: two live inside the node, saving an allocation and a
-  // cache miss on get().
-  boost::container::small_vector<Member, 2> small_;
-  // The first member of small_ at or above `slot`.
-  auto small_at(std::uint32_t slot) {
-    return std::lower_bound(small_.begin(), small_.end(), slot,
-                            [](const Member& m, std::uint32_t s) { return m.slot < s; });
+  // Where the members are. A Posting sits inside every dictionary value, and
+  // most values (a case's entries, a client's, a business key's) have one to
+  // three members, so it is 24 bytes and keeps up to two members in itself
+  // (no allocation, and no cache miss more on get()):
+  //   capacity_ == 0     up to two members in inline_, sorted by slot
+  //   capacity_ == kBig  big_: two bitmaps (past kPromoteAt members)
+  //   otherwise          heap_: room for capacity_ members, sorted by slot
+  // (boost::container::small_vector<Member, 2>, used before, keeps a
+  // pointer and 64-bit size and capacity words beside its inline members,
+  // and Boost 1.74 has no option to narrow them: 56 bytes with the bitmap
+  // pointer and the count, where this takes 24.)
+  static constexpr std::uint32_t kBig = ~std::uint32_t{0};
+
+  Member* members() noexcept { return capacity_ == 0 ? inline_ : heap_; }
+  const Member* members() const noexcept { return capacity_ == 0 ? inline_ : heap_; }
+  // The first member at or above `slot`. REQUIRES: !is_big().
+  Member* small_at(std::uint32_t slot) noexcept {
+    return std::lower_bound(members(), members() + count_, slot, [](const Member& m, std::uint32_t s) { return m.slot < s; });
   }
-  std::unique_ptr<DualBitmap> big_;
+  // Takes other's storage (count_ and capacity_ already copied); other is left empty.
+  void steal(Posting& other) noexcept {
+    if (capacity_ == 0) {
+      std::copy(other.inline_, other.inline_ + 2, inline_);
+    } else if (capacity_ == kBig) {
+      big_ = other.big_;
+    } else {
+      heap_ = other.heap_;
+    }
+    other.count_ = 0;
+    other.capacity_ = 0;
+  }
+  void free_storage() noexcept {
+    if (capacity_ == kBig) {
+      delete big_;
+    } else if (capacity_ > 0) {
+      delete[] heap_;
+    }
+  }
+  // Gives the small members room for one more. REQUIRES: !is_big(), count_ < kPromoteAt.
+  void make_room_for_one();
+
+  union {
+    Member inline_[2];
+    Member* heap_;
+    DualBitmap* big_;
+  };
   std::uint32_t count_ = 0;
+  std::uint32_t capacity_ = 0;
 };
+static_assert(sizeof(Posting) == 24);
 
 }  // namespace caserepo::engine
