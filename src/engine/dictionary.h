@@ -154,18 +154,8 @@ class Dictionary {
   // REQUIRES: hints enabled.
   std::pair<const Value&, std::uint32_t> intern_exchanging_hint(std::string_view text, std::uint32_t hint,
                                                                 std::size_t rehash_step = kRehashStep) {
-    make_room(rehash_step);
-    const std::uint32_t tag = tag_of(text);
-    const std::size_t i = slot_of(table_, text, tag);
-    if (table_.slots[i] != kEmpty) return {value(code_of(table_.slots[i])), std::exchange(table_.hints[i], hint)};
-    if (growing()) {
-      if (const std::size_t j = slot_of(old_, text, tag); old_.slots[j] != kEmpty) {
-        return {value(code_of(old_.slots[j])), std::exchange(old_.hints[j], hint)};
-      }
-    }
-    const Value& v = insert_at(i, tag, text);
-    table_.hints[i] = hint;
-    return {v, kNoHint};
+    const Place p = intern_place(text, rehash_step);  // a new value's hint is kNoHint (insert_at)
+    return {value_at(p), std::exchange(p.table->hints[p.slot], hint)};
   }
   // REQUIRES: hints enabled; `text` there.
   void set_hint(std::string_view text, std::uint32_t hint) {
@@ -194,14 +184,7 @@ class Dictionary {
   // The value for `text`, added with an empty payload when new (one probe,
   // two while growing). `rehash_step`: see kRehashStep; 0 grows at once.
   const Value& intern(std::string_view text, std::size_t rehash_step = kRehashStep) {
-    make_room(rehash_step);
-    const std::uint32_t tag = tag_of(text);
-    const std::size_t i = slot_of(table_, text, tag);
-    if (table_.slots[i] != kEmpty) return value(code_of(table_.slots[i]));
-    if (growing()) {
-      if (const std::uint64_t w = old_.slots[slot_of(old_, text, tag)]; w != kEmpty) return value(code_of(w));
-    }
-    return insert_at(i, tag, text);
+    return value_at(intern_place(text, rehash_step));
   }
 
   // Adds `text` with the next code (a freed one first); nullptr when it is
@@ -396,6 +379,24 @@ class Dictionary {
   }
   void finish_growing() {
     if (growing()) move_old_slots(SIZE_MAX);
+  }
+  // Where a value's slot is: the table, or the old one while growing.
+  struct Place {
+    Table* table;
+    std::size_t slot;
+  };
+  const Value& value_at(const Place& p) const { return value(code_of(p.table->slots[p.slot])); }
+  // The slot holding `text`, added first when new (intern()'s probe).
+  Place intern_place(std::string_view text, std::size_t rehash_step) {
+    make_room(rehash_step);
+    const std::uint32_t tag = tag_of(text);
+    const std::size_t i = slot_of(table_, text, tag);
+    if (table_.slots[i] != kEmpty) return {&table_, i};
+    if (growing()) {
+      if (const std::size_t j = slot_of(old_, text, tag); old_.slots[j] != kEmpty) return {&old_, j};
+    }
+    insert_at(i, tag, text);
+    return {&table_, i};
   }
   // `text` into empty slot i with the next code (a freed one first).
   Value& insert_at(std::size_t i, std::uint32_t tag, std::string_view text) {

@@ -10,7 +10,8 @@
 //   characters, 8-4-4-4-12 hex digits, its letters all lowercase or all
 //   uppercase — is kept as its 16 bytes; other texts up to 22 bytes inline.
 //   Issue #9 asks for caseIds that parse as UUIDs in 16 bytes: with 39 bytes
-//   of room for every value, a caseId value was 104 bytes (now 88).
+//   of room for every value, a caseId value was 104 bytes (88 with KeyText;
+//   56 once its posting shrank to 24 bytes, posting.h).
 //
 // A UUID's characters are not stored (util/uuid_text.h turns them into 16
 // bytes and back), so reading one writes them into room the caller gives
@@ -20,7 +21,6 @@
 // and in the last byte its length, or kOnHeap, or a UUID's letter case.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -33,7 +33,7 @@ namespace caserepo::engine {
 // Room for a text a value does not keep as characters (a KeyText's UUID),
 // written when the text is read.
 struct TextScratch {
-  char bytes[36];
+  char bytes[util::kUuidChars];
 };
 
 template <std::size_t Inline, bool Uuids>
