@@ -176,6 +176,40 @@ TEST(IntersectionTest, DisjointKeysGiveZero) {
   EXPECT_EQ(and_cardinality(bitmaps), 0u);
 }
 
+// A MonotoneProbe answers as Bitmap::contains for any run of values in its
+// direction: members and non-members, repeated values, keys the bitmap does
+// not have, values past either end, every container kind and shares.
+TEST(IntersectionTest, MonotoneProbeAnswersAsContainsInEitherDirection) {
+  std::mt19937_64 rng(31);
+  for (int round = 0; round < 300; ++round) {
+    Bitmap b = random_bitmap(rng);
+    Bitmap shared;
+    if (round % 4 == 0) {
+      b.setCopyOnWrite(true);
+      shared = b;
+    }
+    std::vector<std::uint32_t> asked;
+    for (const std::uint32_t m : b) {
+      if (rng() % 3 == 0) asked.push_back(m);  // members, and their neighbours
+      if (rng() % 5 == 0) asked.push_back(m + 1);
+    }
+    for (int i = 0; i < 400; ++i) asked.push_back(static_cast<std::uint32_t>(rng() % (22u << 16)));
+    asked.push_back(0);
+    asked.push_back(~std::uint32_t{0});
+    std::sort(asked.begin(), asked.end());
+    for (const bool descending : {false, true}) {
+      if (descending) std::reverse(asked.begin(), asked.end());
+      MonotoneProbe probe(b, descending);
+      for (const std::uint32_t v : asked) {
+        ASSERT_EQ(probe.contains(v), b.contains(v)) << "round " << round << (descending ? " descending " : " ascending ") << v;
+      }
+    }
+  }
+  const Bitmap none;
+  MonotoneProbe empty(none, true);
+  EXPECT_FALSE(empty.contains(5));
+}
+
 // gather() copies runs whole and looks up other members one by one: both
 // must give column[m] for every member m, in order, shares included.
 TEST(IntersectionTest, GatherReadsTheColumnAtEveryMemberInOrder) {

@@ -27,6 +27,34 @@ std::uint64_t and_cardinality(std::span<const Bitmap* const> bitmaps);
 // other kinds by CRoaring's container AND. REQUIRES: n ≥ 1.
 Bitmap intersection(std::span<const Bitmap* const> bitmaps);
 
+// Membership tests of values in one direction (ascending or descending)
+// against one bitmap, each resuming where the previous one stopped: the
+// container by galloping over the keys, the member by galloping within the
+// container. A lazy intersection's walk tests every member of its smallest
+// operand this way; Bitmap::contains binary-searched the whole container
+// each time (~40 ns a test on an array of ~900 members: a rare status and a
+// rare caseType, 992 members walked for 8 matches, took 25-70 µs).
+class MonotoneProbe {
+ public:
+  // `bitmap` must outlive the probe and not change while it is used.
+  MonotoneProbe(const Bitmap& bitmap, bool descending);
+
+  // REQUIRES: v not below (ascending) or not above (descending) the
+  // previous call's.
+  bool contains(std::uint32_t v);
+
+ private:
+  void load(std::int32_t index);
+
+  const roaring_array_t& ra_;
+  bool descending_;
+  std::int32_t index_;         // the container at or past the last key asked for
+  std::int32_t loaded_ = -1;   // the container data_ is
+  const void* data_ = nullptr;
+  std::uint8_t type_ = 0;
+  std::int32_t at_ = 0;        // the position within it the last test stopped at
+};
+
 // column[m] for every member m of `members`, in the members' order: a run
 // of members is one contiguous copy (a date range's matches are mostly
 // runs), where CRoaring would list the members and each be looked up.

@@ -251,12 +251,6 @@ class MatchSet {
     return all;
   }
   Bitmap materialise() const { return intersection(operands(bitmap_)); }
-  bool in_filters(std::uint32_t pos) const {
-    for (const Bitmap* f : filters_) {
-      if (!f->contains(pos)) return false;
-    }
-    return true;
-  }
 
   // Lazy intersection: walk bitmap_ within bounds_ from one end (or from
   // `start`), keep the members every filter has, skip `offset` of them
@@ -281,6 +275,13 @@ class MatchSet {
       roaring_init_iterator(&bitmap_->roaring, &it);
       if (start || bounds_) roaring_move_uint32_iterator_equalorlarger(&it, std::max(start.value_or(within.lo), within.lo));
     }
+    // The walk's positions only go one way: each filter's test resumes where the last one stopped.
+    std::vector<MonotoneProbe> filters;
+    filters.reserve(filters_.size());
+    for (const Bitmap* f : filters_) filters.emplace_back(*f, descending);
+    auto in_filters = [&](std::uint32_t pos) {
+      return std::all_of(filters.begin(), filters.end(), [pos](MonotoneProbe& f) { return f.contains(pos); });
+    };
     std::uint64_t skip = start ? 0 : offset;
     while (it.has_value && out.size() < n) {
       if (descending ? it.current_value < within.lo : it.current_value >= within.hi) break;
