@@ -611,7 +611,25 @@ FacetResult run_facets(const Store& store, const Filter& filter, Field field) {
       if (tally[code] > 0) by_code.emplace_back(code, tally[code]);
     }
   } else {
+    // A field every entry has a value of (not businessKey or source): the
+    // matches' counts sum to the total, so the value with the largest
+    // posting, the costliest AND, is counted as what the others leave
+    // (Facets/caseType/status+clientType=high at 1M, median of 8 runs:
+    // 144 -> 138 µs; the rarer values' arrays are most of the rest).
+    const bool every_entry_has_one = field != Field::kBusinessKey && field != Field::kSource;
+    std::optional<std::uint32_t> largest;  // its code
+    if (every_entry_has_one) {
+      std::uint64_t most = 0;
+      dict.for_each([&](const auto& v) {
+        if (v.payload.size() > most) {
+          most = v.payload.size();
+          largest = v.code;
+        }
+      });
+    }
+    std::uint64_t others = 0;
     dict.for_each([&](const auto& v) {
+      if (v.code == largest) return;
       std::uint64_t n = 0;
       if (v.payload.is_big()) {
         const Bitmap* pair[] = {bitmap, &v.payload.bitmap(Space::kCreation)};
@@ -619,8 +637,10 @@ FacetResult run_facets(const Store& store, const Filter& filter, Field field) {
       } else {
         for (const auto& m : v.payload.small()) n += bitmap->contains(m.slot);
       }
+      others += n;
       if (n > 0) by_code.emplace_back(v.code, n);
     });
+    if (largest && result.totalElements > others) by_code.emplace_back(*largest, result.totalElements - others);
   }
   std::uint64_t counted = 0;
   for (const auto& [code, n] : by_code) {
