@@ -127,36 +127,48 @@ std::int32_t gallop_down(const T* a, std::int32_t from, After after) {
   return static_cast<std::int32_t>(first_after - a) - 1;
 }
 
-// Membership tests of ascending values against one container.
-class AscendingProbe {
- public:
-  explicit AscendingProbe(const Container& c) : c_(c) {}
-
-  // REQUIRES: v not below the previous call's.
-  bool contains(std::uint16_t v) {
-    switch (c_.type) {
-      case BITSET_CONTAINER_TYPE_CODE:
-        return c_.contains(v);
-      case ARRAY_CONTAINER_TYPE_CODE: {
-        const auto* a = static_cast<const array_container_t*>(c_.data);
-        at_ = gallop(a->array, at_, a->cardinality, [v](std::uint16_t x) { return x < v; });
-        return at_ < a->cardinality && a->array[at_] == v;
+// Membership tests of values in one direction against one container, each
+// resuming at `at`, where the previous one stopped (first_position: where
+// the first one starts). Used in ascending order by the multi-way count,
+// and in the walk's order by MonotoneProbe.
+template <bool kDescending>
+std::int32_t first_position(const Container& c) {
+  if (!kDescending) return 0;
+  if (c.type == ARRAY_CONTAINER_TYPE_CODE) return static_cast<const array_container_t*>(c.data)->cardinality - 1;
+  if (c.type == RUN_CONTAINER_TYPE_CODE) return static_cast<const run_container_t*>(c.data)->n_runs - 1;
+  return 0;
+}
+// REQUIRES: v not below (ascending) or above (descending) the previous test's.
+template <bool kDescending>
+bool contains_from(const Container& c, std::uint16_t v, std::int32_t& at) {
+  switch (c.type) {
+    case BITSET_CONTAINER_TYPE_CODE:
+      return c.contains(v);
+    case ARRAY_CONTAINER_TYPE_CODE: {
+      const auto* a = static_cast<const array_container_t*>(c.data);
+      if (kDescending) {
+        at = gallop_down(a->array, at, [v](std::uint16_t x) { return x > v; });
+        return at >= 0 && a->array[at] == v;
       }
-      default: {
-        const auto* r = static_cast<const run_container_t*>(c_.data);
+      at = gallop(a->array, at, a->cardinality, [v](std::uint16_t x) { return x < v; });
+      return at < a->cardinality && a->array[at] == v;
+    }
+    default: {
+      const auto* r = static_cast<const run_container_t*>(c.data);
+      if (kDescending) {
+        // The last run starting at or before v.
+        at = gallop_down(r->runs, at, [v](const rle16_t& run) { return run.value > v; });
+        if (at < 0) return false;
+      } else {
         // The first run starting after v; the one before it may hold v.
-        const std::int32_t after = gallop(r->runs, at_, r->n_runs, [v](const rle16_t& run) { return run.value <= v; });
+        const std::int32_t after = gallop(r->runs, at, r->n_runs, [v](const rle16_t& run) { return run.value <= v; });
         if (after == 0) return false;
-        at_ = after - 1;
-        return v <= static_cast<std::uint32_t>(r->runs[at_].value) + r->runs[at_].length;
+        at = after - 1;
       }
+      return v <= static_cast<std::uint32_t>(r->runs[at].value) + r->runs[at].length;
     }
   }
-
- private:
-  const Container& c_;
-  std::int32_t at_ = 0;
-};
+}
 
 Container container_at(const roaring_array_t& ra, std::int32_t i) {
   const void* data = ra.containers[i];
@@ -400,13 +412,11 @@ std::uint64_t and_cardinality(std::span<const Container> all) {
       smallest = i;
     }
   }
-  std::vector<AscendingProbe> probes;
-  probes.reserve(c.size());
-  for (const Container& x : c) probes.emplace_back(x);
+  std::vector<std::int32_t> at(c.size(), 0);  // each container's probe position
   std::uint64_t n = 0;
   c[smallest].for_each([&](std::uint16_t v) {  // ascending
     for (std::size_t i = 0; i < c.size(); ++i) {
-      if (i != smallest && !probes[i].contains(v)) return;
+      if (i != smallest && !contains_from<false>(c[i], v, at[i])) return;
     }
     ++n;
   });
@@ -448,18 +458,11 @@ void MonotoneProbe::load(std::int32_t index) {
   data_ = c.data;
   type_ = c.type;
   loaded_ = index;
-  if (!descending_) {
-    at_ = 0;
-  } else if (type_ == ARRAY_CONTAINER_TYPE_CODE) {
-    at_ = static_cast<const array_container_t*>(data_)->cardinality - 1;
-  } else if (type_ == RUN_CONTAINER_TYPE_CODE) {
-    at_ = static_cast<const run_container_t*>(data_)->n_runs - 1;
-  }
+  at_ = descending_ ? first_position<true>(c) : first_position<false>(c);
 }
 
 bool MonotoneProbe::contains(std::uint32_t v) {
   const auto key = static_cast<std::uint16_t>(v >> 16);
-  const auto low = static_cast<std::uint16_t>(v);
   if (descending_) {
     index_ = gallop_down(ra_.keys, index_, [key](std::uint16_t k) { return k > key; });
     if (index_ < 0 || ra_.keys[index_] != key) return false;
@@ -468,33 +471,9 @@ bool MonotoneProbe::contains(std::uint32_t v) {
     if (index_ >= ra_.size || ra_.keys[index_] != key) return false;
   }
   if (loaded_ != index_) load(index_);
-  switch (type_) {
-    case BITSET_CONTAINER_TYPE_CODE:
-      return (static_cast<const bitset_container_t*>(data_)->array[low >> 6] >> (low & 63)) & 1;
-    case ARRAY_CONTAINER_TYPE_CODE: {
-      const auto* a = static_cast<const array_container_t*>(data_);
-      if (descending_) {
-        at_ = gallop_down(a->array, at_, [low](std::uint16_t x) { return x > low; });
-        return at_ >= 0 && a->array[at_] == low;
-      }
-      at_ = gallop(a->array, at_, a->cardinality, [low](std::uint16_t x) { return x < low; });
-      return at_ < a->cardinality && a->array[at_] == low;
-    }
-    default: {
-      const auto* r = static_cast<const run_container_t*>(data_);
-      if (descending_) {
-        // The last run starting at or before low.
-        at_ = gallop_down(r->runs, at_, [low](const rle16_t& run) { return run.value > low; });
-        if (at_ < 0) return false;
-      } else {
-        // The first run starting after low; the one before it may hold low.
-        const std::int32_t after = gallop(r->runs, at_, r->n_runs, [low](const rle16_t& run) { return run.value <= low; });
-        if (after == 0) return false;
-        at_ = after - 1;
-      }
-      return low <= static_cast<std::uint32_t>(r->runs[at_].value) + r->runs[at_].length;
-    }
-  }
+  const Container c{data_, type_};
+  const auto low = static_cast<std::uint16_t>(v);
+  return descending_ ? contains_from<true>(c, low, at_) : contains_from<false>(c, low, at_);
 }
 
 std::uint64_t and_cardinality(std::span<const Bitmap* const> bitmaps) {

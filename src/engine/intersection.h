@@ -32,8 +32,8 @@ Bitmap intersection(std::span<const Bitmap* const> bitmaps);
 // container by galloping over the keys, the member by galloping within the
 // container. A lazy intersection's walk tests every member of its smallest
 // operand this way; Bitmap::contains binary-searched the whole container
-// each time (~40 ns a test on an array of ~900 members: a rare status and a
-// rare caseType, 992 members walked for 8 matches, took 25-70 µs).
+// each time (a rare status and a rare caseType at 1M, 992 members walked
+// against arrays of ~900 for 8 matches: 24 µs alone, 18 µs with this).
 class MonotoneProbe {
  public:
   // `bitmap` must outlive the probe and not change while it is used.
