@@ -402,7 +402,9 @@ MatchSet intersect(const Store& store, const Query& q) {
       if (p->is_big()) {
         bigs.push_back(&p->bitmap(space));
       } else {
-        for (const auto& m : p->small()) smalls.push_back(space == Space::kCreation ? m.slot : m.touch);
+        for (const std::uint32_t slot : p->small_slots()) {
+          smalls.push_back(space == Space::kCreation ? slot : store.touch_of(slot));
+        }
       }
     }
     Bitmap& u = scratch.emplace_back(bigs.empty() ? Bitmap() : Bitmap::fastunion(bigs.size(), bigs.data()));
@@ -635,7 +637,7 @@ FacetResult run_facets(const Store& store, const Filter& filter, Field field) {
         const Bitmap* pair[] = {bitmap, &v.payload.bitmap(Space::kCreation)};
         n = and_cardinality(pair);
       } else {
-        for (const auto& m : v.payload.small()) n += bitmap->contains(m.slot);
+        for (const std::uint32_t slot : v.payload.small_slots()) n += bitmap->contains(slot);
       }
       others += n;
       if (n > 0) by_code.emplace_back(v.code, n);

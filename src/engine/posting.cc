@@ -46,17 +46,17 @@ void densify(Bitmap& b) {
 }  // namespace
 
 void Posting::make_room_for_one() {
-  const std::uint32_t room = capacity_ == 0 ? 2 : capacity_;
+  const std::uint32_t room = capacity_ == 0 ? kInline : capacity_;
   if (count_ < room) return;
   const std::uint32_t grown = std::min<std::uint32_t>(room * 2, kPromoteAt);
-  auto* moved = new Member[grown];  // first: on bad_alloc nothing has changed
+  auto* moved = new std::uint32_t[grown];  // first: on bad_alloc nothing has changed
   std::copy(members(), members() + count_, moved);
   free_storage();
   heap_ = moved;
   capacity_ = grown;
 }
 
-void Posting::add(std::uint32_t slot, std::uint32_t touch) {
+void Posting::add(std::uint32_t slot, std::uint32_t touch, std::span<const std::uint32_t> touch_of) {
   if (is_big()) {
     add_dense(big_->by_space[0], slot);
     add_dense(big_->by_space[1], touch);
@@ -65,7 +65,7 @@ void Posting::add(std::uint32_t slot, std::uint32_t touch) {
   }
   if (count_ == kPromoteAt) {
     auto big = std::make_unique<DualBitmap>();  // built first: on bad_alloc nothing has changed
-    for (const Member& m : small()) big->add(m.slot, m.touch);  // 65 members: no container is dense
+    for (const std::uint32_t s : small_slots()) big->add(s, touch_of[s]);  // 65 members: no container is dense
     big->add(slot, touch);
     // No runOptimize: values interleave, so runs would be short and many,
     // and cardinality/select on run containers cost O(runs).
@@ -77,9 +77,9 @@ void Posting::add(std::uint32_t slot, std::uint32_t touch) {
   }
   make_room_for_one();
   // New entries take the highest slot, so this is nearly always an append.
-  Member* at = small_at(slot);
+  std::uint32_t* at = small_at(slot);
   std::copy_backward(at, members() + count_, members() + count_ + 1);
-  *at = Member{slot, touch};
+  *at = slot;
   ++count_;
 }
 
@@ -91,16 +91,16 @@ void Posting::remove(std::uint32_t slot, std::uint32_t touch) {
     --count_;
     return;
   }
-  Member* at = small_at(slot);
-  assert(at != members() + count_ && at->slot == slot);
+  std::uint32_t* at = small_at(slot);
+  assert(at != members() + count_ && *at == slot);
   std::copy(at + 1, members() + count_, at);
   --count_;
 }
 
-void Posting::assign_small(std::span<const Member> sorted) {
-  assert(sorted.size() <= kPromoteAt);
+void Posting::assign_small(std::span<const std::uint32_t> sorted) {
+  assert(sorted.size() <= kPromoteAt && std::is_sorted(sorted.begin(), sorted.end()));
   const auto n = static_cast<std::uint32_t>(sorted.size());
-  Member* heap = n > 2 ? new Member[n] : nullptr;  // first: on bad_alloc nothing has changed
+  std::uint32_t* heap = n > kInline ? new std::uint32_t[n] : nullptr;  // first: on bad_alloc nothing has changed
   free_storage();
   if (heap != nullptr) {
     heap_ = heap;
@@ -140,9 +140,7 @@ void Posting::renumber_touches(std::span<const std::uint32_t> renumbered, std::v
   if (is_big()) {
     big_->by_space[1] = renumbered_bitmap(big_->by_space[1], renumbered, scratch);
     densify(big_->by_space[1]);
-    return;
   }
-  for (Member* m = members(); m != members() + count_; ++m) m->touch = renumbered[m->touch];
 }
 
 void Posting::move(Space space, std::uint32_t slot, std::uint32_t from, std::uint32_t to) {
@@ -151,13 +149,10 @@ void Posting::move(Space space, std::uint32_t slot, std::uint32_t from, std::uin
     add_dense(big_->by_space[static_cast<int>(space)], to);
     return;
   }
-  Member* at = small_at(slot);
-  assert(at != members() + count_ && at->slot == slot);
   if (space == Space::kCreation) {
-    at->slot = to;
-  } else {
-    assert(at->touch == from);
-    at->touch = to;
+    std::uint32_t* at = small_at(slot);
+    assert(at != members() + count_ && *at == slot);
+    *at = to;
   }
 }
 
@@ -189,21 +184,22 @@ void Posting::move_range(Space space, std::uint32_t lo, std::span<const std::uin
     }
     return;
   }
-  for (Member* m = members(); m != members() + count_; ++m) {
-    std::uint32_t& p = space == Space::kCreation ? m->slot : m->touch;
-    if (p >= lo && p < hi) p = moved_to[p - lo];
+  if (space == Space::kCreation) {
+    for (std::uint32_t* s = members(); s != members() + count_; ++s) {
+      if (*s >= lo && *s < hi) *s = moved_to[*s - lo];
+    }
   }
 }
 
 std::uint32_t Posting::last_slot() const {
   assert(count_ > 0);
   if (is_big()) return big_->in(Space::kCreation).maximum();
-  return members()[count_ - 1].slot;
+  return members()[count_ - 1];
 }
 
 std::size_t Posting::bytes() const {
   if (is_big()) return sizeof(*this) + sizeof(DualBitmap) + big_->bytes();
-  return sizeof(*this) + (capacity_ > 0 ? capacity_ * sizeof(Member) + 16 : 0);  // 16: malloc's own words
+  return sizeof(*this) + (capacity_ > 0 ? capacity_ * sizeof(std::uint32_t) + 16 : 0);  // 16: malloc's own words
 }
 
 }  // namespace caserepo::engine

@@ -3,9 +3,11 @@
 //
 // Every entry has two positions: its slot (creation order, fixed for its
 // life) and its touch position (update order, renewed by every write that
-// sets its updateDate). A small posting is a sorted vector of both; past
-// kPromoteAt members it becomes two Roaring bitmaps, one per order, so that
-// AND/OR, exact counts and rank/select run on compressed bitmaps.
+// sets its updateDate). A small posting is a sorted vector of its slots
+// alone (a member's touch position is the Store's slot_touch_ column, read
+// when a search needs the update order: a few lookups for a few members);
+// past kPromoteAt members it becomes two Roaring bitmaps, one per order, so
+// that AND/OR, exact counts and rank/select run on compressed bitmaps.
 #pragma once
 
 #include <algorithm>
@@ -84,10 +86,8 @@ class Posting {
   static constexpr std::int32_t kDenseAt = 1024;
   static constexpr std::int32_t kSparseAt = 512;
 
-  struct Member {
-    std::uint32_t slot;
-    std::uint32_t touch;
-  };
+  // Slots a posting keeps in itself before it allocates.
+  static constexpr std::uint32_t kInline = 4;
 
   Posting() noexcept : inline_{} {}
   Posting(Posting&& other) noexcept : inline_{}, count_(other.count_), capacity_(other.capacity_) {
@@ -110,18 +110,21 @@ class Posting {
   bool empty() const noexcept { return count_ == 0; }
   bool is_big() const noexcept { return capacity_ == kBig; }
 
-  void add(std::uint32_t slot, std::uint32_t touch);
+  // `touch_of[s]`: slot s's touch position (Store::touches()), read for the
+  // members already here when the posting becomes bitmaps.
+  void add(std::uint32_t slot, std::uint32_t touch, std::span<const std::uint32_t> touch_of);
   void remove(std::uint32_t slot, std::uint32_t touch);
 
   // Bulk building (restore, compaction), replacing any members.
-  // REQUIRES: members sorted by slot, at most kPromoteAt of them.
-  void assign_small(std::span<const Member> members);
+  // REQUIRES: slots sorted, at most kPromoteAt of them.
+  void assign_small(std::span<const std::uint32_t> slots);
   // REQUIRES: slots and touches each sorted, of one size above kPromoteAt.
   void assign_big(std::span<const std::uint32_t> slots, std::span<const std::uint32_t> touches);
 
   // Compaction of the update order alone: touch position t becomes
-  // renumbered[t]. REQUIRES: renumbered increasing over every member's
-  // touch position (so each order stays sorted). `scratch`: reused buffer.
+  // renumbered[t] (a small posting keeps no touches: nothing to do).
+  // REQUIRES: renumbered increasing over every member's touch position (so
+  // each order stays sorted). `scratch`: reused buffer.
   void renumber_touches(std::span<const std::uint32_t> renumbered, std::vector<std::uint32_t>& scratch);
   // Incremental compaction: the member at `slot` moves from position
   // `from` down to `to` in `space` (in kCreation, slot == from).
@@ -136,8 +139,8 @@ class Posting {
 
   // REQUIRES: is_big()
   const Bitmap& bitmap(Space s) const { return big_->in(s); }
-  // REQUIRES: !is_big(). Sorted by slot.
-  std::span<const Member> small() const noexcept { return {members(), count_}; }
+  // REQUIRES: !is_big(). Sorted.
+  std::span<const std::uint32_t> small_slots() const noexcept { return {members(), count_}; }
 
   // Calls f(slot) in increasing slot order.
   template <class F>
@@ -145,7 +148,7 @@ class Posting {
     if (is_big()) {
       for_each_position(big_->in(Space::kCreation), f);
     } else {
-      for (const Member& m : small()) f(m.slot);
+      for (const std::uint32_t slot : small_slots()) f(slot);
     }
   }
 
@@ -154,27 +157,26 @@ class Posting {
  private:
   // Where the members are. A Posting sits inside every dictionary value, and
   // most values (a case's entries, a client's, a business key's) have one to
-  // three members, so it is 24 bytes and keeps up to two members in itself
+  // four members, so it is 24 bytes and keeps up to four slots in itself
   // (no allocation, and no cache miss more on get()):
-  //   capacity_ == 0     up to two members in inline_, sorted by slot
+  //   capacity_ == 0     up to kInline slots in inline_, sorted
   //   capacity_ == kBig  big_: two bitmaps (past kPromoteAt members)
-  //   otherwise          heap_: room for capacity_ members, sorted by slot
+  //   otherwise          heap_: room for capacity_ slots, sorted
   // (boost::container::small_vector<Member, 2>, used before, keeps a
   // pointer and 64-bit size and capacity words beside its inline members,
   // and Boost 1.74 has no option to narrow them: 56 bytes with the bitmap
-  // pointer and the count, where this takes 24.)
+  // pointer and the count, where this takes 24. Keeping each member's touch
+  // beside its slot, as before stop 39, halved what fits in it.)
   static constexpr std::uint32_t kBig = ~std::uint32_t{0};
 
-  Member* members() noexcept { return capacity_ == 0 ? inline_ : heap_; }
-  const Member* members() const noexcept { return capacity_ == 0 ? inline_ : heap_; }
+  std::uint32_t* members() noexcept { return capacity_ == 0 ? inline_ : heap_; }
+  const std::uint32_t* members() const noexcept { return capacity_ == 0 ? inline_ : heap_; }
   // The first member at or above `slot`. REQUIRES: !is_big().
-  Member* small_at(std::uint32_t slot) noexcept {
-    return std::lower_bound(members(), members() + count_, slot, [](const Member& m, std::uint32_t s) { return m.slot < s; });
-  }
+  std::uint32_t* small_at(std::uint32_t slot) noexcept { return std::lower_bound(members(), members() + count_, slot); }
   // Takes other's storage (count_ and capacity_ already copied); other is left empty.
   void steal(Posting& other) noexcept {
     if (capacity_ == 0) {
-      std::copy(other.inline_, other.inline_ + 2, inline_);
+      std::copy(other.inline_, other.inline_ + kInline, inline_);
     } else if (capacity_ == kBig) {
       big_ = other.big_;
     } else {
@@ -194,8 +196,8 @@ class Posting {
   void make_room_for_one();
 
   union {
-    Member inline_[2];
-    Member* heap_;
+    std::uint32_t inline_[kInline];
+    std::uint32_t* heap_;
     DualBitmap* big_;
   };
   std::uint32_t count_ = 0;

@@ -98,7 +98,7 @@ void Store::index(std::uint32_t slot, bool current) {
   const std::uint32_t touch = slot_touch_[slot];
   for (Field f : kAllFields) {
     if (r.code(f) == kNoValue) continue;
-    dicts_[index_of(f)].at(r.code(f)).payload.add(slot, touch);
+    dicts_[index_of(f)].at(r.code(f)).payload.add(slot, touch, touches());
   }
   live_.add(slot, touch);
   if (current) current_.add(slot, touch);
@@ -658,8 +658,7 @@ Store::Columns Store::columns() const {
   return c;
 }
 
-Store::MembersByCode Store::members_by_code(std::span<const std::uint32_t> codes, std::span<const std::uint32_t> touch,
-                                            std::uint32_t bound) {
+Store::MembersByCode Store::members_by_code(std::span<const std::uint32_t> codes, std::uint32_t bound) {
   MembersByCode m;
   m.start.assign(std::size_t{bound} + 1, 0);
   for (std::uint32_t c : codes) {
@@ -667,30 +666,27 @@ Store::MembersByCode Store::members_by_code(std::span<const std::uint32_t> codes
   }
   std::partial_sum(m.start.begin(), m.start.end(), m.start.begin());
   util::LargeVector<std::uint32_t> cursor(m.start.begin(), m.start.end() - 1);
-  m.members.resize(m.start[bound]);
+  m.slots.resize(m.start[bound]);
   for (std::uint32_t slot = 0; slot < codes.size(); ++slot) {
     const std::uint32_t c = codes[slot];
-    if (c != kNoValue) m.members[cursor[c]++] = Posting::Member{slot, touch[slot]};
+    if (c != kNoValue) m.slots[cursor[c]++] = slot;
   }
   return m;
 }
 
-void Store::assign(Posting& posting, std::span<const Posting::Member> members, PostingScratch& scratch) {
-  if (members.size() <= Posting::kPromoteAt) {
-    posting.assign_small(members);
+void Store::assign(Posting& posting, std::span<const std::uint32_t> slots, std::span<const std::uint32_t> touch,
+                   PostingScratch& scratch) {
+  if (slots.size() <= Posting::kPromoteAt) {
+    posting.assign_small(slots);
     return;
   }
-  scratch.slots.clear();
   scratch.touches.clear();
-  for (const Posting::Member& m : members) {
-    scratch.slots.push_back(m.slot);
-    scratch.touches.push_back(m.touch);
-  }
+  for (const std::uint32_t slot : slots) scratch.touches.push_back(touch[slot]);
   // Entries never updated keep touch order = slot order.
   if (!std::is_sorted(scratch.touches.begin(), scratch.touches.end())) {
     std::sort(scratch.touches.begin(), scratch.touches.end());
   }
-  posting.assign_big(scratch.slots, scratch.touches);
+  posting.assign_big(slots, scratch.touches);
 }
 
 std::optional<std::string> Store::build_field(Field f, std::span<const std::uint32_t> codes,
@@ -699,7 +695,7 @@ std::optional<std::string> Store::build_field(Field f, std::span<const std::uint
   auto& dict = dicts_[index_of(f)];
   const std::uint32_t bound = values ? static_cast<std::uint32_t>(values->size()) : dict.code_bound();
   if (values) dict.reserve(values->size());
-  const MembersByCode m = members_by_code(codes, touch, bound);
+  const MembersByCode m = members_by_code(codes, bound);
   PostingScratch scratch;
   if (newest) newest->assign(bound, FieldDictionary::kNoHint);
   for (std::uint32_t c = 0; c < bound; ++c) {
@@ -710,8 +706,8 @@ std::optional<std::string> Store::build_field(Field f, std::span<const std::uint
     } else if ((v = dict.find(c)) == nullptr) {
       continue;  // a free code
     }
-    assign(v->payload, m.of(c), scratch);
-    if (newest) (*newest)[c] = m.of(c).back().slot;
+    assign(v->payload, m.of(c), touch, scratch);
+    if (newest) (*newest)[c] = m.of(c).back();
   }
   if (newest) dict.set_hints(*newest);  // caseId: each case's newest slot is its hint
   return std::nullopt;

@@ -141,7 +141,7 @@ class Store {
   // Posting::kPromoteAt entries; a larger case's bitmap is not walked twice).
   void prefetch_records(const Posting& entries) const {
     if (!entries.is_big()) {
-      for (const Posting::Member& m : entries.small()) prefetch(m.slot);
+      for (const std::uint32_t slot : entries.small_slots()) prefetch(slot);
     }
   }
   Entry materialize(std::uint32_t slot) const;
@@ -261,20 +261,21 @@ class Store {
   };
   Columns columns() const;
   // A counting sort of one field's codes: value c's members are
-  // members[start[c], start[c+1]), by slot.
+  // slots[start[c], start[c+1]), ascending.
   struct MembersByCode {
     util::LargeVector<std::uint32_t> start;
-    util::LargeVector<Posting::Member> members;
-    std::span<const Posting::Member> of(std::uint32_t c) const {
-      return {members.data() + start[c], start[c + 1] - start[c]};
+    util::LargeVector<std::uint32_t> slots;
+    std::span<const std::uint32_t> of(std::uint32_t c) const {
+      return {slots.data() + start[c], start[c + 1] - start[c]};
     }
   };
-  static MembersByCode members_by_code(std::span<const std::uint32_t> codes, std::span<const std::uint32_t> touch,
-                                       std::uint32_t code_bound);
+  static MembersByCode members_by_code(std::span<const std::uint32_t> codes, std::uint32_t code_bound);
   struct PostingScratch {
-    std::vector<std::uint32_t> slots, touches;
+    std::vector<std::uint32_t> touches;
   };
-  static void assign(Posting& posting, std::span<const Posting::Member> members, PostingScratch& scratch);
+  // `touch[s]`: slot s's touch position.
+  static void assign(Posting& posting, std::span<const std::uint32_t> slots, std::span<const std::uint32_t> touch,
+                     PostingScratch& scratch);
   // One field's postings from its codes; with `values` (restore), interning
   // them first: a value listed twice is returned as an error. With
   // `newest` (caseId only): each value's newest slot by code (kNoHint for a
