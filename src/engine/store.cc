@@ -59,11 +59,30 @@ std::optional<std::uint32_t> Store::newest_slot(std::string_view caseId) const {
   return found.hint;
 }
 
-std::uint32_t Store::new_touch(std::uint32_t slot, std::uint64_t touch_seq, std::int64_t ms) {
+std::uint32_t Store::new_touch(std::uint32_t slot) {
   touch_slot_.push_back(slot);
-  touch_seq_.push_back(touch_seq);
-  touch_ms_.push_back(ms);
   return static_cast<std::uint32_t>(touch_slot_.size() - 1);
+}
+
+Store::UpdateKeys Store::update_keys_at(std::uint32_t p) const {
+  const Compaction& c = compaction_[static_cast<int>(Space::kUpdate)];
+  if (p >= c.write && p < c.read) return {c.gap_key, c.gap_ms};
+  std::uint32_t slot = touch_slot_[p];
+  if (slot == kTombstone) {
+    // Keys ascend over the live positions, so the next one's keys keep the
+    // order: at least every key before, at most every key after.
+    roaring_uint32_iterator_t it;
+    roaring_init_iterator(&live_.in(Space::kUpdate).roaring, &it);
+    if (!roaring_move_uint32_iterator_equalorlarger(&it, p)) {
+      return {next_touch_seq_, last_stamp_};  // none: at least every key so far, at most every key to come
+    }
+    // Past a compaction's gap (tombstones below its write cursor): the
+    // gap's keys, which are at most those after it.
+    if (p < c.write && it.current_value >= c.write) return {c.gap_key, c.gap_ms};
+    slot = touch_slot_[it.current_value];
+  }
+  const EntryRecord& r = slots_[slot];
+  return {r.touch_seq, r.update_ms};
 }
 
 std::uint32_t Store::intern_nullable(Field f, const std::optional<std::string>& text) {
@@ -127,7 +146,7 @@ std::uint32_t Store::insert(const CreateRequest& request, std::int64_t stamp_ms)
   r.touch_seq = next_touch_seq_++;
   r.creation_ms = stamp_ms;
   r.update_ms = stamp_ms;
-  slot_touch_.push_back(new_touch(slot, r.touch_seq, stamp_ms));
+  slot_touch_.push_back(new_touch(slot));
   // One probe for the caseId: its code, and its hint (the case's newest
   // entry) moved to this entry.
   const auto [case_value, previous] =
@@ -146,8 +165,6 @@ void Store::reserve_more(std::size_t n) {
   slots_.reserve(slots_.size() + n);
   slot_touch_.reserve(slot_touch_.size() + n);
   touch_slot_.reserve(touch_slot_.size() + n);
-  touch_seq_.reserve(touch_seq_.size() + n);
-  touch_ms_.reserve(touch_ms_.size() + n);
   dicts_[index_of(Field::kCaseId)].reserve(dicts_[index_of(Field::kCaseId)].size() + n);
 }
 
@@ -173,8 +190,7 @@ void add_value_room(Dict& dict, std::size_t entries, std::size_t entries_so_far,
 
 std::vector<std::span<const std::byte>> Store::room_for(std::size_t entries) {
   std::vector<std::span<const std::byte>> room = {next_room(slots_, entries), next_room(slot_touch_, entries),
-                                                  next_room(touch_slot_, entries), next_room(touch_seq_, entries),
-                                                  next_room(touch_ms_, entries)};
+                                                  next_room(touch_slot_, entries)};
   for (auto& dict : dicts_) add_value_room(dict, entries, slots_.size(), room);
   add_value_room(descriptions_, entries, slots_.size(), room);
   return room;
@@ -219,7 +235,7 @@ void Store::update(std::string_view caseId, const Patch& patch, std::int64_t sta
     touch_slot_[slot_touch_[slot]] = kTombstone;
     r.touch_seq = next_touch_seq_++;
     r.update_ms = stamp_ms;
-    slot_touch_[slot] = new_touch(slot, r.touch_seq, stamp_ms);
+    slot_touch_[slot] = new_touch(slot);
     index(slot, slot == newest);
   }
   for (auto [f, code] : left) {
@@ -298,8 +314,8 @@ std::optional<std::string> Store::restore(StoreImage image) {
     r.update_ms = image.touch_ms[t];
   }
   touch_slot_ = std::move(image.touch_slot);
-  touch_seq_ = std::move(image.touch_seq);
-  touch_ms_ = std::move(image.touch_ms);
+  image.touch_seq = {};  // in the records now
+  image.touch_ms = {};
   live_count_ = n;
   next_seq_ = image.counters.next_seq;
   next_touch_seq_ = image.counters.next_touch_seq;
@@ -385,8 +401,7 @@ std::size_t text_bytes(const Text& t) { return t.heap_bytes() == 0 ? 0 : (t.heap
 
 std::size_t Store::memory_bytes() const {
   std::size_t total = slots_.capacity() * sizeof(EntryRecord) + slot_touch_.capacity() * sizeof(std::uint32_t) +
-                      touch_slot_.capacity() * sizeof(std::uint32_t) +
-                      touch_seq_.capacity() * sizeof(std::uint64_t) + touch_ms_.capacity() * sizeof(std::int64_t);
+                      touch_slot_.capacity() * sizeof(std::uint32_t);
   total += posting_bytes();
   for (const auto& dict : dicts_) {
     total += dict.heap_bytes();
@@ -432,8 +447,6 @@ void Store::compact_step(Space space, std::uint64_t positions) {
       slot_touch_.resize(c.write);
     } else {
       touch_slot_.resize(c.write);
-      touch_seq_.resize(c.write);
-      touch_ms_.resize(c.write);
     }
     give_back_room();
     c = {};
@@ -448,8 +461,8 @@ void Store::compact_step(Space space, std::uint64_t positions) {
   // walks (key_at, which nothing calls during the step): every key moved
   // below it is at most that, every key after at least that, so binary
   // searches still work.
-  c.gap_key = slots ? slots_[stop - 1].seq : touch_seq_[stop - 1];
-  c.gap_ms = slots ? slots_[stop - 1].creation_ms : touch_ms_[stop - 1];
+  c.gap_key = key_at(space, stop - 1);  // stop - 1 >= c.read: not in the gap so far
+  c.gap_ms = ms_at(space, stop - 1);
   // The entry at position p, or kTombstone.
   auto entry_at = [&](std::uint32_t p) { return slots ? (slots_[p].live() ? p : kTombstone) : touch_slot_[p]; };
   std::array<bool, kFieldCount> in_bulk;
@@ -541,8 +554,6 @@ void Store::move_touch(std::uint32_t slot, std::uint32_t from, std::uint32_t to,
   }
   slot_touch_[slot] = to;
   touch_slot_[to] = slot;
-  touch_seq_[to] = touch_seq_[from];
-  touch_ms_[to] = touch_ms_[from];
 }
 
 void Store::renumber_update_order() {
@@ -570,12 +581,8 @@ void Store::renumber_update_order() {
       for (std::uint32_t t = 0; t < positions; ++t) {
         if (renumbered[t] == kTombstone) continue;
         touch_slot_[renumbered[t]] = touch_slot_[t];
-        touch_seq_[renumbered[t]] = touch_seq_[t];
-        touch_ms_[renumbered[t]] = touch_ms_[t];
       }
       touch_slot_.resize(next);
-      touch_seq_.resize(next);
-      touch_ms_.resize(next);
     } else if (task == kSets) {
       live_.by_space[1] = Bitmap();
       live_.by_space[1].addRange(0, next);
@@ -622,16 +629,11 @@ void Store::rebuild() {
   for (std::uint32_t t = 0; t < touch_slot_.size(); ++t) {
     if (touch_slot_[t] == kTombstone) continue;
     const std::uint32_t slot = new_slot[touch_slot_[t]];
-    const EntryRecord& r = slots_[slot];
     slot_touch_[slot] = next;
     touch_slot_[next] = slot;
-    touch_seq_[next] = r.touch_seq;
-    touch_ms_[next] = r.update_ms;
     ++next;
   }
   touch_slot_.resize(next);
-  touch_seq_.resize(next);
-  touch_ms_.resize(next);
   give_back_room();
   build_postings(columns());
 }
@@ -643,8 +645,6 @@ void Store::give_back_room() {
   }
   if (touch_slot_.size() < touch_slot_.capacity() / 4) {
     touch_slot_.shrink_to_fit();
-    touch_seq_.shrink_to_fit();
-    touch_ms_.shrink_to_fit();
   }
 }
 

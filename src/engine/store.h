@@ -6,7 +6,7 @@
 // Layout (see docs/architecture.md):
 //   slots_      EntryRecord per slot, in creation order (holes after removes)
 //   slot_touch_ per slot, its touch position
-//   touch_*     per touch position, in update order (tombstones after updates)
+//   touch_slot_ per touch position, in update order (tombstones after updates)
 //   dicts_      per field: value text <-> code, and the value's Posting
 //   live_, current_  all entries / each case's newest entry, in both spaces
 #pragma once
@@ -159,15 +159,20 @@ class Store {
   std::span<const std::uint32_t> slots_by_touch() const { return {touch_slot_.data(), touch_slot_.size()}; }
   // The sort keys at position `p` of a space — seq or touch_seq, and the
   // date in ms — ascending with p, holes and tombstones included (binary
-  // searches). A position between a compaction's cursors reads as the last
-  // key its steps walked: what it holds itself may be stale.
+  // searches). A hole keeps its record's keys. A tombstone reads as the
+  // next live touch position (the update order keeps no keys of its own:
+  // they are the records'). A position between a compaction's cursors
+  // reads as the last key its steps walked: what it holds itself may be
+  // stale.
   std::uint64_t key_at(Space space, std::uint32_t p) const {
-    if (const Compaction& c = compaction_[static_cast<int>(space)]; p >= c.write && p < c.read) return c.gap_key;
-    return space == Space::kCreation ? slots_[p].seq : touch_seq_[p];
+    if (space == Space::kUpdate) return update_keys_at(p).touch_seq;
+    if (const Compaction& c = compaction_[0]; p >= c.write && p < c.read) return c.gap_key;
+    return slots_[p].seq;
   }
   std::int64_t ms_at(Space space, std::uint32_t p) const {
-    if (const Compaction& c = compaction_[static_cast<int>(space)]; p >= c.write && p < c.read) return c.gap_ms;
-    return space == Space::kCreation ? slots_[p].creation_ms : touch_ms_[p];
+    if (space == Space::kUpdate) return update_keys_at(p).ms;
+    if (const Compaction& c = compaction_[0]; p >= c.write && p < c.read) return c.gap_ms;
+    return slots_[p].creation_ms;
   }
 
   const FieldDictionary& dictionary(Field f) const { return dicts_[index_of(f)]; }
@@ -220,7 +225,13 @@ class Store {
 
  private:
   StoredEntry stored(std::uint32_t slot) const;
-  std::uint32_t new_touch(std::uint32_t slot, std::uint64_t touch_seq, std::int64_t ms);
+  std::uint32_t new_touch(std::uint32_t slot);
+  struct UpdateKeys {
+    std::uint64_t touch_seq;
+    std::int64_t ms;
+  };
+  // key_at/ms_at of touch position p.
+  UpdateKeys update_keys_at(std::uint32_t p) const;
   std::uint32_t intern_nullable(Field f, const std::optional<std::string>& text);
   std::uint32_t intern(Field f, std::string_view text) { return dicts_[index_of(f)].intern(text, tuning_.rehash_step).code; }
   std::uint32_t intern_description(const std::optional<std::string>& text);
@@ -295,8 +306,9 @@ class Store {
   // and the record stays one cache line.
   util::GrowableArray<std::uint32_t> slot_touch_;  // touch position (stale in a hole)
   util::GrowableArray<std::uint32_t> touch_slot_;  // slot, or kTombstone
-  util::GrowableArray<std::uint64_t> touch_seq_;   // kept for tombstones: stays sorted
-  util::GrowableArray<std::int64_t> touch_ms_;     // kept for tombstones: stays sorted
+  // The update order's keys (touch_seq, update_ms) are its entries'
+  // records': columns of them, kept for tombstones, cost 16 B/entry
+  // (update_keys_at reads a tombstone as the next live position instead).
   std::array<FieldDictionary, kFieldCount> dicts_;
   Dictionary<std::uint32_t> descriptions_;  // payload: reference count
   DualBitmap live_;

@@ -49,7 +49,8 @@ struct StoreImage {
   std::array<std::vector<std::uint32_t>, kFieldCount> codes;  // kNoValue: null
   std::vector<std::uint32_t> description;                      // kNoValue: null
   // Per touch position, in update order: which entry, its touch_seq and update_ms.
-  // (The store takes these three over as they are: util/growable_array.h.)
+  // (The store takes touch_slot over as it is, util/growable_array.h; the
+  // keys go into the records.)
   util::GrowableArray<std::uint32_t> touch_slot;
   util::GrowableArray<std::uint64_t> touch_seq;
   util::GrowableArray<std::int64_t> touch_ms;
