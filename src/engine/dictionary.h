@@ -6,7 +6,7 @@
 // load per field, the hot path of get and search. The array grows in chunks
 // that never move, so a Value's address is stable for its life. A text of
 // up to 39 bytes lives inside its Value (ValueText); the field dictionaries
-// keep 22 bytes, or a UUID's 16 (KeyText).
+// keep 19 bytes, or a UUID's 16 (KeyText).
 //
 // Text -> code goes through an open-addressed table of 8-byte slots (32 bits
 // of the text's hash, the code), linear probing, deletion by backward shift:

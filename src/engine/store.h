@@ -88,6 +88,8 @@ class Store {
   // A UUID value is kept as its 16 bytes (value_text.h); descriptions keep
   // up to 39 bytes inline (ValueText).
   using FieldDictionary = Dictionary<Posting, KeyText>;
+  // A caseId, clientId or businessKey value: one per case, client or key.
+  static_assert(sizeof(FieldDictionary::Value) == 48);
   // Room for the texts a view() reads that are not kept as characters.
   using ViewScratch = std::array<TextScratch, kFieldCount>;
 

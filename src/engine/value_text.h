@@ -5,13 +5,16 @@
 //   bytes. (std::string keeps only 15 bytes inline, so every generated
 //   caseId once cost a 48-byte allocation beside its value and every lookup
 //   a second cache miss to compare the text.)
-// - KeyText (24 bytes): the field dictionaries (caseId, clientId,
+// - KeyText (20 bytes): the field dictionaries (caseId, clientId,
 //   businessKey and the few-valued fields). A canonical UUID — 36
 //   characters, 8-4-4-4-12 hex digits, its letters all lowercase or all
-//   uppercase — is kept as its 16 bytes; other texts up to 22 bytes inline.
+//   uppercase — is kept as its 16 bytes; other texts up to 19 bytes inline
+//   (an 11-digit PESEL, a business key like "BK-42-123456").
 //   Issue #9 asks for caseIds that parse as UUIDs in 16 bytes: with 39 bytes
 //   of room for every value, a caseId value was 104 bytes (88 with KeyText;
-//   56 once its posting shrank to 24 bytes, posting.h).
+//   56 once its posting shrank to 24 bytes, posting.h; 48 since KeyText is
+//   20 bytes, not 24 with 22 inline: with the 4-byte code it fills the 24
+//   bytes before the posting, where 4 were padding).
 //
 // A UUID's characters are not stored (util/uuid_text.h turns them into 16
 // bytes and back), so reading one writes them into room the caller gives
@@ -144,12 +147,12 @@ class BasicValueText {
     if (bytes_[kTagByte] == kOnHeap) delete[] heap_data();
   }
 
-  alignas(8) char bytes_[kTagByte + 1];
+  char bytes_[kTagByte + 1];  // a heap pointer and size are copied in and out: no alignment needed
 };
 
 using ValueText = BasicValueText<39, false>;
-using KeyText = BasicValueText<22, true>;
+using KeyText = BasicValueText<19, true>;
 static_assert(sizeof(ValueText) == 40);
-static_assert(sizeof(KeyText) == 24);
+static_assert(sizeof(KeyText) == 20);
 
 }  // namespace caserepo::engine
