@@ -458,10 +458,11 @@ void Store::compact_step(Space space, std::uint64_t positions) {
   }
   const std::uint32_t stop = end - c.read <= positions ? end : c.read + static_cast<std::uint32_t>(positions);
   // The gap this step leaves reads as the keys of the last position it
-  // walks (key_at, which nothing calls during the step): every key moved
-  // below it is at most that, every key after at least that, so binary
-  // searches still work.
-  c.gap_key = key_at(space, stop - 1);  // stop - 1 >= c.read: not in the gap so far
+  // walks, read here before anything moves (nothing calls key_at during the
+  // step): every key moved below it is at most that, every key after at
+  // least that, so binary searches still work. stop - 1 >= c.read: not in
+  // the gap so far.
+  c.gap_key = key_at(space, stop - 1);
   c.gap_ms = ms_at(space, stop - 1);
   // The entry at position p, or kTombstone.
   auto entry_at = [&](std::uint32_t p) { return slots ? (slots_[p].live() ? p : kTombstone) : touch_slot_[p]; };
