@@ -314,7 +314,8 @@ std::optional<std::string> Store::restore(StoreImage image) {
     r.update_ms = image.touch_ms[t];
   }
   touch_slot_ = std::move(image.touch_slot);
-  image.touch_seq = {};  // in the records now
+  // Copied into the records above: freed now, not after the postings are built.
+  image.touch_seq = {};
   image.touch_ms = {};
   live_count_ = n;
   next_seq_ = image.counters.next_seq;
