@@ -418,5 +418,73 @@ TEST(CompatibilityTest, AVersion1LogIsReadAndTheLogContinuesInAVersion2Segment) 
   EXPECT_EQ((*repo)->stats().entries, 6u);
 }
 
+// A replay reads a segment a window (4,096 records) at a time while it
+// applies the window before (db/decode_ahead.h), so damage deep in a long
+// segment is found by the reading side, windows after the first. The
+// records before it are applied, exactly; the repair and the torn-tail cut
+// start exactly at the damaged record.
+class LongSegmentDamageTest : public ::testing::Test {
+ protected:
+  static constexpr int kRecords = 10000;
+  static constexpr int kDamaged = 9001;  // 1-based: the third window
+
+  void SetUp() override {
+    Options o = options_for(env_, clock_);
+    o.fsync = FsyncPolicy::kNone;
+    auto repo = Repository::open(kDir, o);
+    ASSERT_TRUE(repo.ok());
+    for (int i = 1; i <= kRecords; ++i) {
+      CreateRequest r = request("k" + std::to_string(i % 3000 % 97), "LOAN", "NEW");
+      r.caseId = "c" + std::to_string(i % 3000);  // cases of several entries, each of one client
+      auto e = (*repo)->create(r);
+      ASSERT_TRUE(e.ok()) << e.error().to_string();
+      if (i < kDamaged) before_.push_back(*e);
+    }
+    repo->reset();
+    log_ = path_ending(env_.files(), "/log-");
+    bytes_ = env_.files()[log_];
+    const auto scan = storage::scan_segment(bytes_, 1);
+    ASSERT_EQ(scan.records.size(), static_cast<std::size_t>(kRecords));
+    offset_ = scan.records[kDamaged - 1].offset;
+  }
+  FaultEnv env_;
+  ManualClock clock_;
+  std::string log_, bytes_;
+  std::uint64_t offset_ = 0;
+  std::vector<Entry> before_;  // the entries of the records before the damaged one, oldest first
+};
+
+TEST_F(LongSegmentDamageTest, RepairKeepsExactlyTheRecordsBeforeTheDamage) {
+  std::string damaged = bytes_;
+  damaged[offset_ + storage::kRecordHeaderSize + 3] ^= 0x20;  // a payload byte: its checksum fails, intact records follow
+  env_.set_file(log_, damaged);
+  auto refused = Repository::open(kDir, options_for(env_, clock_));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message().find(log_ + " at offset " + std::to_string(offset_) + ": record checksum mismatch"),
+            std::string::npos)
+      << refused.error().message();
+
+  auto r = repair(kDir, options_for(env_, clock_));
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->damagedOffset, offset_);
+  EXPECT_EQ(r->firstDroppedSeq, static_cast<std::uint64_t>(kDamaged));
+  EXPECT_EQ(r->lastDroppedSeq, static_cast<std::uint64_t>(kRecords));
+  EXPECT_EQ(r->entries, before_.size());
+  auto repo = Repository::open(kDir, options_for(env_, clock_));
+  ASSERT_TRUE(repo.ok()) << repo.error().to_string();
+  EXPECT_EQ((*repo)->stats().lastSeq, static_cast<std::uint64_t>(kDamaged - 1));
+  EXPECT_EQ(all_entries(**repo), before_);
+}
+
+TEST_F(LongSegmentDamageTest, ATornTailDeepInALongSegmentIsCutAtTheTornRecord) {
+  env_.set_file(log_, bytes_.substr(0, offset_ + 7));  // the file ends inside record kDamaged's header
+  auto repo = Repository::open(kDir, options_for(env_, clock_));
+  ASSERT_TRUE(repo.ok()) << repo.error().to_string();
+  EXPECT_EQ((*repo)->stats().tailBytesDropped, 7u);
+  EXPECT_EQ((*repo)->stats().lastSeq, static_cast<std::uint64_t>(kDamaged - 1));
+  EXPECT_EQ(all_entries(**repo), before_);
+  EXPECT_EQ(env_.files()[log_], bytes_.substr(0, offset_));  // cut durably before any write
+}
+
 }  // namespace
 }  // namespace caserepo::testing

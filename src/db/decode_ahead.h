@@ -1,5 +1,6 @@
-// DecodeAhead: a log segment's records decoded, and checked for form, one
-// window ahead of the replay that applies them. Decoding (cereal, string
+// DecodeAhead: a log segment's records read, decoded, and checked for form,
+// one window ahead of the replay that applies them. Reading (the framing
+// checks and checksums, storage::SegmentReader), decoding (cereal, string
 // copies) and the form check (engine::check_form: UTF-8, lengths) read no
 // store state, so on a machine with a second core they run on a helper
 // thread while the calling thread applies the previous window. The helper
@@ -9,10 +10,11 @@
 // the memory the next applies will first write (first touches of fresh
 // memory, the kernel zeroing pages, were a fifth to a third of the applying
 // thread's time). Replay then costs about the larger of the two sides
-// instead of their sum (bench/notes.md, stop 37).
+// instead of their sum (bench/notes.md, stops 37 and 40).
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <future>
 #include <optional>
@@ -27,6 +29,7 @@
 namespace caserepo::db {
 
 struct DecodedRecord {
+  storage::LogRecord log;          // the record's place in its segment
   storage::StreamRecord record;    // meaningless when `corrupt`
   std::optional<Error> corrupt;    // Corruption when the payload does not decode
   std::optional<Error> malformed;  // check_form's verdict on its mutation
@@ -40,39 +43,53 @@ class DecodeAhead {
   // helper only pre-faults it, never writes it, so a range that went stale
   // (its vector moved) costs nothing but the call.
   using RoomFor = std::function<std::vector<std::span<const std::byte>>(std::size_t n)>;
+  // Called once on the calling thread, before the first record is applied,
+  // with how many entries the segment's records will create, estimated
+  // from the first window's share of the segment's bytes (Store::reserve_more).
+  using Reserve = std::function<void(std::size_t entries)>;
 
-  // REQUIRES: `records` (and the bytes their payloads point into) outlive this.
-  explicit DecodeAhead(std::span<const storage::LogRecord> records, RoomFor room_for = {});
+  // Reads `reader`'s records from seq `from_seq` on.
+  // REQUIRES: `reader` (and its bytes) outlive this; nothing else calls it
+  // until this is destroyed.
+  DecodeAhead(storage::SegmentReader& reader, std::uint64_t from_seq, RoomFor room_for = {}, Reserve reserve = {});
   DecodeAhead(const DecodeAhead&) = delete;
   DecodeAhead& operator=(const DecodeAhead&) = delete;
-  ~DecodeAhead();  // waits for a window still being decoded
+  ~DecodeAhead();  // waits for a window still being read
 
-  // Record i decoded. REQUIRES: i is 0 or one more than the previous call's.
-  DecodedRecord& next(std::size_t i);
+  // Record i (counted from the first at or after from_seq), or nullptr
+  // after the last intact one. REQUIRES: i is 0 or one more than the
+  // previous call's.
+  DecodedRecord* next(std::size_t i);
   // Record i, a few past the last next(i), if its window is the one being
-  // applied (else nullptr: it is not decoded yet).
+  // applied (else nullptr: it is not read yet).
   const DecodedRecord* peek(std::size_t i) const {
-    return i >= current_begin_ && i - current_begin_ < current_.size() ? &current_[i - current_begin_] : nullptr;
+    return i >= current_begin_ && i - current_begin_ < current_.records.size() ? &current_.records[i - current_begin_]
+                                                                            : nullptr;
   }
 
  private:
-  using Window = std::vector<DecodedRecord>;
+  struct Window {
+    std::vector<DecodedRecord> records;
+    std::size_t entries_estimate = 0;  // for the whole segment, from this window's share of it
+  };
   static constexpr std::size_t kWindowRecords = 4096;
 
-  // Decodes the window at `begin` into `window`, over the records it held
-  // (their strings' room reused: no allocation per record once warm).
-  void decode(std::size_t begin, Window& window) const;
-  // Decoding of the window at `begin` into `reused` (a window already
-  // applied), on the helper if there is one, which then pre-faults the
-  // room of the window applied meanwhile and of this one.
-  void start(std::size_t begin, Window reused);
+  // Reads and decodes the next window into `window`, over the records it
+  // held (their strings' room reused: no allocation per record once warm).
+  void read(Window& window);
+  // Reading of the next window into `reused` (a window already applied),
+  // on the helper if there is one, which then pre-faults the room of the
+  // window applied meanwhile and of this one.
+  void start(Window reused);
 
-  std::span<const storage::LogRecord> records_;
+  storage::SegmentReader& reader_;
+  const std::uint64_t from_seq_;
   const RoomFor room_for_;
+  const Reserve reserve_;
   Window current_;
   std::size_t current_begin_ = 0;
   std::future<Window> pending_;
-  std::size_t pending_begin_ = 0;
+  bool reserved_ = false;
   bool helper_ = false;
 };
 

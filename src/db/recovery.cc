@@ -153,13 +153,16 @@ Result<Recovered> recover(Env& env, const std::string& dir, engine::Store& store
     auto contents = env.map_file(path, storage::kMaxLogFileBytes);
     if (!contents.ok()) return contents.error();
     const std::string_view bytes = (*contents)->bytes();
-    storage::SegmentScan scan = storage::scan_segment(bytes, segments[i]);
-    const bool header_ok = !scan.damage || scan.damage->offset >= storage::kLogHeaderSize;
+    // The records are read (checked) a window at a time as they are
+    // applied (decode_ahead.h); a damaged segment is scanned whole for
+    // what the cut needs (the records past the damage, its version).
+    storage::SegmentReader reader(bytes, segments[i]);
+    const bool header_ok = !reader.damage();  // the reader checks the file header first
     auto stop = [&](Damage d, bool unreplayable = false) {
       cut = Cut{i, std::move(d), expected, unreplayable};
+      cut_scan = storage::scan_segment(bytes, segments[i]);
       cut_contents = std::move(*contents);  // cut_bytes and cut_scan point into it
       cut_bytes = bytes;
-      cut_scan = std::move(scan);
     };
     if (segments[i] > expected) {
       stop(plain_damage(0, "log records " + std::to_string(expected) + ".." + std::to_string(segments[i] - 1) +
@@ -171,34 +174,31 @@ Result<Recovered> recover(Env& env, const std::string& dir, engine::Store& store
       break;
     }
     report.segments.push_back(name);
-    // The records after the snapshot, decoded and checked for form ahead on
-    // a helper thread (decode_ahead.h) while this one checks them against
-    // the store and applies them, in order.
-    const auto replayed = std::find_if(scan.records.begin(), scan.records.end(),
-                                       [&](const storage::LogRecord& rec) { return rec.seq >= expected; });
-    const std::span<const storage::LogRecord> records(replayed, scan.records.end());
-    store.reserve_more(static_cast<std::size_t>(std::count_if(records.begin(), records.end(), [](const auto& rec) {
-      return rec.type == storage::RecordType::kCreate || rec.type == storage::RecordType::kStream;
-    })));
+    // The records after the snapshot, read, decoded and checked for form
+    // ahead on a helper thread (decode_ahead.h) while this one checks them
+    // against the store and applies them, in order.
     std::optional<std::pair<std::uint64_t, std::string>> unreplayable;  // offset, why
     {
-      DecodeAhead decoded(records, [&store](std::size_t n) { return store.room_for(n); });
-      for (std::size_t k = 0; k < records.size(); ++k) {
-        const storage::LogRecord& rec = records[k];
-        DecodedRecord& d = decoded.next(k);
+      DecodeAhead decoded(
+          reader, expected, [&store](std::size_t n) { return store.room_for(n); },
+          [&store](std::size_t entries) { store.reserve_more(entries); });
+      for (std::size_t k = 0;; ++k) {
+        DecodedRecord* d = decoded.next(k);
+        if (d == nullptr) break;
+        const storage::LogRecord& rec = d->log;
         // The lookups of the records a little ahead, started now (apply.h).
         if (const DecodedRecord* ahead = decoded.peek(k + kSlotsAhead)) engine::prefetch_slots(store, ahead->keys);
         if (const DecodedRecord* ahead = decoded.peek(k + kValuesAhead)) engine::prefetch_values(store, ahead->keys);
-        const storage::StreamRecord& m = d.record;
-        const bool decodes = !d.corrupt;
+        const storage::StreamRecord& m = d->record;
+        const bool decodes = !d->corrupt;
         std::optional<Error> bad;
         if (!decodes) {
-          bad = std::move(d.corrupt);
+          bad = std::move(d->corrupt);
         } else if (m.position > 0 && m.position <= report.stream_position) {
           bad = Error::InvalidArgument("stream position " + std::to_string(m.position) +
                                        " is not above the previous one, " + std::to_string(report.stream_position));
-        } else if (d.malformed) {
-          bad = std::move(d.malformed);
+        } else if (d->malformed) {
+          bad = std::move(d->malformed);
         } else if (m.mutation) {
           bad = engine::check_against(store, *m.mutation);
         }
@@ -217,16 +217,16 @@ Result<Recovered> recover(Env& env, const std::string& dir, engine::Store& store
         ++expected;
         if (++report.replayed_records % 65536 == 0) report_progress("replaying log", report.replayed_records, 0, false);
       }
-    }  // the helper is done with the segment's bytes before stop() takes them
+    }  // the helper is done with the reader (and the segment's bytes) before this reads it or stop() takes them
     if (unreplayable) stop(plain_damage(unreplayable->first, std::move(unreplayable->second)), /*unreplayable=*/true);
     if (cut) break;
-    if (scan.damage) {
-      Damage d = *scan.damage;
+    if (reader.damage()) {
+      Damage d = *reader.damage();
       if (!header_ok && segments[i] != expected) d.tail_shaped = false;  // a fresh segment would start at `expected`
       stop(std::move(d));
       break;
     }
-    last_version = scan.version;
+    last_version = reader.version();
     last_bytes = bytes.size();
   }
   report.last_seq = expected - 1;

@@ -146,63 +146,77 @@ std::string encode_record(RecordType type, std::uint64_t seq, std::string_view p
   return out;
 }
 
-SegmentScan scan_segment(std::string_view bytes, std::uint64_t name_seq) {
-  constexpr std::size_t kRecordsToEstimateFrom = 1024;
-  SegmentScan scan;
-  // The file header.
-  auto header_damage = [&](std::uint64_t offset, std::string what, bool tail) {
-    Damage d{offset, std::move(what), tail};
-    for (std::uint32_t v : {kLogVersion, kOldestLogVersion}) find_intact_after(bytes, offset, name_seq, v, d);
-    scan.damage = std::move(d);
-    return scan;
-  };
-  if (bytes.size() < kLogHeaderSize) {
+SegmentReader::SegmentReader(std::string_view bytes, std::uint64_t name_seq) : bytes_(bytes), name_seq_(name_seq) {
+  read_header();
+}
+
+void SegmentReader::read_header() {
+  if (bytes_.size() < kLogHeaderSize) {
     // A crash right after the file was created leaves a prefix of the header.
-    const std::string_view magic = kLogMagic.substr(0, std::min(bytes.size(), kLogMagic.size()));
-    return header_damage(0, "incomplete file header", all_zero(bytes) || bytes.substr(0, magic.size()) == magic);
+    const std::string_view magic = kLogMagic.substr(0, std::min(bytes_.size(), kLogMagic.size()));
+    return header_damage(0, "incomplete file header", all_zero(bytes_) || bytes_.substr(0, magic.size()) == magic);
   }
-  if (all_zero(bytes.substr(0, kLogHeaderSize))) return header_damage(0, "zeroed file header", all_zero(bytes));
-  if (bytes.substr(0, 8) != kLogMagic) return header_damage(0, "not a caserepo log (bad magic)", false);
-  if (get_u32(bytes.data() + 20) != util::crc32c(bytes.data(), 20)) {
+  if (all_zero(bytes_.substr(0, kLogHeaderSize))) return header_damage(0, "zeroed file header", all_zero(bytes_));
+  if (bytes_.substr(0, 8) != kLogMagic) return header_damage(0, "not a caserepo log (bad magic)", false);
+  if (get_u32(bytes_.data() + 20) != util::crc32c(bytes_.data(), 20)) {
     return header_damage(0, "file header checksum mismatch", false);
   }
-  const std::uint32_t version = get_u32(bytes.data() + 8);
+  const std::uint32_t version = get_u32(bytes_.data() + 8);
   if (version < kOldestLogVersion || version > kLogVersion) {
     return header_damage(8, "log format version " + std::to_string(version) + " is not supported", false);
   }
-  scan.first_seq = get_u64(bytes.data() + 12);
-  if (scan.first_seq != name_seq) {
-    return header_damage(12, "file header says the segment starts at seq " + std::to_string(scan.first_seq) +
-                                 ", its name at " + std::to_string(name_seq), false);
+  first_seq_ = get_u64(bytes_.data() + 12);
+  if (first_seq_ != name_seq_) {
+    return header_damage(12, "file header says the segment starts at seq " + std::to_string(first_seq_) +
+                                 ", its name at " + std::to_string(name_seq_), false);
   }
-  scan.version = version;
+  version_ = version;
+  pos_ = kLogHeaderSize;
+  expected_ = first_seq_;
+}
 
-  // The records.
-  std::uint64_t pos = kLogHeaderSize;
-  std::uint64_t expected = scan.first_seq;
-  while (pos < bytes.size()) {
-    const Probe r = probe(bytes, pos, version);
-    if (r.kind != Probe::kIntact || r.seq != expected) {
-      Damage d{pos, r.kind != Probe::kIntact ? describe(r)
-                                             : "record seq " + std::to_string(r.seq) + " where " +
-                                                   std::to_string(expected) + " was expected",
-               r.kind != Probe::kIntact && tail_shaped(bytes, pos, version, r)};
-      find_intact_after(bytes, pos, expected, version, d);
-      scan.damage = std::move(d);
-      break;
-    }
-    scan.records.push_back(LogRecord{r.type, r.seq, bytes.substr(pos + record_header_size(version), r.length), pos});
-    ++expected;
-    pos = r.end(pos, version);
+void SegmentReader::header_damage(std::uint64_t offset, std::string what, bool tail) {
+  Damage d{offset, std::move(what), tail};
+  for (std::uint32_t v : {kLogVersion, kOldestLogVersion}) find_intact_after(bytes_, offset, name_seq_, v, d);
+  damage_ = std::move(d);
+}
+
+std::optional<LogRecord> SegmentReader::next() {
+  if (version_ == 0 || damage_ || pos_ >= bytes_.size()) return std::nullopt;
+  const Probe r = probe(bytes_, pos_, version_);
+  if (r.kind != Probe::kIntact || r.seq != expected_) {
+    Damage d{pos_, r.kind != Probe::kIntact ? describe(r)
+                                            : "record seq " + std::to_string(r.seq) + " where " +
+                                                  std::to_string(expected_) + " was expected",
+             r.kind != Probe::kIntact && tail_shaped(bytes_, pos_, version_, r)};
+    find_intact_after(bytes_, pos_, expected_, version_, d);
+    damage_ = std::move(d);
+    return std::nullopt;
+  }
+  const LogRecord record{r.type, r.seq, bytes_.substr(pos_ + record_header_size(version_), r.length), pos_};
+  ++expected_;
+  pos_ = r.end(pos_, version_);
+  return record;
+}
+
+SegmentScan scan_segment(std::string_view bytes, std::uint64_t name_seq) {
+  constexpr std::size_t kRecordsToEstimateFrom = 1024;
+  SegmentReader reader(bytes, name_seq);
+  SegmentScan scan;
+  while (std::optional<LogRecord> record = reader.next()) {
+    scan.records.push_back(*record);
     if (scan.records.size() == kRecordsToEstimateFrom) {
       // Room for the rest at the first records' average size, and a quarter
       // more: a long segment's list is not regrown and copied as it fills
       // (that was a quarter of a 1M-record scan).
-      const std::uint64_t average = (pos - kLogHeaderSize) / kRecordsToEstimateFrom + 1;
+      const std::uint64_t average = (reader.good_bytes() - kLogHeaderSize) / kRecordsToEstimateFrom + 1;
       scan.records.reserve(static_cast<std::size_t>((bytes.size() - kLogHeaderSize) / average * 5 / 4));
     }
   }
-  scan.good_bytes = pos;
+  scan.version = reader.version();
+  scan.first_seq = reader.first_seq();
+  scan.good_bytes = reader.good_bytes();
+  scan.damage = reader.damage();
   return scan;
 }
 
