@@ -79,6 +79,7 @@ def main():
                f"{context.get('num_cpus')} CPUs at {context.get('mhz_per_cpu')} MHz; "
                f"caserepo build: {context.get('caserepo_build')}; sizes: {context.get('sizes')}")
     caches = ", ".join(f"L{c['level']} {c['type'][0].lower()} {c['size'] // 1024} KiB" for c in context.get("caches", []))
+    caches = caches or "not reported by this host (Google Benchmark read no /sys cache entries)"
     out.append(f"- caches: {caches}; load average at start: {context.get('load_avg')}")
     for rerun in context.get("reruns", []):
         out.append(f"- re-measured on {rerun['date']} (`bench/run.sh --update`): the benchmarks matching "
