@@ -157,6 +157,57 @@ TEST(LogFormatTest, Version1SegmentsAreStillRead) {
   EXPECT_EQ(*std::get<engine::ResolvedCreate>(*m).request.caseId, "c4");
 }
 
+// The payload bytes, spelled out from docs/format.md by hand (not by the
+// encoder): cereal's portable-binary archive starts with its endianness
+// byte (1: little), then each field; strings are a u64 length and bytes,
+// an optional a presence byte first. A change of encoder (the stream the
+// archive writes through, reused per thread) must leave them as they were:
+// every log already on disk is read by this format.
+std::string u64le(std::uint64_t v) {
+  std::string out;
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
+  return out;
+}
+std::string text(const std::string& s) { return u64le(s.size()) + s; }
+
+TEST(RecordsTest, PayloadsAreTheDocumentedBytes) {
+  engine::ResolvedCreate c;
+  c.request.caseId = "case-1";
+  c.request.businessKey = std::nullopt;
+  c.request.caseType = "LOAN";
+  c.request.clientId = "client-7";
+  c.request.clientType = "PESEL";
+  c.request.status = "NEW";
+  c.request.statusDescription = "waiting for documents";
+  c.request.source = std::nullopt;
+  c.stamp_ms = 0x0102030405060708;
+  const std::string create = std::string(1, '\1') + text("case-1") + std::string(1, '\0') + text("LOAN") +
+                             text("client-7") + text("PESEL") + text("NEW") + std::string(1, '\1') +
+                             text("waiting for documents") + std::string(1, '\0') + u64le(0x0102030405060708);
+  EXPECT_EQ(storage::encode_payload(c), create);
+
+  engine::ResolvedUpdate u;
+  u.caseId = "case-1";
+  u.patch.status = "DONE";
+  u.patch.businessKey = std::optional<std::string>();     // set to null
+  u.patch.statusDescription = std::string("closed");      // set
+  u.stamp_ms = 9;
+  const std::string update = std::string(1, '\1') + text("case-1") + std::string(3, '\0') + std::string(1, '\1') +
+                             text("DONE") + std::string(1, '\1') + std::string(1, '\2') + text("closed") +
+                             std::string(1, '\0') + u64le(9);
+  EXPECT_EQ(storage::encode_payload(u), update);
+
+  // Stream records: position, inner type, the write's fields (no second
+  // endianness byte: one archive); a refused command is type 0 and nothing.
+  EXPECT_EQ(storage::encode_stream_payload({42, engine::Mutation(engine::ResolvedRemove{"case-1"})}),
+            std::string(1, '\1') + u64le(42) + std::string(1, '\3') + text("case-1"));
+  EXPECT_EQ(storage::encode_stream_payload({43, std::nullopt}), std::string(1, '\1') + u64le(43) + std::string(1, '\0'));
+  // A short payload after a long one on the same thread is its own bytes only.
+  c.request.statusDescription = std::string(3000, 'd');
+  (void)storage::encode_payload(c);
+  EXPECT_EQ(storage::encode_payload(engine::ResolvedRemove{"x"}), std::string(1, '\1') + text("x"));
+}
+
 // Replay decodes each record into an object that held another record
 // before (decode_record_into, its strings' room reused). Whatever it held
 // — another kind of write, fields present that are now absent, a stream

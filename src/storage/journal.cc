@@ -67,8 +67,11 @@ Result<std::uint64_t> Journal::write(const std::vector<PendingRecord>& records) 
   const std::uint64_t start_bytes = file_bytes_;
   const std::uint64_t start_seq = window_.appended_seq();
   std::string frames;
+  std::size_t frame_bytes = 0;
+  for (const PendingRecord& r : records) frame_bytes += kRecordHeaderSize + r.payload.size();
+  frames.reserve(frame_bytes);
   std::uint64_t seq = start_seq;
-  for (const PendingRecord& r : records) frames += encode_record(r.type, ++seq, r.payload);
+  for (const PendingRecord& r : records) append_record(frames, r.type, ++seq, r.payload);
   if (auto s = file_->append(frames); !s.ok()) {
     file_bytes_ += frames.size();  // part of it may be there
     (void)fail(s.error());

@@ -135,14 +135,21 @@ std::string encode_log_header(std::uint64_t first_seq) {
   return out;
 }
 
-std::string encode_record(RecordType type, std::uint64_t seq, std::string_view payload) {
-  std::string out(4, '\0');  // header_crc, filled below
+void append_record(std::string& out, RecordType type, std::uint64_t seq, std::string_view payload) {
+  const std::size_t at = out.size();
+  out.append(4, '\0');  // header_crc, filled below
   put_u32(out, static_cast<std::uint32_t>(payload.size()));
   out.push_back(static_cast<char>(type));
   put_u64(out, seq);
   put_u32(out, util::crc32c(payload));
-  util::set_u32(out, 0, util::crc32c(out.data() + 4, kRecordHeaderSize - 4));
+  util::set_u32(out, at, util::crc32c(out.data() + at + 4, kRecordHeaderSize - 4));
   out.append(payload);
+}
+
+std::string encode_record(RecordType type, std::uint64_t seq, std::string_view payload) {
+  std::string out;
+  out.reserve(kRecordHeaderSize + payload.size());
+  append_record(out, type, seq, payload);
   return out;
 }
 

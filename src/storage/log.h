@@ -24,6 +24,8 @@ namespace caserepo::storage {
 
 std::string encode_log_header(std::uint64_t first_seq);
 std::string encode_record(RecordType type, std::uint64_t seq, std::string_view payload);
+// The same record framed at the end of `out` (a batch's frames in one buffer).
+void append_record(std::string& out, RecordType type, std::uint64_t seq, std::string_view payload);
 
 struct LogRecord {
   RecordType type;

@@ -3,7 +3,7 @@
 #include <cereal/archives/portable_binary.hpp>
 #include <istream>
 #include <optional>
-#include <sstream>
+#include <ostream>
 #include <streambuf>
 #include <utility>
 
@@ -185,6 +185,48 @@ std::optional<Error> decode_with(std::string_view payload, Decode&& decode) {
   }
 }
 
+// A write-only stream buffer that appends to a string: cereal's archive
+// writes through it into the payload itself.
+class AppendBuffer : public std::streambuf {
+ public:
+  void target(std::string* out) { out_ = out; }
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    out_->append(s, static_cast<std::size_t>(n));
+    return n;
+  }
+  int_type overflow(int_type c) override {
+    if (!traits_type::eq_int_type(c, traits_type::eof())) out_->push_back(traits_type::to_char_type(c));
+    return traits_type::not_eof(c);
+  }
+
+ private:
+  std::string* out_ = nullptr;
+};
+
+// One output stream per thread, as PayloadStream: an std::ostringstream
+// made per record (its locale, a dynamic_cast per facet) cost about as much
+// as writing the record to the kernel did (bench/notes.md, stop 41).
+template <class Save>
+std::string encode_with(Save&& save) {
+  struct Stream {
+    AppendBuffer buffer;
+    std::ostream out{&buffer};
+  };
+  thread_local Stream stream;
+  std::string bytes;
+  bytes.reserve(192);  // a typical create's payload: no growth on the way
+  stream.buffer.target(&bytes);
+  stream.out.clear();
+  {
+    cereal::PortableBinaryOutputArchive ar(stream.out);
+    save(ar);
+  }
+  stream.buffer.target(nullptr);
+  return bytes;
+}
+
 std::string unknown_type(RecordType type) { return "unknown record type " + std::to_string(static_cast<int>(type)); }
 
 }  // namespace
@@ -198,12 +240,7 @@ RecordType type_of(const Mutation& m) {
 }
 
 std::string encode_payload(const Mutation& m) {
-  std::ostringstream out;
-  {
-    cereal::PortableBinaryOutputArchive ar(out);
-    std::visit(Saver{ar}, m);
-  }
-  return std::move(out).str();
+  return encode_with([&](cereal::PortableBinaryOutputArchive& ar) { std::visit(Saver{ar}, m); });
 }
 
 Result<Mutation> decode_payload(RecordType type, std::string_view payload) {
@@ -214,14 +251,11 @@ Result<Mutation> decode_payload(RecordType type, std::string_view payload) {
 }
 
 std::string encode_stream_payload(const StreamRecord& r) {
-  std::ostringstream out;
-  {
-    cereal::PortableBinaryOutputArchive ar(out);
+  return encode_with([&](cereal::PortableBinaryOutputArchive& ar) {
     ar(r.position);
     ar(static_cast<std::uint8_t>(r.mutation ? type_of(*r.mutation) : RecordType{0}));
     if (r.mutation) std::visit(Saver{ar}, *r.mutation);
-  }
-  return std::move(out).str();
+  });
 }
 
 Result<StreamRecord> decode_stream_payload(std::string_view payload) {
