@@ -192,8 +192,10 @@ def main():
         same = rows.get(("Persist/Create/in-memory", n), {}).get("caserepo")
         return (same, "the same loop in memory") if same else (rows.get(("Create", n), {}).get("caserepo"), "the in-memory fill")
     for (w, n), r in rows.items():
+        if w != "Persist/Create/fsync=interval" or "caserepo" not in r:
+            continue
         base, what = create_baseline(n)
-        if w == "Persist/Create/fsync=interval" and base and "caserepo" in r:
+        if base:
             mem = us(base)
             per = us(r["caserepo"])
             out.append(f"\nCreate with fsync=interval vs {what} at N={n:,}: {fmt(per)} vs {fmt(mem)} "

@@ -160,7 +160,7 @@ TEST(LogFormatTest, Version1SegmentsAreStillRead) {
 // The payload bytes, spelled out from docs/format.md by hand (not by the
 // encoder): cereal's portable-binary archive starts with its endianness
 // byte (1: little), then each field; strings are a u64 length and bytes,
-// an optional a presence byte first. A change of encoder (the stream the
+// an optional string has a presence byte first. A change of encoder (the stream the
 // archive writes through, reused per thread) must leave them as they were:
 // every log already on disk is read by this format.
 std::string u64le(std::uint64_t v) {
